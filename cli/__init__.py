@@ -1,0 +1,1 @@
+"""The hotwire-assist command line: the one place that composes rooms."""

@@ -1,0 +1,3 @@
+from hotwire_assist.cli.main import app
+
+app()

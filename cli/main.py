@@ -1,0 +1,199 @@
+"""`hotwire-assist`: one command line for the server, the model, training and evaluation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hotwire_assist.core.config import ConfigError, default_model_dir, load_config
+
+app = typer.Typer(
+    help="A local, private AI assistant for Rails Hotwire.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+model_app = typer.Typer(help="Build and inspect models.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+out = Console()
+err = Console(stderr=True)
+
+FormatOpt = Annotated[str, typer.Option("--format", help="text or json")]
+
+
+def _config(workspace: Path | None):
+    try:
+        return load_config(workspace)
+    except ConfigError as e:
+        err.print(f"[red]configuration error:[/red] {e}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    log_file: Annotated[Path | None, typer.Option(help="Also write the log here.")] = None,
+    trace: Annotated[bool, typer.Option("--trace", help="Log every message (debug level).")] = False,
+) -> None:
+    """Run the language server on stdio (editors start this).
+
+    Example: hotwire-assist serve --log-file /tmp/hotwire.log
+    """
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        handlers.append(logging.FileHandler(log_file))
+    logging.basicConfig(
+        level=logging.DEBUG if trace else logging.INFO,
+        handlers=handlers,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from hotwire_assist.server.app import server
+
+    server.start_io()
+
+
+@app.command()
+def complete(
+    location: Annotated[str, typer.Argument(help="PATH:LINE:COL, 1-based as editors show them")],
+    format: FormatOpt = "text",
+) -> None:
+    """Print what the server would suggest at a position.
+
+    Example: hotwire-assist complete examples/todo_app/app/views/todos/_todo.html.erb:1:21
+    """
+    from hotwire_assist.server.backends import make_backend
+    from hotwire_assist.server.completion import CompletionEngine
+
+    try:
+        path_s, line_s, col_s = location.rsplit(":", 2)
+        line, col = int(line_s), int(col_s)
+    except ValueError:
+        err.print(f"[red]expected PATH:LINE:COL, got '{location}'[/red]")
+        raise typer.Exit(2) from None
+    path = Path(path_s)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        err.print(f"[red]cannot read {path}: {e}[/red]")
+        raise typer.Exit(2) from None
+    lines = text.split("\n")
+    if not (1 <= line <= len(lines)) or not (1 <= col <= len(lines[line - 1]) + 1):
+        err.print(f"[red]{location}: no such position (the file has {len(lines)} lines)[/red]")
+        raise typer.Exit(2)
+    offset = sum(len(x) + 1 for x in lines[: line - 1]) + col - 1
+    config = _config(path.parent)
+    config.completion.debounce_ms = 0
+    messages: list[str] = []
+    engine = CompletionEngine(config, make_backend(config), notify=messages.append)
+    try:
+        s = asyncio.run(engine.complete(str(path), text[:offset], text[offset:], path.as_posix()))
+    finally:
+        engine.close()
+    if format == "json":
+        out.print_json(
+            json.dumps(
+                {"suggestion": s.text if s else "", "latency_ms": s.latency_ms if s else None, "errors": messages}
+            )
+        )
+    else:
+        for m in messages:
+            err.print(f"[yellow]{m}[/yellow]")
+        if s:
+            print(s.text)
+    if messages:
+        raise typer.Exit(1)
+
+
+@app.command()
+def doctor(
+    workspace: Annotated[Path, typer.Option(help="Workspace whose .hotwire-assist.toml applies.")] = Path("."),
+    format: FormatOpt = "text",
+) -> None:
+    """Check configuration, the backend, the model and its FIM tokens.
+
+    Example: hotwire-assist doctor --format json
+    """
+    from hotwire_assist.cli.doctor import run_doctor
+
+    report = run_doctor(_config(workspace))
+    if format == "json":
+        out.print_json(json.dumps(report))
+    else:
+        for check in report["checks"]:
+            mark = "[green]ok[/green]" if check["ok"] else "[red]FAIL[/red]"
+            out.print(f"{mark}  {check['name']}: {check['detail']}")
+            if check.get("fix") and not check["ok"]:
+                out.print(f"      fix: {check['fix']}")
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
+@model_app.command("build-default")
+def build_default(
+    recipe: Annotated[str, typer.Option(help="default (minutes) or tiny (seconds, for tests)")] = "default",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for model.gguf, hf/, model.json")] = None,
+    corpus: Annotated[Path | None, typer.Option(help="Source tree to train on (default: the starter corpus)")] = None,
+    steps: Annotated[int | None, typer.Option(help="Override the recipe's training steps")] = None,
+) -> None:
+    """Train the embedded default model from scratch and export it to GGUF.
+
+    Example: hotwire-assist model build-default --recipe tiny --out /tmp/tiny
+    """
+    import dataclasses
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    try:
+        from hotwire_assist.training.corpus import load_sources, starter_corpus_dir
+        from hotwire_assist.training.tiny_model import RECIPES, build_model
+    except ImportError as e:
+        err.print(f"[red]training needs the [train] extra: {e}[/red]")
+        raise typer.Exit(2) from None
+    from hotwire_assist.core.prompt import get_family
+
+    if recipe not in RECIPES:
+        err.print(f"[red]unknown recipe '{recipe}' (known: {', '.join(RECIPES)})[/red]")
+        raise typer.Exit(2)
+    r = RECIPES[recipe] if steps is None else dataclasses.replace(RECIPES[recipe], steps=steps)
+    target = out_dir or default_model_dir()
+    sources = load_sources(corpus or starter_corpus_dir())
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    ) as bar:
+        task = bar.add_task("training", total=r.steps)
+        info = build_model(
+            sources,
+            get_family("hotwire-tiny"),
+            target,
+            r,
+            lambda msg, done, total: bar.update(task, description=msg, completed=done),
+        )
+    out.print_json(json.dumps(info))
+
+
+@app.command()
+def quickstart(
+    app_dir: Annotated[Path, typer.Argument(help="A Rails app with a quickstart.json")] = Path("examples/todo_app"),
+) -> None:
+    """Drive the real server over stdio at the app's marked positions and print the suggestions.
+
+    Example: hotwire-assist quickstart examples/todo_app
+    """
+    from hotwire_assist.cli.quickstart import run_quickstart
+
+    if not (default_model_dir() / "model.gguf").exists() and not load_config(app_dir).model.path:
+        err.print("No model yet: building the embedded default (a few minutes, once).")
+        build_default(recipe="default", out_dir=None, corpus=None, steps=None)
+    raise typer.Exit(run_quickstart(app_dir, out))
+
+
+if __name__ == "__main__":
+    app()

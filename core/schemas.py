@@ -1,0 +1,104 @@
+"""Record schemas shared by the server (writes telemetry), training (reads and writes examples)
+and evaluation (reads examples as files). One definition each; corrupt input fails with the
+line and the field that is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SCHEMA_VERSION = 1
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FileText(_Record):
+    path: str = Field(min_length=1)
+    content: str
+
+
+class Example(_Record):
+    """One dataset example in the seed format.
+
+    `instruction`: natural-language `input` → `output` files, with `context` files the request refers to.
+    `fim`: a hole in one file: `prefix` + `middle` + `suffix` is the file at `path`; no `input`.
+    """
+
+    id: str = Field(min_length=1)
+    kind: Literal["instruction", "fim"]
+    input: str = ""
+    output: list[FileText] = []
+    context: list[FileText] = []
+    path: str = ""
+    prefix: str = ""
+    middle: str = ""
+    suffix: str = ""
+    category: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    license: str = Field(min_length=1)
+    schema_version: int = SCHEMA_VERSION
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Example:
+        if self.kind == "instruction" and (not self.input.strip() or not self.output):
+            raise ValueError("an instruction example needs a non-empty 'input' and at least one 'output' file")
+        if self.kind == "fim" and (not self.path or not self.middle):
+            raise ValueError("a fim example needs 'path' and a non-empty 'middle'")
+        return self
+
+
+TelemetryKind = Literal["shown", "accepted", "rejected", "partial", "ignored", "survival"]
+
+
+class TelemetryEvent(_Record):
+    """One suggestion outcome. Code fields stay empty unless the user chose the `code` level."""
+
+    suggestion_id: str = Field(min_length=1)
+    kind: TelemetryKind
+    ts: float
+    language: str = ""
+    file_type: str = ""
+    latency_ms: float | None = None
+    backend: str = ""
+    model: str = ""
+    prompt_format: str = ""
+    # survival: share of the accepted text still present after `age_s` seconds (edit similarity, 0..1)
+    age_s: float | None = None
+    survival: float | None = Field(default=None, ge=0.0, le=1.0)
+    accepted_chars: int | None = None
+    prefix: str = ""
+    suffix: str = ""
+    suggestion: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+
+class DatasetError(ValueError):
+    """A dataset file holds a line that is not a valid example."""
+
+
+def read_examples(path: Path) -> Iterator[Example]:
+    """Yield examples from a JSONL file; a bad line raises with its file and line number."""
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                yield Example.model_validate(json.loads(line))
+            except (json.JSONDecodeError, ValidationError) as e:
+                raise DatasetError(f"{path}:{n}: {e}") from None
+
+
+def write_examples(path: Path, examples: list[Example]) -> None:
+    """Write atomically, so an interrupted write never leaves half a dataset."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for ex in examples:
+            f.write(ex.model_dump_json(exclude_defaults=False) + "\n")
+    tmp.replace(path)

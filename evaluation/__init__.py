@@ -1,0 +1,1 @@
+"""Evaluation: task sets, scoring, statistics and reports."""

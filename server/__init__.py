@@ -1,0 +1,1 @@
+"""The language server: LSP handlers, the completion pipeline and model backends."""

@@ -1,0 +1,170 @@
+"""The pygls language server. Handlers read params, call the pipeline, return lsprotocol types."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcParseError
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.uris import to_fs_path
+
+from hotwire_assist.core.config import Config, ConfigError, completion_allowed, load_config
+from hotwire_assist.core.privacy import is_excluded
+from hotwire_assist.server.backends import BackendError, make_backend
+from hotwire_assist.server.completion import CompletionEngine, Suggestion, language_of
+
+log = logging.getLogger(__name__)
+VERSION = "0.1.0"
+_ANSWERED = object()
+
+
+class _Protocol(LanguageServerProtocol):
+    """Answers requests whose params do not deserialize (pygls 2.1 drops them, and clients hang)."""
+
+    def structure_message(self, data: dict[str, Any]):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data, dict) and "method" in data and isinstance(data.get("id"), (int, str)):
+                self._send_response(data["id"], error=exc.to_response_error())
+                return _ANSWERED
+            raise
+
+    def handle_message(self, message):
+        if message is not _ANSWERED:
+            super().handle_message(message)
+
+
+class HotwireServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("hotwire-assist", VERSION, protocol_cls=_Protocol)
+        self.config = Config()
+        self.root: Path | None = None
+        self.engine: CompletionEngine | None = None
+
+    def report_server_error(self, error: Exception, source) -> None:
+        """A body that is not JSON still gets the answer JSON-RPC asks for: a parse error, id null."""
+        if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
+            self.protocol._send_response(None, error=JsonRpcParseError().to_response_error())
+        log.error("%s", error)
+
+    def notify_user(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def setup(self, root: Path | None, overrides: dict[str, Any] | None) -> None:
+        self.root = root
+        try:
+            self.config = load_config(root, overrides=overrides)
+        except ConfigError as e:
+            self.notify_user(f"hotwire-assist: {e}. Using defaults.", types.MessageType.Error)
+            self.config = Config()
+        if self.engine:
+            self.engine.close()
+        try:
+            backend = make_backend(self.config)
+        except BackendError as e:
+            self.notify_user(f"hotwire-assist: {e.user_message()}", types.MessageType.Error)
+            self.engine = None
+            return
+        self.engine = CompletionEngine(self.config, backend, notify=self.notify_user)
+
+    async def suggest(self, uri: str, position: types.Position) -> Suggestion | None:
+        """The suggestion for a cursor, or None when it is off here, private, stale or empty."""
+        if self.engine is None:
+            return None
+        doc = self.workspace.get_text_document(uri)
+        path = to_fs_path(uri) or uri
+        if not completion_allowed(self.config, language_of(path, doc.language_id or ""), self.root):
+            return None
+        if is_excluded(path, self.root, self.config.privacy.exclude):
+            return None
+        try:
+            source = doc.source
+        except OSError:
+            return None
+        lines = doc.lines
+        if position.line > len(lines) or (position.line == len(lines) and position.character > 0):
+            return None
+        version = doc.version
+        offset = min(doc.offset_at_position(position), len(source))
+        rel = path
+        if self.root:
+            try:
+                rel = Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+            except ValueError:
+                rel = Path(path).name
+        suggestion = await self.engine.complete(uri, source[:offset], source[offset:], rel)
+        if suggestion is None or self.workspace.get_text_document(uri).version != version:
+            return None  # the document changed while we generated: never answer stale
+        return suggestion
+
+
+server = HotwireServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: HotwireServer, params: types.InitializeParams) -> None:
+    root = None
+    if params.workspace_folders:
+        root = to_fs_path(params.workspace_folders[0].uri)
+    elif params.root_uri:
+        root = to_fs_path(params.root_uri)
+    options = params.initialization_options if isinstance(params.initialization_options, dict) else None
+    ls.setup(Path(root) if root else None, options)
+
+
+@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+async def inline_completion(ls: HotwireServer, params: types.InlineCompletionParams) -> types.InlineCompletionList:
+    s = await ls.suggest(params.text_document.uri, params.position)
+    if s is None:
+        return types.InlineCompletionList(items=[])
+    here = types.Range(params.position, params.position)
+    return types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text=s.text, range=here)])
+
+
+@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", " ", '"', "#", ">"]))
+async def completion(ls: HotwireServer, params: types.CompletionParams) -> types.CompletionList:
+    """The model's suggestion as a completion item, for clients without inline completion."""
+    s = await ls.suggest(params.text_document.uri, params.position)
+    if s is None:
+        return types.CompletionList(is_incomplete=True, items=[])
+    line = ls.workspace.get_text_document(params.text_document.uri).lines[params.position.line]
+    before = line[: params.position.character]
+    word = re.search(r"\w*$", before).group(0)  # clients filter items by the word being typed
+    start = types.Position(params.position.line, params.position.character - len(word))
+    item = types.CompletionItem(
+        label=(word + s.text).split("\n", 1)[0].strip()[:80] or s.text.strip()[:80],
+        kind=types.CompletionItemKind.Snippet,
+        detail="hotwire-assist",
+        filter_text=word + s.text,
+        sort_text="0",
+        insert_text_format=types.InsertTextFormat.PlainText,
+        text_edit=types.TextEdit(types.Range(start, params.position), word + s.text),
+    )
+    return types.CompletionList(is_incomplete=True, items=[item])
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: HotwireServer, params: types.DidChangeTextDocumentParams) -> None:
+    if ls.engine:
+        ls.engine.cancel(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: HotwireServer, params: types.DidCloseTextDocumentParams) -> None:
+    if ls.engine:
+        ls.engine.cancel(params.text_document.uri)
+        ls.engine.cache.clear(params.text_document.uri)
+
+
+@server.feature(types.SHUTDOWN)
+def shutdown(ls: HotwireServer, params: None) -> None:
+    if ls.engine:
+        ls.engine.close()
+        ls.engine = None

@@ -1,0 +1,38 @@
+"""Model backends behind one interface; `make_backend` picks one from the configuration."""
+
+from __future__ import annotations
+
+import os
+
+from hotwire_assist.core.config import Config, default_model_dir
+from hotwire_assist.server.backends.base import (
+    Backend,
+    BackendError,
+    GenerationParams,
+    Health,
+    sample,
+    until_stop,
+)
+
+__all__ = ["Backend", "BackendError", "GenerationParams", "Health", "make_backend", "sample", "until_stop"]
+
+
+def make_backend(config: Config) -> Backend:
+    """Build the configured backend. Imports are local so the server never needs torch to start."""
+    m = config.model
+    if m.backend == "llama_cpp":
+        from hotwire_assist.server.backends.llama_cpp import LlamaCppBackend
+
+        path = m.path or str(default_model_dir() / "model.gguf")
+        return LlamaCppBackend(path, context_size=m.context_size, threads=m.threads)
+    if m.backend == "ollama":
+        from hotwire_assist.server.backends.ollama_backend import OllamaBackend
+
+        return OllamaBackend(m.name, m.url, m.timeout_s)
+    if m.backend == "openai":
+        from hotwire_assist.server.backends.openai_compat import OpenAICompatBackend
+
+        return OpenAICompatBackend(m.url, m.name, m.timeout_s, os.environ.get("HOTWIRE_ASSIST_API_KEY", ""))
+    from hotwire_assist.server.backends.transformers_backend import TransformersBackend
+
+    return TransformersBackend(m.path or str(default_model_dir() / "hf"), m.adapter, m.threads)

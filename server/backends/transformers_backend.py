@@ -1,0 +1,105 @@
+"""transformers (+ an optional peft adapter) in-process: try a freshly trained adapter before export."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from hotwire_assist.server.backends.base import BackendError, GenerationParams, Health
+
+
+class TransformersBackend:
+    name = "transformers"
+
+    def __init__(self, path: Path, adapter: str = "", threads: int = 0) -> None:
+        self.path = Path(path)
+        self.adapter = adapter
+        self.model_id = self.path.name + (f"+{Path(adapter).name}" if adapter else "")
+        self._threads = threads or min(4, os.cpu_count() or 1)
+        self._model = None
+        self._tok = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        if self._model is not None:
+            return self._model, self._tok
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError:
+            raise BackendError("transformers/torch are not installed", "Install the [train] extra.") from None
+        if not (self.path / "config.json").is_file():
+            raise BackendError(f"{self.path} is not a Hugging Face model folder (no config.json)")
+        torch.set_num_threads(self._threads)
+        try:
+            tok = AutoTokenizer.from_pretrained(self.path)
+            model = AutoModelForCausalLM.from_pretrained(self.path)
+            if self.adapter:
+                from peft import PeftModel
+
+                model = PeftModel.from_pretrained(model, self.adapter)
+        except (OSError, ValueError) as e:
+            raise BackendError(f"cannot load {self.path}: {e}") from None
+        model.eval()
+        self._model, self._tok = model, tok
+        return model, tok
+
+    def generate(self, prompt: str, params: GenerationParams, cancel: threading.Event) -> Iterator[str]:
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        with self._lock:
+            model, tok = self._load()
+            stop_now = threading.Event()
+
+            class _Stop(StoppingCriteria):
+                def __call__(self, input_ids, scores, **kwargs):
+                    done = cancel.is_set() or stop_now.is_set()
+                    return torch.full((input_ids.shape[0],), done, dtype=torch.bool)
+
+            inputs = tok(prompt, return_tensors="pt")
+            eos = [tok.eos_token_id] + [
+                i for s in params.stop if len(ids := tok.encode(s, add_special_tokens=False)) == 1 for i in ids
+            ]
+            if params.seed is not None:
+                torch.manual_seed(params.seed)
+            streamer = TextIteratorStreamer(tok, skip_prompt=True, skip_special_tokens=True)
+            kwargs = dict(
+                **inputs,
+                max_new_tokens=params.max_tokens,
+                streamer=streamer,
+                stopping_criteria=StoppingCriteriaList([_Stop()]),
+                eos_token_id=eos,
+                pad_token_id=tok.eos_token_id,
+                do_sample=params.temperature > 0,
+            )
+            if params.temperature > 0:
+                kwargs.update(temperature=params.temperature, top_p=params.top_p)
+            worker = threading.Thread(target=model.generate, kwargs=kwargs, daemon=True)
+            worker.start()
+            try:
+                for text in streamer:
+                    if cancel.is_set():
+                        break
+                    yield text
+            finally:
+                stop_now.set()
+                for _ in streamer:  # drain so the worker can finish
+                    pass
+                worker.join()
+
+    def health(self) -> Health:
+        try:
+            self._load()
+        except BackendError as e:
+            return Health(False, str(e), e.fix)
+        return Health(True, f"{self.model_id} loaded with transformers")
+
+    def vocabulary_has(self, tokens: Sequence[str]) -> dict[str, bool] | None:
+        _, tok = self._load()
+        return {t: len(tok.encode(t, add_special_tokens=False)) == 1 for t in tokens}
+
+    def close(self) -> None:
+        self._model = self._tok = None

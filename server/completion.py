@@ -1,0 +1,229 @@
+"""The completion pipeline: prompt → backend → boundaries and dedupe, with debounce, cancellation
+and a typed-ahead cache. Pure functions plus one engine object; no LSP types here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotwire_assist.core.config import Config
+from hotwire_assist.core.prompt import Snippet, fim_prompt, get_family
+from hotwire_assist.server.backends import Backend, BackendError, GenerationParams, until_stop
+from hotwire_assist.server.backends.base import Episode, PromptTooLong
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_BY_SUFFIX = {
+    ".erb": "erb",
+    ".rb": "ruby",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".ts": "typescript",
+    ".rake": "ruby",
+    ".jbuilder": "ruby",
+}
+
+
+def language_of(path: str, language_id: str = "") -> str:
+    """Route by file name first: stock VS Code calls `.html.erb` files `ruby` (or `html`)."""
+    name = Path(path).name
+    if name in ("Gemfile", "Rakefile"):
+        return "ruby"
+    return LANGUAGE_BY_SUFFIX.get(Path(name).suffix, language_id)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    id: str
+    text: str
+    latency_ms: float
+    cached: bool = False
+
+
+def is_mid_line(suffix: str) -> bool:
+    return suffix.split("\n", 1)[0].strip() != ""
+
+
+def postprocess(raw: str, prefix: str, suffix: str, max_lines: int) -> str:
+    """Cut the model's text at a sensible boundary and drop what only repeats the document.
+
+    Mid-line: the rest of this line, minus any tail the line already has (`%>`, `)`).
+    At a line end: up to max_lines lines, ending at a blank line.
+    """
+    line_suffix = suffix.split("\n", 1)[0].strip()
+    if is_mid_line(suffix):
+        text = raw.split("\n", 1)[0].rstrip()
+        if line_suffix and text.endswith(line_suffix):
+            text = text[: -len(line_suffix)].rstrip()
+    else:
+        lines: list[str] = []
+        for line in raw.split("\n"):
+            if not line.strip() and any(x.strip() for x in lines):
+                break
+            lines.append(line.rstrip())
+            if len(lines) >= max_lines:
+                break
+        text = "\n".join(lines).rstrip()
+    if not text.strip():
+        return ""
+    # Only repeats what follows the cursor (the model "completing" the next lines again).
+    if suffix.lstrip().startswith(text.strip()):
+        return ""
+    return text
+
+
+def stream_to_boundary(chunks, mid_line: bool, max_lines: int) -> str:
+    """Consume a stream only as far as post-processing can use, so generation stops early."""
+    text = ""
+    for chunk in chunks:
+        text += chunk
+        if mid_line and "\n" in text:
+            break
+        if not mid_line and (text.count("\n") >= max_lines or "\n\n" in text.lstrip("\n")):
+            break
+    return text
+
+
+class TypeAheadCache:
+    """Serves the rest of a shown suggestion while the user types its first characters.
+
+    An entry remembers the end of the prefix it was made for, the prefix length and the start of
+    the suffix; a later prefix that is that prefix plus the suggestion's first n characters hits.
+    """
+
+    def __init__(self, size: int, per_document: int = 16) -> None:
+        self._docs: OrderedDict[str, list[tuple[str, int, str, str]]] = OrderedDict()
+        self._max_docs = max(1, size // per_document)
+        self._per_document = per_document
+        self.enabled = size > 0
+
+    def put(self, doc: str, prefix: str, suffix: str, text: str) -> None:
+        if not self.enabled:
+            return
+        entries = self._docs.pop(doc, [])[-(self._per_document - 1) :]
+        entries.append((prefix[-400:], len(prefix), suffix[:400], text))
+        self._docs[doc] = entries
+        while len(self._docs) > self._max_docs:
+            self._docs.popitem(last=False)
+
+    def get(self, doc: str, prefix: str, suffix: str) -> str | None:
+        for tail, length, head, text in reversed(self._docs.get(doc, [])):
+            typed = len(prefix) - length
+            if head == suffix[:400] and 0 <= typed < len(text) and prefix.endswith(tail + text[:typed]):
+                return text[typed:]
+        return None
+
+    def clear(self, doc: str) -> None:
+        self._docs.pop(doc, None)
+
+
+@dataclass
+class _Ticket:
+    cancel: threading.Event
+    started: float
+
+
+class CompletionEngine:
+    """One per server: owns the backend, the cache and the in-flight generation of each document."""
+
+    def __init__(self, config: Config, backend: Backend, notify: Callable[[str], None] = log.warning) -> None:
+        self.config = config
+        self.backend = backend
+        self.family = get_family(config.model.family)
+        self.cache = TypeAheadCache(config.completion.cache_size)
+        self._tickets: dict[str, _Ticket] = {}
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="generate")
+        self._episode = Episode()
+        self._notify = notify
+        self.generations_started = 0
+
+    def cancel(self, doc: str) -> None:
+        """The document changed or a newer request came: stop its generation, never show it."""
+        ticket = self._tickets.pop(doc, None)
+        if ticket:
+            ticket.cancel.set()
+
+    def _generate(self, prefix: str, suffix: str, path: str, context: list[Snippet], cancel: threading.Event) -> str:
+        """Build the prompt, generate to a boundary; a prompt too long for the model is rebuilt smaller."""
+        self.generations_started += 1
+        params = GenerationParams(
+            max_tokens=self.config.model.max_tokens,
+            stop=self.family.stop,
+            temperature=self.config.model.temperature,
+            top_p=self.config.model.top_p,
+        )
+        budget = self.config.completion.prompt_chars
+        for _ in range(4):
+            prompt = fim_prompt(self.family, prefix, suffix, path, context, budget_chars=budget)
+            chunks = until_stop(self.backend.generate(prompt, params, cancel), params.stop)
+            try:
+                return stream_to_boundary(chunks, is_mid_line(suffix), self.config.completion.max_lines)
+            except PromptTooLong as e:
+                budget = int(budget * e.room / e.tokens * 0.9)
+            finally:
+                chunks.close()
+        raise BackendError("the prompt does not fit the model's context", "Lower completion.prompt_chars.")
+
+    async def complete(
+        self, doc: str, prefix: str, suffix: str, path: str, context: list[Snippet] | None = None
+    ) -> Suggestion | None:
+        t0 = time.perf_counter()
+        if (hit := self.cache.get(doc, prefix, suffix)) is not None:
+            return Suggestion(uuid.uuid4().hex, hit, (time.perf_counter() - t0) * 1000, cached=True)
+        self.cancel(doc)
+        ticket = self._tickets[doc] = _Ticket(threading.Event(), t0)
+        await asyncio.sleep(self.config.completion.debounce_ms / 1000)
+        if ticket.cancel.is_set():
+            return None
+        future = asyncio.get_running_loop().run_in_executor(
+            self._executor, self._generate, prefix, suffix, path, context or [], ticket.cancel
+        )
+        try:
+            raw = await asyncio.wait_for(asyncio.shield(future), self.config.model.timeout_s)
+        except TimeoutError:
+            ticket.cancel.set()
+            self._failed(
+                BackendError(
+                    f"{self.backend.name} took longer than {self.config.model.timeout_s:g} s",
+                    "Use a smaller model or raise model.timeout_s.",
+                )
+            )
+            return None
+        except BackendError as e:
+            self._failed(e)
+            return None
+        except Exception as e:  # a backend bug must not take the server down
+            log.exception("backend %s failed", self.backend.name)
+            self._failed(BackendError(f"{self.backend.name} failed: {e}"))
+            return None
+        finally:
+            if self._tickets.get(doc) is ticket:
+                del self._tickets[doc]
+        if self._episode.recovered():
+            self._notify(f"hotwire-assist: {self.backend.name} is answering again.")
+        if ticket.cancel.is_set():
+            return None
+        text = postprocess(raw, prefix, suffix, self.config.completion.max_lines)
+        if not text:
+            return None
+        self.cache.put(doc, prefix, suffix, text)
+        return Suggestion(uuid.uuid4().hex, text, (time.perf_counter() - t0) * 1000)
+
+    def _failed(self, error: BackendError) -> None:
+        log.warning("backend error: %s", error.user_message())
+        if self._episode.failed(error.user_message()):
+            self._notify(f"hotwire-assist: {error.user_message()}")
+
+    def close(self) -> None:
+        for doc in list(self._tickets):
+            self.cancel(doc)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.backend.close()

@@ -1,0 +1,1 @@
+"""Training: datasets, fine-tuning and export. Run offline by maintainers; needs the [train] extra."""

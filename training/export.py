@@ -1,0 +1,148 @@
+"""Export a Llama-architecture Hugging Face model (ours, or a merged LoRA) to GGUF, and write
+an Ollama Modelfile whose template comes from the shared prompt family.
+
+The GGUF is written with the `gguf` library directly: llama.cpp's converter lives only in the
+llama-cpp-python source archive and refuses byte-level BPE pre-tokenizers it has not fingerprinted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gguf
+import numpy as np
+
+from hotwire_assist.core.prompt import PromptFamily
+
+_TENSOR_NAMES = {
+    "model.embed_tokens.weight": "token_embd.weight",
+    "model.norm.weight": "output_norm.weight",
+    "lm_head.weight": "output.weight",
+}
+_LAYER_NAMES = {
+    "input_layernorm.weight": "attn_norm.weight",
+    "self_attn.q_proj.weight": "attn_q.weight",
+    "self_attn.k_proj.weight": "attn_k.weight",
+    "self_attn.v_proj.weight": "attn_v.weight",
+    "self_attn.o_proj.weight": "attn_output.weight",
+    "post_attention_layernorm.weight": "ffn_norm.weight",
+    "mlp.gate_proj.weight": "ffn_gate.weight",
+    "mlp.up_proj.weight": "ffn_up.weight",
+    "mlp.down_proj.weight": "ffn_down.weight",
+}
+
+
+def _rope_permute(w: np.ndarray, n_head: int) -> np.ndarray:
+    """HF stores Q/K for rotate-half RoPE; llama.cpp's llama graph expects interleaved pairs."""
+    return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+
+
+def gguf_tensor_name(hf_name: str) -> str:
+    if hf_name in _TENSOR_NAMES:
+        return _TENSOR_NAMES[hf_name]
+    parts = hf_name.split(".")
+    if parts[:2] == ["model", "layers"] and ".".join(parts[3:]) in _LAYER_NAMES:
+        return f"blk.{parts[2]}.{_LAYER_NAMES['.'.join(parts[3:])]}"
+    raise ValueError(f"tensor '{hf_name}' has no GGUF name for the llama architecture")
+
+
+def _tokenizer_metadata(writer: gguf.GGUFWriter, tokenizer_json: dict, family: PromptFamily) -> None:
+    vocab: dict[str, int] = tokenizer_json["model"]["vocab"]
+    for added in tokenizer_json.get("added_tokens", []):
+        vocab[added["content"]] = added["id"]
+    tokens = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
+    if [vocab[t] for t in tokens] != list(range(len(tokens))):
+        raise ValueError("tokenizer ids are not contiguous")
+    special = {a["content"] for a in tokenizer_json.get("added_tokens", []) if a.get("special")}
+    merges = [m if isinstance(m, str) else " ".join(m) for m in tokenizer_json["model"]["merges"]]
+    writer.add_tokenizer_model("gpt2")
+    # Our pre-tokenizer is HF's ByteLevel regex, which is exactly llama.cpp's "gpt-2" pre-tokenizer.
+    writer.add_tokenizer_pre("gpt-2")
+    writer.add_token_list(tokens)
+    writer.add_token_types([gguf.TokenType.CONTROL if t in special else gguf.TokenType.NORMAL for t in tokens])
+    writer.add_token_merges(merges)
+    eos = vocab[family.eos]
+    writer.add_bos_token_id(eos)
+    writer.add_eos_token_id(eos)
+    writer.add_eot_token_id(eos)
+    writer.add_pad_token_id(eos)
+    writer.add_add_bos_token(False)
+    writer.add_uint32(gguf.Keys.Tokenizer.FIM_PRE_ID, vocab[family.fim_prefix])
+    writer.add_uint32(gguf.Keys.Tokenizer.FIM_SUF_ID, vocab[family.fim_suffix])
+    writer.add_uint32(gguf.Keys.Tokenizer.FIM_MID_ID, vocab[family.fim_middle])
+    if family.file_sep:
+        # A new file ends the completion: llama.cpp treats the FIM separator as end-of-generation.
+        writer.add_uint32(gguf.Keys.Tokenizer.FIM_SEP_ID, vocab[family.file_sep])
+
+
+def export_gguf(hf_dir: Path, out_path: Path, family: PromptFamily, name: str = "hotwire-tiny") -> Path:
+    """Write hf_dir (config.json, model.safetensors, tokenizer.json) as one F32 GGUF file."""
+    from safetensors.numpy import load_file
+
+    config = json.loads((hf_dir / "config.json").read_text())
+    if config.get("model_type") != "llama":
+        raise ValueError(
+            f"{hf_dir}: model_type '{config.get('model_type')}' — this exporter writes the llama "
+            "architecture; convert other architectures with llama.cpp's convert_hf_to_gguf.py"
+        )
+    tensors = load_file(str(hf_dir / "model.safetensors"))
+    n_head = config["num_attention_heads"]
+    n_kv = config.get("num_key_value_heads") or n_head
+    head_dim = config.get("head_dim") or config["hidden_size"] // n_head
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_suffix(".gguf.tmp")
+    writer = gguf.GGUFWriter(str(tmp), "llama")
+    writer.add_name(name)
+    writer.add_context_length(config["max_position_embeddings"])
+    writer.add_embedding_length(config["hidden_size"])
+    writer.add_block_count(config["num_hidden_layers"])
+    writer.add_feed_forward_length(config["intermediate_size"])
+    writer.add_head_count(n_head)
+    writer.add_head_count_kv(n_kv)
+    writer.add_rope_dimension_count(head_dim)
+    writer.add_rope_freq_base(float(config.get("rope_theta", 10000.0)))
+    writer.add_layer_norm_rms_eps(float(config["rms_norm_eps"]))
+    writer.add_vocab_size(config["vocab_size"])
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    _tokenizer_metadata(writer, json.loads((hf_dir / "tokenizer.json").read_text()), family)
+
+    for hf_name, value in tensors.items():
+        if hf_name == "lm_head.weight" and config.get("tie_word_embeddings"):
+            continue  # llama.cpp reuses token_embd when output.weight is absent
+        arr = value.astype(np.float32)
+        if hf_name.endswith("self_attn.q_proj.weight"):
+            arr = _rope_permute(arr, n_head)
+        elif hf_name.endswith("self_attn.k_proj.weight"):
+            arr = _rope_permute(arr, n_kv)
+        writer.add_tensor(gguf_tensor_name(hf_name), arr)
+
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    tmp.replace(out_path)
+    return out_path
+
+
+def ollama_modelfile(gguf_path: Path, family: PromptFamily, num_ctx: int) -> str:
+    """A Modelfile for `ollama create`. The server sends raw prompts; the template (built from the
+    same family tokens) only serves other Ollama clients that pass `suffix`."""
+    template = (
+        "{{- if .Suffix }}"
+        + family.fim_prefix
+        + "{{ .Prompt }}"
+        + family.fim_suffix
+        + "{{ .Suffix }}"
+        + family.fim_middle
+        + "{{- else }}{{ .Prompt }}{{- end }}"
+    )
+    stops = "".join(f'PARAMETER stop "{s}"\n' for s in family.stop)
+    return (
+        f"FROM {gguf_path.resolve()}\n"
+        f'TEMPLATE """{template}"""\n'
+        f"PARAMETER num_ctx {num_ctx}\n"
+        "PARAMETER temperature 0\n"
+        f"{stops}"
+    )
