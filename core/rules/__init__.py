@@ -1,0 +1,20 @@
+"""The Hotwire rules engine: one set of checks behind editor diagnostics, evaluation scoring and
+dataset filtering. See `model.RULES` for the catalogue and `scoring` for the five dimensions."""
+
+from hotwire_assist.core.rules.engine import check_paths, check_source
+from hotwire_assist.core.rules.model import DIMENSIONS, RULES, CheckResult, Edit, Finding, Fix, Rule
+from hotwire_assist.core.rules.scoring import applicable_dimensions, score_dimensions
+
+__all__ = [
+    "DIMENSIONS",
+    "RULES",
+    "CheckResult",
+    "Edit",
+    "Finding",
+    "Fix",
+    "Rule",
+    "applicable_dimensions",
+    "check_paths",
+    "check_source",
+    "score_dimensions",
+]

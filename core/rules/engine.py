@@ -1,0 +1,260 @@
+"""Running the checkers: one file from the editor (`check_source`) or many from the CLI (`check_paths`).
+
+`check_paths` parses every file of each app once, builds the app index from those trees, runs the
+tree-sitter rules on the same trees, then sends all Ruby/ERB through one Ruby worker and all ERB
+through one herb-lint process. `external=False` is the editor's per-keystroke path: tree-sitter only.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hotwire_assist.core.rules.base import Context
+from hotwire_assist.core.rules.model import RULES, CheckResult, Finding
+from hotwire_assist.core.rules.source import MAX_BYTES, Doc, ErbDoc, JsDoc, RubyDoc, error_nodes, file_kind, make_doc
+
+
+def _skip(path: str, message: str, rule: str = "syntax/skipped") -> Finding:
+    r = RULES[rule]
+    return Finding(path, 1, 1, 1, 1, r.id, r.dimension, r.severity, message)
+
+
+def precheck(path: str, text: str) -> list[Finding] | None:
+    """Findings that stop a check before parsing (binary, huge); None when the text can be checked."""
+    if "\0" in text[:8192]:
+        return [_skip(path, "binary file (NUL bytes); not checked")]
+    if len(text) > MAX_BYTES:
+        return [_skip(path, f"file too large ({len(text)} characters > {MAX_BYTES}); not checked")]
+    return None
+
+
+def encoding_findings(path: str, text: str) -> list[Finding]:
+    """Invalid UTF-8 shows up as U+FFFD (decoded with 'replace') or lone surrogates (surrogateescape)."""
+    m = re.search("[\ufffd\udc80-\udcff]", text)
+    if not m:
+        return []
+    line = text.count("\n", 0, m.start()) + 1
+    col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+    r = RULES["syntax/encoding"]
+    return [Finding(path, line, col, line, col + 1, r.id, r.dimension, r.severity,
+                    "invalid UTF-8: Ruby and Rails reject this file; re-save it as UTF-8")]  # fmt: skip
+
+
+def internal_findings(doc: Doc, display: str, index, *, parse_errors: bool) -> list[Finding]:
+    """Every tree-sitter rule for one parsed doc."""
+    from hotwire_assist.core.rules.javascript import check_js
+    from hotwire_assist.core.rules.ruby import check_ruby
+    from hotwire_assist.core.rules.views import check_view
+
+    ctx = Context(doc, display, index)
+    if isinstance(doc, ErbDoc):
+        for t in doc.tags:
+            if not t.closed:
+                ctx.add("syntax/erb", t.start, t.start + 3, "ERB tag is not closed with %>")
+        if parse_errors and all(t.closed for t in doc.tags):
+            for n in error_nodes(doc.ruby_tree)[:3]:
+                ctx.add("syntax/erb", n.start_byte, max(n.end_byte, n.start_byte + 1),
+                        "Ruby in this template does not parse (tree-sitter)")  # fmt: skip
+        check_view(ctx, doc)
+    elif isinstance(doc, RubyDoc):
+        if parse_errors:
+            for n in error_nodes(doc.tree)[:3]:
+                what = "missing " + n.type if n.is_missing else "unexpected code"
+                ctx.add("syntax/ruby", n.start_byte, max(n.end_byte, n.start_byte + 1),
+                        f"Ruby does not parse here: {what} (tree-sitter)")  # fmt: skip
+        check_ruby(ctx, doc)
+    elif isinstance(doc, JsDoc):
+        check_js(ctx, doc)
+    return ctx.findings
+
+
+def ruby_findings(doc: Doc, display: str, errors: list[tuple[int, str]]) -> list[Finding]:
+    rule = RULES["syntax/erb" if isinstance(doc, ErbDoc) else "syntax/ruby"]
+    out = []
+    seen = set()
+    n_lines = len(doc.line_starts)
+    for line, message in errors:
+        line = min(max(1, line), n_lines)
+        if (line, message) in seen:
+            continue
+        seen.add((line, message))
+        start = doc.line_starts[line - 1]
+        end = doc.line_starts[line] - 1 if line < n_lines else len(doc.data)
+        _, end_col = doc.position(max(start, end))
+        out.append(Finding(display, line, 1, line, end_col, rule.id, rule.dimension, rule.severity,
+                           f"{message} (ruby)"))  # fmt: skip
+    return out
+
+
+def _sort(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple] = set()
+    out = []
+    for f in sorted(findings, key=lambda f: (f.file, f.line, f.column, f.rule)):
+        key = (f.file, f.line, f.rule, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return _dedupe_herb(out)
+
+
+def _dedupe_herb(findings: list[Finding]) -> list[Finding]:
+    """Herb codes mapped onto our rules are dropped where ours already reported that line."""
+    ours = {(f.file, f.line, f.rule) for f in findings if "(herb:" not in f.message}
+    return [f for f in findings if "(herb:" not in f.message or (f.file, f.line, f.rule) not in ours]
+
+
+def check_source(path: str, text: str, index=None, *, external: bool = True) -> list[Finding]:
+    """Check one file's text (the editor's buffer). `index` adds the cross-file rules."""
+    stop = precheck(path, text)
+    if stop is not None:
+        return stop
+    doc = make_doc(path, text)
+    if doc is None:
+        return []
+    findings = encoding_findings(path, text)
+    ran_ruby = False
+    if external and isinstance(doc, (RubyDoc, ErbDoc)):
+        from hotwire_assist.core.rules.ruby_worker import shared_worker
+
+        res = shared_worker().check([(path, doc.kind, text)])[0]
+        if res is not None and res.skipped is None:
+            ran_ruby = True
+            findings += ruby_findings(doc, path, res.errors)
+    findings += internal_findings(doc, path, index, parse_errors=not ran_ruby)
+    if external and isinstance(doc, ErbDoc) and Path(path).is_file():
+        from hotwire_assist.core.rules import herb
+
+        cmd = herb.find_herb([Path(path)])
+        if cmd:
+            got = herb.run_herb(cmd, [Path(path)])
+            if got:
+                findings += herb.to_findings(path, next(iter(got.values()), []), text)
+    return _sort(findings)
+
+
+# --- many files ------------------------------------------------------------------------------------
+
+
+def expand_paths(paths: list[Path]) -> list[tuple[Path, bool]]:
+    """Files to check as (path, explicit); directories are walked like the app index walks them."""
+    from hotwire_assist.core.appindex import iter_app_files
+
+    out: list[tuple[Path, bool]] = []
+    for p in paths:
+        if p.is_dir():
+            out += [(f, False) for f in iter_app_files(p) if f.name != "Gemfile.lock"]
+        else:
+            out.append((p, True))
+    seen: set[Path] = set()
+    uniq = []
+    for f, explicit in out:
+        r = f.resolve()
+        if r not in seen:
+            seen.add(r)
+            uniq.append((f, explicit))
+    return uniq
+
+
+def read_for_check(path: Path) -> tuple[str | None, list[Finding]]:
+    """Decoded text or a skip/encoding finding; never raises."""
+    display = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return None, [_skip(display, f"cannot read: {e.strerror or e}")]
+    if b"\0" in data[:8192]:
+        return None, [_skip(display, "binary file (NUL bytes); not checked")]
+    if len(data) > MAX_BYTES:
+        return None, [_skip(display, f"file too large ({len(data)} bytes > {MAX_BYTES}); not checked")]
+    return data.decode("utf-8", "replace"), []
+
+
+def check_paths(paths: list[Path], *, external: bool = True) -> CheckResult:
+    """Check files and whole apps; cross-file rules see each file's app (found by its Gemfile/app folder)."""
+    from hotwire_assist.core.appindex import AppIndex, find_app_root, index_app
+
+    files = expand_paths([Path(p) for p in paths])
+    findings: list[Finding] = []
+    checkers: dict[str, str] = {"tree-sitter": "tree-sitter"}
+    docs: dict[str, Doc] = {}
+    texts: dict[str, str] = {}
+    roots: dict[Path, AppIndex] = {}
+    targets: list[tuple[Path, str, Doc]] = []
+    for f, explicit in files:
+        display = str(f)
+        if not f.exists():
+            findings.append(_skip(display, "no such file"))
+            continue
+        if file_kind(str(f)) is None:
+            if explicit:
+                findings.append(_skip(display, "unsupported file type; not checked"))
+            continue
+        text, early = read_for_check(f)
+        findings += early
+        if text is None:
+            continue
+        findings += encoding_findings(display, text)
+        key = str(f.resolve())
+        root = find_app_root(f)
+        if root is not None and root not in roots:
+            roots[root] = index_app(root, docs)
+        doc = docs.get(key) or make_doc(key, text)
+        if doc is None:
+            continue
+        docs[key] = doc
+        texts[key] = text
+        targets.append((f, display, doc))
+    root_of = {str(f.resolve()): find_app_root(f) for f, _, _ in targets}
+
+    ruby_results: dict[str, list[tuple[int, str]]] = {}
+    if external:
+        ruby_results = _run_ruby(targets, checkers)
+    for f, display, doc in targets:
+        key = str(f.resolve())
+        root = root_of.get(key)
+        index = roots.get(root) if root is not None else None
+        ran = key in ruby_results
+        if ran:
+            findings += ruby_findings(doc, display, ruby_results[key])
+        findings += internal_findings(doc, display, index, parse_errors=not ran)
+    if external:
+        findings += _run_herb([(f, d, doc) for f, d, doc in targets if isinstance(doc, ErbDoc)], texts, checkers)
+    return CheckResult(_sort(findings), checkers)
+
+
+def _run_ruby(targets: list[tuple[Path, str, Doc]], checkers: dict[str, str]) -> dict[str, list[tuple[int, str]]]:
+    from hotwire_assist.core.rules.ruby_worker import shared_worker
+
+    worker = shared_worker()
+    items = [(f, d, doc) for f, d, doc in targets if isinstance(doc, (RubyDoc, ErbDoc))]
+    if not items or not worker.available:
+        return {}
+    results = worker.check([(d, doc.kind, doc.text) for _, d, doc in items])
+    checkers.update(worker.versions())
+    out: dict[str, list[tuple[int, str]]] = {}
+    for (f, _, _), res in zip(items, results, strict=True):
+        if res is not None and res.skipped is None:
+            out[str(f.resolve())] = res.errors
+    return out
+
+
+def _run_herb(targets: list[tuple[Path, str, Doc]], texts: dict[str, str], checkers: dict[str, str]) -> list[Finding]:
+    from hotwire_assist.core.rules import herb
+
+    if not targets:
+        return []
+    cmd = herb.find_herb([targets[0][0]])
+    if cmd is None:
+        return []
+    got = herb.run_herb(cmd, [f for f, _, _ in targets])
+    if got is None:
+        return []
+    version = herb.herb_version(cmd)
+    checkers["herb-lint"] = f"herb-lint {version}" if version else "herb-lint"
+    out: list[Finding] = []
+    for f, display, doc in targets:
+        offenses = got.get(f.resolve())
+        if offenses:
+            out += herb.to_findings(display, offenses, doc.text)
+    return out

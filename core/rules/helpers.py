@@ -1,0 +1,329 @@
+"""Rules on Rails tag-helper calls; they run on ERB templates and on Ruby files (helpers, controllers).
+
+Covers Rails-UJS leftovers, `turbo_stream.<action>`, `turbo_frame_tag` ids, unsafe output and
+the option spellings of Stimulus attributes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tree_sitter import Node
+
+from hotwire_assist.core.rules.base import Context
+from hotwire_assist.core.rules.source import (
+    Element,
+    call_name,
+    helper_element,
+    literal,
+    node_text,
+    option_pairs,
+    pair_key,
+    positional_args,
+    walk,
+)
+
+STREAM_ACTIONS = ("append", "prepend", "replace", "update", "remove", "before", "after", "morph", "refresh")
+TURBO8_ACTIONS = {"morph", "refresh"}
+CONTENT_ACTIONS = {"append", "prepend", "replace", "update", "before", "after", "morph"}
+LINK_HELPERS = {"link_to", "link_to_if", "link_to_unless", "link_to_unless_current"}
+REMOTE_HELPERS = LINK_HELPERS | {"button_to", "form_with", "form_for", "form_tag"}
+LATER = {
+    "broadcast_replace_to": "broadcast_replace_later_to",
+    "broadcast_update_to": "broadcast_update_later_to",
+    "broadcast_append_to": "broadcast_append_later_to",
+    "broadcast_prepend_to": "broadcast_prepend_later_to",
+    "broadcast_refresh_to": "broadcast_refresh_later_to",
+    "broadcast_action_to": "broadcast_action_later_to",
+    "broadcast_render_to": "broadcast_render_later_to",
+    "broadcast_replace": "broadcast_replace_later",
+    "broadcast_update": "broadcast_update_later",
+    "broadcast_append": "broadcast_append_later",
+    "broadcast_prepend": "broadcast_prepend_later",
+    "broadcast_refresh": "broadcast_refresh_later",
+    "broadcast_action": "broadcast_action_later",
+    "broadcast_render": "broadcast_render_later",
+}
+SAFE_WRAPPERS = {"t", "translate", "sanitize", "safe_join", "render", "strip_tags", "json_escape", "simple_format"}
+
+
+def version_tuple(v: str | None) -> tuple[int, ...] | None:
+    if not v:
+        return None
+    try:
+        return tuple(int(x) for x in v.split(".")[:3] if x.isdigit())
+    except ValueError:
+        return None
+
+
+def valid_stream_actions(ctx: Context) -> tuple[set[str], str | None]:
+    """Actions this app can use: Turbo's, minus Turbo 8's on turbo-rails < 2, plus custom StreamActions."""
+    actions = set(STREAM_ACTIONS)
+    note = None
+    if ctx.index is not None:
+        v = version_tuple(ctx.index.versions.get("turbo-rails"))
+        if v is not None and v < (2,):
+            actions -= TURBO8_ACTIONS
+            note = f"turbo-rails {ctx.index.versions['turbo-rails']} predates morph/refresh (2.0)"
+        actions |= ctx.index.custom_stream_actions
+    return actions, note
+
+
+def check_turbo_stream_calls(ctx: Context, calls: list[Node]) -> None:
+    doc = ctx.doc
+    valid, note = valid_stream_actions(ctx)
+    builder = {"action", "action_all"} | {f"{a}_all" for a in valid}
+    for call in calls:
+        recv = call.child_by_field_name("receiver")
+        if recv is None or node_text(doc, recv) != "turbo_stream" or recv.type != "identifier":
+            continue
+        method = call.child_by_field_name("method")
+        name = call_name(doc, call)
+        if name in valid or name in builder:
+            if name in ("action", "action_all"):
+                args = positional_args(call)
+                act = literal(doc, args[0]) if args else None
+                if act is not None and act not in valid:
+                    ctx.add("turbo/unknown-stream-action", args[0].start_byte, args[0].end_byte, _msg(act, valid, note))
+            continue
+        if method is not None:
+            ctx.add("turbo/unknown-stream-action", method.start_byte, method.end_byte, _msg(name, valid, note))
+
+
+def _msg(action: str, valid: set[str], note: str | None) -> str:
+    m = f"unknown turbo stream action `{action}`; valid: {', '.join(sorted(valid))}"
+    return m + (f" ({note})" if note else "")
+
+
+def check_frame_tags(ctx: Context, elements: list[Element], root: Node) -> None:
+    doc = ctx.doc
+    for el in elements:
+        if el.name != "turbo_frame_tag" or el.receiver:
+            continue
+        args = el.ruby_args
+        first = args[0] if args else None
+        if first is None:
+            ctx.add(
+                "turbo/frame-missing-id", el.start, el.tag_end, "turbo_frame_tag needs an id (a string or a record)"
+            )
+        elif literal(doc, first) == "" and first.type in ("string", "nil"):
+            ctx.add("turbo/frame-missing-id", first.start_byte, first.end_byte, "turbo_frame_tag id is empty")
+        src, loading = el.attrs.get("src"), el.attrs.get("loading")
+        if src is not None and loading is None:
+            ctx.add(
+                "turbo/eager-frame",
+                src.start,
+                src.end,
+                "frame with src: loads as soon as the page renders; `loading: :lazy` waits until it is visible",
+                ctx.fix("Add loading: :lazy", (src.end, src.end, ", loading: :lazy")),
+            )
+    # a bare `turbo_frame_tag` (no arguments, no block) is an identifier, not a call
+    for n in walk(root):
+        if n.type == "identifier" and node_text(doc, n) == "turbo_frame_tag" and n.parent is not None:
+            if n.parent.type in (
+                "program",
+                "body_statement",
+                "block_body",
+                "argument_list",
+                "parenthesized_statements",
+            ):
+                ctx.add("turbo/frame-missing-id", n.start_byte, n.end_byte, "turbo_frame_tag needs an id")
+
+
+def _data_key(ctx: Context, el: Element, html_name: str) -> Node | None:
+    """The key node of a data option, for renaming (`confirm:` in `data: {...}` or `"data-confirm" =>`)."""
+    a = el.attrs.get(html_name)
+    if a is None or a.node is None or a.node.parent is None:
+        return None
+    return a.node.parent.child_by_field_name("key")
+
+
+def _rename_key(ctx: Context, key: Node, new: str) -> tuple[int, int, str]:
+    """Edit renaming a hash key in its own spelling (`confirm:` / `"data-confirm" =>` / `:confirm =>`)."""
+    text = node_text(ctx.doc, key)
+    if key.type == "hash_key_symbol":
+        return key.start_byte, key.end_byte, new.replace("-", "_").removeprefix("data_")
+    if key.type == "string":
+        return key.start_byte, key.end_byte, f'"{new}"' if text.startswith('"') else f"'{new}'"
+    return key.start_byte, key.end_byte, ":" + new.replace("-", "_").removeprefix("data_")
+
+
+def check_ujs(ctx: Context, elements: list[Element]) -> None:
+    for el in elements:
+        if el.origin != "ruby":
+            _check_ujs_html(ctx, el)
+            continue
+        method = el.attrs.get("method")
+        if el.name in LINK_HELPERS and method is not None and method.value not in (None, "get"):
+            pair = method.node.parent if method.node is not None else None
+            data = _data_hash(ctx, el)
+            verb = method.code
+            if data is not None:
+                edits = [
+                    ctx.removal(pair.start_byte, pair.end_byte),
+                    (data.start_byte + 1, data.start_byte + 1, f" turbo_method: {verb},"),
+                ]
+            else:
+                edits = [(pair.start_byte, pair.end_byte, f"data: {{ turbo_method: {verb} }}")]
+            ctx.add(
+                "ujs/method-delete",
+                method.start,
+                method.end,
+                f"`method: {verb}` on {el.name} is Rails-UJS; Turbo ignores it and sends a GET. "
+                f"Use `data: {{ turbo_method: {verb} }}` (or button_to)",
+                ctx.fix(f"Use data: {{ turbo_method: {verb} }}", *edits),
+            )
+        for name in ("remote", "data-remote"):
+            remote = el.attrs.get(name)
+            if remote is not None and remote.value == "true" and (el.name in REMOTE_HELPERS or name == "data-remote"):
+                ctx.add(
+                    "ujs/remote",
+                    remote.start,
+                    remote.end,
+                    "`remote: true` is Rails-UJS; Turbo already submits forms and follows links without a reload",
+                    ctx.fix("Remove remote: true", ctx.removal(remote.start, remote.end)),
+                )
+        local = el.attrs.get("local")
+        if el.name == "form_with" and local is not None and local.value == "true":
+            ctx.add(
+                "turbo/form-local",
+                local.start,
+                local.end,
+                "`local: true` is a pre-Turbo leftover; form_with is not remote and Turbo drives it either way",
+                ctx.fix("Remove local: true", ctx.removal(local.start, local.end)),
+            )
+        for old, new, rule in (
+            ("data-confirm", "data-turbo-confirm", "ujs/data-confirm"),
+            ("confirm", "data-turbo-confirm", "ujs/data-confirm"),
+            ("data-disable-with", "data-turbo-submits-with", "ujs/disable-with"),
+            ("disable-with", "data-turbo-submits-with", "ujs/disable-with"),
+        ):
+            a = el.attrs.get(old)
+            if a is None or (old in ("confirm", "disable-with") and el.name not in REMOTE_HELPERS | {"submit"}):
+                continue
+            key = _data_key(ctx, el, old)
+            fix = None
+            if key is not None and old.startswith("data-"):
+                fix = ctx.fix(f"Rename to {new}", _rename_key(ctx, key, new))
+            ctx.add(rule, a.start, a.end, f"`{old}` is Rails-UJS; Turbo ignores it. Use `{new}`", fix)
+
+
+def _data_hash(ctx: Context, el: Element) -> Node | None:
+    if el.node is None:
+        return None
+    for p in option_pairs(el.node):
+        if pair_key(ctx.doc, p) == "data":
+            v = p.child_by_field_name("value")
+            if v is not None and v.type == "hash":
+                return v
+    return None
+
+
+def _check_ujs_html(ctx: Context, el: Element) -> None:
+    for old, new, rule in (
+        ("data-method", "data-turbo-method", "ujs/method-delete"),
+        ("data-confirm", "data-turbo-confirm", "ujs/data-confirm"),
+        ("data-disable-with", "data-turbo-submits-with", "ujs/disable-with"),
+    ):
+        a = el.attrs.get(old)
+        if a is None or (old == "data-method" and el.name != "a"):
+            continue
+        ctx.add(
+            rule,
+            a.start,
+            a.end,
+            f"`{old}` is Rails-UJS; Turbo ignores it. Use `{new}`",
+            ctx.fix(f"Rename to {new}", (a.start, a.start + len(old), new)),
+        )
+    remote = el.attrs.get("data-remote")
+    if remote is not None and remote.value in ("true", ""):
+        ctx.add(
+            "ujs/remote",
+            remote.start,
+            remote.end,
+            "`data-remote` is Rails-UJS; Turbo already handles this form/link",
+            ctx.fix("Remove data-remote", ctx.removal(remote.start, remote.end)),
+        )
+
+
+def _is_safe_expr(ctx: Context, node: Node) -> bool:
+    """A literal, a translation, or an expression whose interpolations are all escaped/sanitized."""
+    doc = ctx.doc
+    while node.type in ("parenthesized_statements", "argument_list") and node.named_child_count == 1:
+        node = node.named_children[0]
+    if node.type in ("string", "heredoc_beginning"):
+        interps = [c for c in walk(node) if c.type == "interpolation"]
+        return all(_escaped(ctx, i) for i in interps)
+    if node.type in ("simple_symbol", "integer", "nil"):
+        return True
+    if node.type == "call":
+        name = call_name(doc, node)
+        return name in SAFE_WRAPPERS or name in ("h", "html_escape", "escape_once") or name.endswith("_path")
+    if node.type == "identifier":
+        return node_text(doc, node) in ("yield",)
+    return False
+
+
+def _escaped(ctx: Context, interp: Node) -> bool:
+    inner = [c for c in interp.named_children]
+    return (
+        len(inner) == 1
+        and inner[0].type == "call"
+        and call_name(ctx.doc, inner[0])
+        in (
+            "h",
+            "html_escape",
+            "sanitize",
+            "t",
+            "escape_once",
+            "json_escape",
+        )
+    )
+
+
+def check_unsafe_output(ctx: Context, calls: list[Node]) -> None:
+    doc = ctx.doc
+    for call in calls:
+        name = call_name(doc, call)
+        recv = call.child_by_field_name("receiver")
+        if name == "raw" and recv is None:
+            args = positional_args(call)
+            if args and not _is_safe_expr(ctx, args[0]):
+                ctx.add(
+                    "security/raw",
+                    call.start_byte,
+                    call.end_byte,
+                    f"`raw` outputs `{node_text(doc, args[0])[:60]}` unescaped (XSS when it holds user or model data); "
+                    "drop raw, or use sanitize",
+                )
+        elif name == "html_safe" and recv is not None and not _is_safe_expr(ctx, recv):
+            ctx.add(
+                "security/html-safe",
+                call.start_byte,
+                call.end_byte,
+                f"`html_safe` marks `{node_text(doc, recv)[:60]}` as safe without escaping it (XSS); "
+                "use sanitize, safe_join or a tag helper",
+            )
+        elif name == "turbo_stream_from" and recv is None:
+            for a in positional_args(call):
+                if _user_controlled(ctx, a):
+                    ctx.add(
+                        "security/stream-name",
+                        a.start_byte,
+                        a.end_byte,
+                        "stream name comes from the request: any visitor could subscribe to any stream; "
+                        "stream from a record the user is authorized to see",
+                    )
+
+
+def _user_controlled(ctx: Context, node: Node) -> bool:
+    return bool(re.search(r"\b(params|cookies|request)\b", node_text(ctx.doc, node)))
+
+
+def check_ruby_helpers(ctx: Context, calls: list[Node], root: Node) -> None:
+    """Every helper-call rule; shared by ERB (virtual Ruby) and Ruby files."""
+    elements = [helper_element(ctx.doc, c) for c in calls]
+    check_turbo_stream_calls(ctx, calls)
+    check_frame_tags(ctx, elements, root)
+    check_ujs(ctx, elements)
+    check_unsafe_output(ctx, calls)

@@ -1,0 +1,150 @@
+"""Adapter for @herb-tools/linter: its HTML+ERB and accessibility rules, mapped into our scheme.
+
+Herb's default config reports style rules as errors; here each code gets a deliberate dimension and
+severity (style is `info`, accessibility `warning`, only parser errors can fail a check). Codes that
+duplicate one of our rules map onto that rule so a finding is reported once. One `herb-lint` process
+per batch of files (Node starts in ~1.4 s), never one per file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from hotwire_assist.core.rules.model import RULES, Finding, Rule, Severity, register_rule
+
+# code -> (our rule id or None for herb/<code>, dimension, severity)
+MAPPED: dict[str, tuple[str | None, str, Severity]] = {
+    "html-img-require-alt": ("a11y/img-alt", "accessibility", "warning"),
+    "turbo-permanent-require-id": ("turbo/permanent-without-id", "conventions", "warning"),
+    "parser-no-errors": (None, "syntax", "warning"),  # Ruby's compile is the authority on errors
+    "erb-no-unsafe-raw": (None, "security", "warning"),
+    "erb-no-raw-output-in-attribute-value": (None, "security", "warning"),
+    "erb-no-unsafe-js-attribute": (None, "security", "warning"),
+    "erb-no-unsafe-script-interpolation": (None, "security", "warning"),
+    "html-no-duplicate-ids": (None, "conventions", "warning"),
+    "html-no-nested-links": (None, "conventions", "warning"),
+    "html-no-duplicate-attributes": (None, "conventions", "warning"),
+    "erb-no-output-control-flow": (None, "conventions", "warning"),
+    "erb-no-debug-output": (None, "conventions", "warning"),
+}
+A11Y_PREFIXES = ("html-aria-", "html-no-aria-", "html-iframe-has-title", "html-navigation-has-label",
+                 "html-no-positive-tab-index", "html-anchor-require-href", "html-no-abstract-roles",
+                 "html-details-has-summary", "html-no-empty-headings", "html-avoid-both-disabled")  # fmt: skip
+A11Y_INFO = {"html-input-require-autocomplete", "html-no-title-attribute"}
+CHUNK = 400
+
+
+def herb_rule(code: str) -> Rule:
+    """Our rule for a Herb code (registered in RULES on first sight)."""
+    mapped = MAPPED.get(code)
+    if mapped and mapped[0]:
+        return RULES[mapped[0]]
+    if mapped:
+        dim, sev = mapped[1], mapped[2]
+    elif code.startswith(A11Y_PREFIXES):
+        dim, sev = "accessibility", "warning"
+    elif code in A11Y_INFO:
+        dim, sev = "accessibility", "info"
+    else:
+        dim, sev = "conventions", "info"  # style: never an error
+    return register_rule(Rule(f"herb/{code}", dim, sev, f"Herb linter rule {code}"))
+
+
+def find_herb(search_from: list[Path] | None = None) -> list[str] | None:
+    """Command to run herb-lint: $HOTWIRE_ASSIST_HERB, a node_modules/.bin above the files or cwd, or PATH."""
+    env = os.environ.get("HOTWIRE_ASSIST_HERB")
+    if env:
+        return [env]
+    if shutil.which("node") is None:
+        return None
+    starts = [p.resolve() for p in (search_from or [])] + [Path.cwd()]
+    seen: set[Path] = set()
+    for s in starts:
+        for d in [s, *s.parents]:
+            if d in seen:
+                continue
+            seen.add(d)
+            cand = d / "node_modules" / ".bin" / "herb-lint"
+            if cand.exists():
+                return [str(cand)]
+    found = shutil.which("herb-lint")
+    return [found] if found else None
+
+
+def herb_version(cmd: list[str]) -> str | None:
+    try:
+        out = subprocess.run([*cmd, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for line in out.splitlines():
+        if "@herb-tools/linter@" in line:
+            return line.strip().split("@")[-1]
+    return out.strip().splitlines()[0] if out.strip() else None
+
+
+def run_herb(cmd: list[str], files: list[Path]) -> dict[Path, list[dict]] | None:
+    """Offenses per file (absolute path), or None when herb could not run."""
+    out: dict[Path, list[dict]] = {}
+    for i in range(0, len(files), CHUNK):
+        chunk = [f.resolve() for f in files[i : i + CHUNK]]
+        try:
+            proc = subprocess.run(
+                [*cmd, *map(str, chunk), "--format", "json", "--no-color", "--no-timing"],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                cwd=str(chunk[0].parent),
+            )
+            data = json.loads(proc.stdout)
+        except (OSError, subprocess.TimeoutExpired, ValueError):
+            return None
+        for off in data.get("offenses", []):
+            target = _match(off.get("filename", ""), chunk)
+            if target is not None:
+                out.setdefault(target, []).append(off)
+    return out
+
+
+def _match(filename: str, files: list[Path]) -> Path | None:
+    """Herb prints paths relative to the project it detects; match by suffix."""
+    fn = filename.replace("\\", "/")
+    p = Path(fn)
+    if p.is_absolute():
+        return p if p in files else None
+    best = [f for f in files if str(f).replace("\\", "/").endswith("/" + fn)]
+    return best[0] if len(best) == 1 else (min(best, key=lambda f: len(str(f))) if best else None)
+
+
+def to_findings(display: str, offenses: list[dict], text: str) -> list[Finding]:
+    """Convert Herb offenses (lines 1-based, columns 0-based) into findings with 1-based columns."""
+    lines = text.split("\n")
+    out: list[Finding] = []
+    for off in offenses:
+        rule = herb_rule(str(off.get("code", "unknown")))
+        loc = off.get("location") or {}
+        start, end = loc.get("start") or {}, loc.get("end") or loc.get("start") or {}
+        line = max(1, int(start.get("line", 1)))
+        col = max(0, int(start.get("column", 0)))
+        end_line = max(line, int(end.get("line", line)))
+        end_col = max(0, int(end.get("column", col)))
+        if line == end_line and end_col < col:
+            end_col = col
+        line = min(line, max(1, len(lines)))
+        out.append(
+            Finding(
+                display,
+                line,
+                col + 1,
+                end_line,
+                end_col + 1,
+                rule.id,
+                rule.dimension,
+                rule.severity,
+                f"{off.get('message', '')} (herb: {off.get('code')})",
+            )  # fmt: skip
+        )
+    return out

@@ -1,0 +1,179 @@
+"""The real Ruby syntax check: one long-lived `ruby` process speaking JSON lines.
+
+Ruby and ActionView are slow to start (~0.2 s), so the editor keeps one worker and the CLI sends a
+whole batch through it. ERB is compiled the way Rails does - ActionView's Erubi handler, then the
+result wrapped in a method (so `yield` in layouts is legal) and compiled with
+`RubyVM::InstructionSequence.compile` - which accepts `<%= form_with do %>` where `erb -x | ruby -c`
+does not. Line numbers map back 1:1 (the wrapper adds one line above).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass
+
+SCRIPT = r"""
+require "json"
+$stdout.sync = true
+$VERBOSE = nil
+handler = nil
+av = nil
+begin
+  require "action_view"
+  handler = ActionView::Template::Handlers::ERB::Erubi
+  av = ActionView.version.to_s
+rescue LoadError, StandardError
+end
+$stdout.puts({ ready: true, ruby: RUBY_VERSION, actionview: av }.to_json)
+$stdin.each_line do |line|
+  req = JSON.parse(line) rescue next
+  res = { id: req["id"], errors: [] }
+  path = req["path"] || "(source)"
+  offset = 0
+  begin
+    src = req["source"].to_s.dup.force_encoding("UTF-8")
+    if req["kind"] == "erb"
+      if handler.nil?
+        res[:skipped] = "actionview not installed"
+        $stdout.puts(res.to_json)
+        next
+      end
+      src = "def __tpl(local_assigns, output_buffer)\n" + handler.new(src, trim: true).src + "\nend"
+      offset = 1
+    end
+    RubyVM::InstructionSequence.compile(src, path, path, 1)
+  rescue SyntaxError => e
+    e.message.each_line do |l|
+      if (m = l.match(/:(\d+): (.*)$/))
+        res[:errors] << { line: [m[1].to_i - offset, 1].max, message: m[2].strip }
+      end
+    end
+    res[:errors] << { line: 1, message: e.message.lines.first.to_s.strip } if res[:errors].empty?
+  rescue Exception => e
+    res[:errors] << { line: 1, message: "#{e.class}: #{e.message}".lines.first.to_s.strip }
+  end
+  $stdout.puts(res.to_json)
+end
+"""
+
+
+@dataclass
+class RubyResult:
+    errors: list[tuple[int, str]]
+    skipped: str | None = None
+
+
+class RubyWorker:
+    """A `ruby` child process checking sources one JSON line at a time (thread-safe, restarts on death)."""
+
+    def __init__(self, ruby: str | None = None, timeout: float = 20.0):
+        self.ruby = ruby or shutil.which("ruby")
+        self.timeout = timeout
+        self.proc: subprocess.Popen[str] | None = None
+        self.info: dict = {}
+        self.lock = threading.Lock()
+        self._next = 0
+
+    @property
+    def available(self) -> bool:
+        return self.ruby is not None
+
+    def start(self) -> bool:
+        if self.proc is not None and self.proc.poll() is None:
+            return True
+        if not self.ruby:
+            return False
+        try:
+            self.proc = subprocess.Popen(
+                [self.ruby, "-e", SCRIPT],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                bufsize=1,
+            )
+            line = self.proc.stdout.readline() if self.proc.stdout else ""
+            self.info = json.loads(line) if line else {}
+        except (OSError, ValueError):
+            self.close()
+            return False
+        if not self.info.get("ready"):
+            self.close()
+            return False
+        return True
+
+    def versions(self) -> dict[str, str]:
+        if not self.start():
+            return {}
+        out = {"ruby": f"ruby {self.info.get('ruby')}"}
+        if self.info.get("actionview"):
+            out["actionview"] = f"actionview {self.info['actionview']}"
+        return out
+
+    def check(self, items: list[tuple[str, str, str]]) -> list[RubyResult | None]:
+        """Check (path, kind "ruby"|"erb", source) items; None where the worker failed for that item."""
+        with self.lock:
+            if not items or not self.start():
+                return [None] * len(items)
+            proc = self.proc
+            assert proc is not None and proc.stdin is not None and proc.stdout is not None
+            ids = list(range(self._next, self._next + len(items)))
+            self._next += len(items)
+
+            def feed() -> None:
+                try:
+                    for i, (path, kind, source) in zip(ids, items, strict=True):
+                        proc.stdin.write(json.dumps({"id": i, "path": path, "kind": kind, "source": source}) + "\n")
+                    proc.stdin.flush()
+                except (OSError, ValueError):
+                    pass
+
+            writer = threading.Thread(target=feed, daemon=True)
+            writer.start()
+            results: dict[int, RubyResult] = {}
+            timer = threading.Timer(self.timeout + 0.01 * len(items), self.close)
+            timer.start()
+            try:
+                while len(results) < len(items):
+                    line = proc.stdout.readline()
+                    if not line:
+                        break
+                    try:
+                        res = json.loads(line)
+                    except ValueError:
+                        continue
+                    errors = [(int(e["line"]), str(e["message"])) for e in res.get("errors", [])]
+                    results[res["id"]] = RubyResult(errors, res.get("skipped"))
+            finally:
+                timer.cancel()
+            writer.join(timeout=1)
+            if len(results) < len(items):
+                self.close()  # a hung or dead worker restarts on the next call
+            return [results.get(i) for i in ids]
+
+    def close(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            try:
+                proc.kill()
+                proc.wait(timeout=2)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+
+
+_WORKER: RubyWorker | None = None
+
+
+def shared_worker() -> RubyWorker:
+    """The process-wide worker (the editor's long-lived one; CLI batches go through it too)."""
+    global _WORKER
+    if _WORKER is None:
+        _WORKER = RubyWorker()
+        atexit.register(_WORKER.close)
+    return _WORKER

@@ -1,0 +1,69 @@
+"""Stimulus descriptor grammar and the attribute names that carry controller identifiers.
+
+Regexes are the right tool here: these are attribute *values* with a tiny grammar
+(`event->identifier#method:option`), not a language with a tree-sitter grammar.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+IDENT = r"[a-z0-9][a-z0-9-]*(?:--[a-z0-9-]+)*"
+ACTION_RE = re.compile(
+    rf"^(?:(?P<event>[\w:.+\-]+)(?:@(?:window|document))?->)?(?P<ident>{IDENT})#(?P<method>[A-Za-z_$][\w$]*)"
+    r"(?::!?[a-z]+)*$"
+)
+TARGET_NAME_RE = re.compile(r"^[A-Za-z_$][\w$-]*$")
+TARGET_ATTR_RE = re.compile(r"^data-(.+)-target$")
+VALUE_ATTR_RE = re.compile(r"^data-(.+)-value$")
+OUTLET_ATTR_RE = re.compile(r"^data-(.+)-outlet$")
+SELECTOR_RE = re.compile(r"^[\w\s#.\-\[\]=\"':>+~*(),^$|]+$")
+
+# Stimulus's default event per element when a descriptor names none.
+DEFAULT_EVENTS = {"a": "click", "button": "click", "details": "toggle", "form": "submit", "select": "change"}
+
+
+def default_event(tag: str, input_type: str | None = None) -> str:
+    if tag == "input":
+        return "click" if input_type == "submit" else "input"
+    if tag == "textarea":
+        return "input"
+    return DEFAULT_EVENTS.get(tag, "click")
+
+
+def split_descriptors(value: str) -> list[str]:
+    return value.split()
+
+
+def camelize(name: str) -> str:
+    """Stimulus maps `max-length` in attribute names to `maxLength` in controllers."""
+    return re.sub(r"-([a-z0-9])", lambda m: m.group(1).upper(), name)
+
+
+def split_identifier(rest: str, known: set[str]) -> tuple[str, str] | None:
+    """`todo-form-max-length` -> (`todo-form`, `max-length`) using the app's known identifiers (longest wins)."""
+    best = None
+    for ident in known:
+        if rest.startswith(ident + "-") and (best is None or len(ident) > len(best)):
+            best = ident
+    return (best, rest[len(best) + 1 :]) if best else None
+
+
+def value_matches_type(value: str, type_name: str) -> bool:
+    """Whether Stimulus can read an attribute value as the declared type."""
+    if type_name == "Number":
+        if not value.strip():
+            return True
+        try:
+            float(value.replace("_", ""))
+        except ValueError:
+            return False
+        return True
+    if type_name in ("Array", "Object"):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return False
+        return isinstance(parsed, list if type_name == "Array" else dict)
+    return True

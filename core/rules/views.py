@@ -1,0 +1,503 @@
+"""Rules on ERB templates: Turbo markup, Stimulus attributes, forms, accessibility, and the
+cross-file checks that need the app index (frames, stream targets, controllers)."""
+
+from __future__ import annotations
+
+import re
+
+from hotwire_assist.core.appindex import extract_facts, ids_overlap, partial_name, view_name
+from hotwire_assist.core.rules import stimulus as st
+from hotwire_assist.core.rules.base import Context
+from hotwire_assist.core.rules.helpers import CONTENT_ACTIONS, check_ruby_helpers, check_ujs, valid_stream_actions
+from hotwire_assist.core.rules.source import Element, ErbDoc, call_name, literal, node_text
+
+INTERACTIVE = {"a", "button", "input", "select", "textarea", "summary", "details", "label", "option", "form", "dialog"}
+FIELD_HELPERS = {
+    "text_field", "email_field", "password_field", "number_field", "telephone_field", "phone_field", "url_field",
+    "search_field", "date_field", "datetime_field", "datetime_local_field", "time_field", "month_field",
+    "week_field", "color_field", "range_field", "text_area", "textarea", "file_field", "check_box", "checkbox",
+    "radio_button", "select", "collection_select", "grouped_collection_select", "time_zone_select",
+    "rich_text_area", "rich_textarea",
+}  # fmt: skip
+TAG_FIELD_HELPERS = {f"{h}_tag" for h in FIELD_HELPERS} | {"select_tag"}
+NOTIFY_ID = re.compile(
+    r"(^|[_-])(flash|flashes|notice|notices|notifications?|toasts?|alerts|messages?-?region)($|[_-])"
+)
+LIVE_ROLES = {"status", "alert", "log"}
+
+
+def check_view(ctx: Context, doc: ErbDoc) -> None:
+    check_ruby_helpers(ctx, doc.calls, doc.ruby_tree.root_node)
+    check_ujs(ctx, doc.html_elements)
+    _raw_output_tags(ctx, doc)
+    _turbo_markup(ctx, doc)
+    _stimulus(ctx, doc)
+    _forms(ctx, doc)
+    _a11y(ctx, doc)
+    _partial_queries(ctx, doc)
+    _cross_file(ctx, doc)
+
+
+def _raw_output_tags(ctx: Context, doc: ErbDoc) -> None:
+    for t in doc.tags:
+        if t.kind != "raw_output":
+            continue
+        code = t.code.strip()
+        node = doc.ruby_tree.root_node.descendant_for_byte_range(
+            t.code_start + t.code.index(code[:1] or " "), t.code_end
+        )
+        if literal(doc, node) is not None and node.type == "string":
+            continue
+        ctx.add(
+            "security/erb-raw-output",
+            t.start,
+            t.end,
+            f"`<%==` outputs `{code[:60]}` without escaping (XSS when it holds user or model data); use `<%=`",
+            ctx.fix("Escape the output (<%=)", (t.start, t.start + 4, "<%=")),
+        )
+
+
+# --- Turbo -----------------------------------------------------------------------------------------
+
+
+def _turbo_markup(ctx: Context, doc: ErbDoc) -> None:
+    valid, note = valid_stream_actions(ctx)
+    for el in doc.html_elements:
+        if el.name == "turbo-stream":
+            action = el.get("action")
+            if action is not None and action not in valid:
+                a = el.attrs["action"]
+                ctx.add("turbo/unknown-stream-action", a.start, a.end, f"unknown turbo stream action `{action}`; valid: "
+                        f"{', '.join(sorted(valid))}" + (f" ({note})" if note else ""))  # fmt: skip
+            if action != "refresh" and not (el.get("target") or el.get("targets")):
+                if not _dynamic(el, "target") and not _dynamic(el, "targets"):
+                    ctx.add(
+                        "turbo/stream-missing-target", el.start, el.tag_end, "<turbo-stream> needs a target or targets"
+                    )
+            if action in CONTENT_ACTIONS and not _has_child(doc, el, "template"):
+                ctx.add(
+                    "turbo/stream-missing-template",
+                    el.start,
+                    el.tag_end,
+                    f'<turbo-stream action="{action}"> needs its content inside a <template>',
+                )
+        elif el.name == "turbo-frame":
+            id_attr = el.attrs.get("id")
+            if id_attr is None or id_attr.value == "":
+                ctx.add("turbo/frame-missing-id", el.start, el.tag_end, "<turbo-frame> needs a non-empty id")
+            src = el.attrs.get("src")
+            if src is not None and not el.has("loading"):
+                ctx.add(
+                    "turbo/eager-frame",
+                    src.start,
+                    src.end,
+                    'frame with src loads as soon as the page renders; loading="lazy" waits until it is visible',
+                    ctx.fix('Add loading="lazy"', (src.end, src.end, ' loading="lazy"')),
+                )
+    for el in doc.elements:
+        if el.has("data-turbo-permanent") and not el.has("id") and el.name != "turbo_frame_tag":
+            a = el.attrs["data-turbo-permanent"]
+            if el.origin == "ruby" and el.name in ("link_to", "button_to", "render"):
+                continue
+            ctx.add(
+                "turbo/permanent-without-id",
+                a.start,
+                a.end,
+                "data-turbo-permanent needs an id: Turbo matches permanent elements across pages by id",
+            )
+
+
+def _dynamic(el: Element, name: str) -> bool:
+    a = el.attrs.get(name)
+    return a is not None and a.value is None
+
+
+def _has_child(doc: ErbDoc, el: Element, tag: str) -> bool:
+    node = el.node.parent if el.node is not None else None
+    if node is None:
+        return False
+    for c in node.named_children:
+        if c.type in ("element", "template_element"):
+            start = c.children[0] if c.children else None
+            name = next((x for x in (start.children if start is not None else []) if x.type == "tag_name"), None)
+            if name is not None and node_text(doc, name).lower() == tag:
+                return True
+    return False
+
+
+# --- Stimulus --------------------------------------------------------------------------------------
+
+
+def _controller_scopes(doc: ErbDoc) -> list[tuple[int, int, set[str]]]:
+    scopes = []
+    for el in doc.elements:
+        v = el.get("data-controller")
+        if v:
+            scopes.append((el.start, el.end, set(v.split())))
+    return scopes
+
+
+def _stimulus(ctx: Context, doc: ErbDoc) -> None:
+    scopes = _controller_scopes(doc)
+    index = ctx.index
+    known = index.stimulus_controllers if index is not None else {}
+    check_known = index is not None and bool(known)
+    for el in doc.elements:
+        for name, a in el.attrs.items():
+            if a.value is None or not name.startswith("data-"):
+                continue
+            if name == "data-action":
+                for d in st.split_descriptors(a.value):
+                    m = st.ACTION_RE.match(d)
+                    if not m:
+                        ctx.add("stimulus/malformed-action", a.value_start, a.value_end, _action_help(d))
+                        continue
+                    ident, method = m.group("ident"), m.group("method")
+                    _in_scope(ctx, doc, el, ident, scopes, a, "action")
+                    if check_known and ident in known and method not in known[ident].actions:
+                        ctx.add("stimulus/unknown-method", a.value_start, a.value_end,
+                                f"controller `{ident}` ({known[ident].path}) defines no method `{method}`")  # fmt: skip
+            elif name == "data-controller":
+                for ident in a.value.split():
+                    if not re.fullmatch(st.IDENT, ident):
+                        ctx.add("stimulus/malformed-action", a.value_start, a.value_end,
+                                f"`{ident}` is not a Stimulus identifier (lowercase, dashes, `--` for folders)")  # fmt: skip
+                    elif check_known and ident not in index.known_controller_ids:
+                        ctx.add("stimulus/unknown-controller", a.value_start, a.value_end,
+                                f"no Stimulus controller `{ident}` in app/javascript/controllers")  # fmt: skip
+            elif name == "data-target":
+                fix = None
+                if "." in a.value and " " not in a.value.strip():
+                    ident, _, target = a.value.strip().partition(".")
+                    fix = ctx.fix(f"Use data-{ident}-target", (a.start, a.end, f'data-{ident}-target="{target}"'))
+                ctx.add("stimulus/malformed-target", a.start, a.end,
+                        "`data-target=\"controller.name\"` is Stimulus 1 syntax, ignored since Stimulus 2; "
+                        "use `data-<controller>-target=\"name\"`", fix)  # fmt: skip
+            elif (m := st.TARGET_ATTR_RE.match(name)) is not None:
+                ident = m.group(1)
+                for t in a.value.split():
+                    if not st.TARGET_NAME_RE.match(t):
+                        ctx.add("stimulus/malformed-target", a.value_start, a.value_end,
+                                f"target name `{t}` is not an identifier")  # fmt: skip
+                    elif check_known and ident in known and t not in known[ident].targets:
+                        ctx.add("stimulus/unknown-target", a.value_start, a.value_end,
+                                f"controller `{ident}` declares no target `{t}` (static targets = {known[ident].targets})")  # fmt: skip
+                _in_scope(ctx, doc, el, ident, scopes, a, "target")
+                _uppercase(ctx, el, name, a)
+            elif (m := st.VALUE_ATTR_RE.match(name)) is not None:
+                _uppercase(ctx, el, name, a)
+                split = st.split_identifier(m.group(1), set(known)) if check_known else None
+                if split:
+                    ident, vname = split
+                    vtype = known[ident].values.get(st.camelize(vname))
+                    if vtype and not st.value_matches_type(a.value, vtype):
+                        ctx.add("stimulus/malformed-value", a.value_start, a.value_end,
+                                f"`{a.value[:40]}` is not a valid {vtype} for `{ident}` value `{st.camelize(vname)}`")  # fmt: skip
+            elif (m := st.OUTLET_ATTR_RE.match(name)) is not None:
+                _uppercase(ctx, el, name, a)
+                sel = a.value.strip()
+                if not sel or not st.SELECTOR_RE.match(sel) or sel.count("[") != sel.count("]"):
+                    ctx.add("stimulus/malformed-outlet", a.value_start, a.value_end,
+                            f"outlet `{name}` needs a CSS selector for the outlet elements, got `{a.value}`")  # fmt: skip
+
+
+def _uppercase(ctx: Context, el: Element, name: str, a) -> None:
+    if el.origin == "html":
+        raw = ctx.doc.slice(a.start, a.start + len(name))
+        if raw != raw.lower():
+            ctx.add("stimulus/malformed-value" if raw.endswith("-value") else "stimulus/malformed-target", a.start,
+                    a.start + len(name), f"`{raw}`: HTML lowercases attribute names; write it in kebab-case")  # fmt: skip
+
+
+def _action_help(d: str) -> str:
+    hint = "expected `event->controller#method` (event optional)"
+    if "#" not in d:
+        hint += "; the method is missing (`#method`)"
+    elif re.search(r"[A-Z_]", d.split("->")[-1].split("#")[0]):
+        hint += "; identifiers are kebab-case (todo-form, not todoForm/todo_form)"
+    elif "(" in d:
+        hint += "; no parentheses after the method"
+    elif "=>" in d or ("-" in d and "->" not in d):
+        hint += "; the event arrow is `->`"
+    return f"malformed Stimulus action `{d}`: {hint}"
+
+
+def _in_scope(ctx: Context, doc: ErbDoc, el: Element, ident: str, scopes, a, what: str) -> None:
+    if any(s <= el.start < e and ident in ids for s, e, ids in scopes):
+        return
+    index = ctx.index
+    if index is not None:
+        if _declared_around(index, doc, ident):
+            return
+    elif doc.is_partial or "/components/" in doc.path:
+        return  # rendered inside some other template we cannot see
+    where = "a rendering template" if doc.is_partial else "an ancestor element or a layout"
+    ctx.add(
+        "stimulus/outside-controller",
+        a.start,
+        a.end,
+        f'{what} for `{ident}` but no {where} declares data-controller="{ident}"; Stimulus will ignore it',
+    )
+
+
+def _declared_around(index, doc: ErbDoc, ident: str) -> bool:
+    """Whether a layout, or (for a partial) a template that renders it, declares the controller."""
+    layouts = [p for p in index.views if "/layouts/" in p]
+    if index.declares_controller(ident, layouts):
+        return True
+    if not (doc.is_partial or "/components/" in doc.path):
+        return False
+    seen: set[str] = set()
+    frontier = [doc.path]
+    for _ in range(5):
+        nxt: list[str] = []
+        for path in frontier:
+            v = view_name(path)
+            pn = partial_name(v) if v else None
+            if pn is None:
+                continue
+            for r in index.renderers_of(pn):
+                if r not in seen:
+                    seen.add(r)
+                    nxt.append(r)
+        frontier = nxt
+    if not seen:  # nobody known renders it: any template declaring the controller may
+        return index.declares_controller(ident)
+    return index.declares_controller(ident, sorted(seen))
+
+
+# --- forms -----------------------------------------------------------------------------------------
+
+
+def _forms(ctx: Context, doc: ErbDoc) -> None:
+    if not doc.path.endswith(".erb"):
+        return
+    for el in doc.html_elements:
+        if el.name != "form":
+            continue
+        method = (el.get("method") or "get").lower()
+        action = el.get("action") or ""
+        if method == "get" or action.startswith(("http://", "https://", "//")):
+            continue
+        body = doc.slice(el.start, el.end)
+        if re.search(r"authenticity_token|token_tag|csrf", body):
+            continue
+        ctx.add(
+            "security/form-token",
+            el.start,
+            el.tag_end,
+            f'hand-built <form method="{method}"> without an authenticity token: Rails rejects it '
+            "(InvalidAuthenticityToken); use form_with, or add the token",
+            ctx.fix(
+                "Add the authenticity token",
+                (
+                    el.tag_end,
+                    el.tag_end,
+                    '\n  <input type="hidden" name="authenticity_token" value="<%= form_authenticity_token %>">',
+                ),
+            ),  # fmt: skip
+        )
+
+
+# --- accessibility ---------------------------------------------------------------------------------
+
+
+def _a11y(ctx: Context, doc: ErbDoc) -> None:
+    html = doc.html_elements
+    label_for = {el.get("for") for el in html if el.name == "label" and el.get("for")}
+    label_ranges = [(el.start, el.end) for el in doc.elements if el.name in ("label", "label_tag")]
+    helper_labels: set[str] = set()
+    for el in doc.helper_elements:
+        if el.name in ("label", "label_tag") and el.ruby_args:
+            v = literal(doc, el.ruby_args[0])
+            if v:
+                helper_labels.add(v)
+    for el in doc.elements:
+        labelled = el.has("aria-label") or el.has("aria-labelledby") or el.has("title")
+        inside_label = any(s < el.start < e for s, e in label_ranges)
+        if el.origin == "html" and el.name in ("input", "select", "textarea"):
+            if (el.get("type") or "text").lower() in ("hidden", "submit", "button", "reset", "image"):
+                continue
+            id_attr = el.attrs.get("id")
+            has_for = id_attr is not None and (id_attr.value is None or id_attr.value in label_for)
+            if not (labelled or inside_label or has_for):
+                ctx.add("a11y/input-label", el.start, el.tag_end,
+                        f"<{el.name}> has no label: add <label for=…>, wrap it in <label>, or aria-label")  # fmt: skip
+        elif el.origin == "ruby" and ((el.name in FIELD_HELPERS and el.receiver) or el.name in TAG_FIELD_HELPERS):
+            if el.has("type") and el.get("type") == "hidden":
+                continue
+            key = literal(doc, el.ruby_args[0]) if el.ruby_args else None
+            if key is None:
+                continue
+            has_label = any(lbl == key or lbl.startswith(key + "_") for lbl in helper_labels)
+            if not (labelled or inside_label or has_label):
+                call = f"{el.receiver}.{el.name}" if el.receiver else el.name
+                ctx.add("a11y/input-label", el.start, el.tag_end,
+                        f"`{call} :{key}` has no label: add `label :{key}` or aria: {{ label: … }}")  # fmt: skip
+        if el.name == "img" and el.origin == "html" and not el.has("alt"):
+            ctx.add("a11y/img-alt", el.start, el.tag_end, "<img> without alt text",
+                    ctx.fix('Add alt="" (decorative); write real alt text if the image informs',
+                            (el.start + 4, el.start + 4, ' alt=""')))  # fmt: skip
+        elif el.name == "image_tag" and el.origin == "ruby" and not el.receiver and not el.has("alt"):
+            end = el.node.end_byte if el.node is not None else el.end
+            ctx.add("a11y/img-alt", el.start, el.tag_end, "image_tag without alt: (Rails no longer derives one)",
+                    ctx.fix('Add alt: "" (decorative); write real alt text if the image informs',
+                            (end, end, ', alt: ""')))  # fmt: skip
+        _click(ctx, el)
+        _live_region(ctx, el)
+
+
+def _click(ctx: Context, el: Element) -> None:
+    if el.origin != "html" or el.name in INTERACTIVE or el.name.startswith("turbo-"):
+        return
+    clicks = el.has("onclick")
+    action = el.get("data-action")
+    if action:
+        for d in action.split():
+            m = st.ACTION_RE.match(d)
+            if m and (m.group("event") or st.default_event(el.name)) == "click":
+                clicks = True
+    if not clicks:
+        return
+    role = el.get("role")
+    if role and el.has("tabindex") and re.search(r"key(down|up|press)", action or ""):
+        return
+    if role in ("presentation", "none"):
+        return
+    ctx.add(
+        "a11y/click-handler",
+        el.start,
+        el.tag_end,
+        f'clickable <{el.name}> is not reachable by keyboard: use a <button>, or add role, tabindex="0" '
+        "and a keydown action",
+    )
+
+
+def _live_region(ctx: Context, el: Element) -> None:
+    id_attr = el.attrs.get("id")
+    if id_attr is None or id_attr.value is None or not NOTIFY_ID.search(id_attr.value.lower()):
+        return
+    if el.has("aria-live") or (el.get("role") or "") in LIVE_ROLES:
+        return
+    index = ctx.index
+    if index is not None and index.views and index.stream_targets:
+        if not any(t.id != "*" and ids_overlap(t.id, id_attr.value) for t in index.stream_targets):
+            return  # not updated by a stream: not a live region
+    if el.origin == "html":
+        at = el.start + 1 + len(el.name)
+        fix = ctx.fix('Add role="status"', (at, at, ' role="status"'))
+    else:
+        fix = ctx.fix('Add role: "status"', (id_attr.end, id_attr.end, ', role: "status"'))
+    ctx.add(
+        "a11y/live-region",
+        el.start,
+        el.tag_end,
+        f'#{id_attr.value} is updated by Turbo Streams but screen readers are not told: add role="status" '
+        '(or aria-live="polite")',
+        fix,
+    )
+
+
+# --- efficiency ------------------------------------------------------------------------------------
+
+QUERY_METHODS = {"count", "where", "find_by", "find", "exists?", "pluck", "sum", "average", "minimum", "maximum",
+                 "order", "limit", "find_each", "ids", "calculate"}  # fmt: skip
+
+
+def _partial_queries(ctx: Context, doc: ErbDoc) -> None:
+    """Per-record partials (rendered per item, and on each broadcast) that query per record: N+1."""
+    if not doc.is_partial:
+        return
+    local = doc.path.rsplit("/", 1)[-1][1:].split(".", 1)[0]
+    index = ctx.index
+    if index is not None and index.models:
+        names = {re.sub(r"(?<!^)(?=[A-Z])", "_", m["name"]).lower() for m in index.models}
+        if local not in names:
+            return
+    for call in doc.calls:
+        name = call_name(doc, call)
+        if name not in QUERY_METHODS:
+            continue
+        recv = call.child_by_field_name("receiver")
+        root = recv
+        while root is not None and root.type == "call" and root.child_by_field_name("receiver") is not None:
+            root = root.child_by_field_name("receiver")
+        if root is None:
+            continue
+        rooted_local = root.type == "identifier" and node_text(doc, root) == local and recv is not root
+        if not (rooted_local or root.type == "constant"):
+            continue
+        method = call.child_by_field_name("method")
+        fix = None
+        if name == "count" and call.child_by_field_name("arguments") is None and method is not None:
+            fix = ctx.fix(
+                "Use .size (preloaded records or counter cache)", (method.start_byte, method.end_byte, "size")
+            )
+        ctx.add(
+            "perf/partial-query",
+            call.start_byte,
+            call.end_byte,
+            f"`{node_text(doc, call)[:60]}` queries once per {local} (N+1 when the collection renders, and on each "
+            "broadcast); preload with includes or use a counter cache",
+            fix,
+        )
+
+
+# --- cross-file ------------------------------------------------------------------------------------
+
+
+def _cross_file(ctx: Context, doc: ErbDoc) -> None:
+    index = ctx.index
+    if index is None or not index.views:
+        return
+    facts = extract_facts(doc)
+    check_stream_targets(ctx, facts.stream_targets)
+    if doc.is_partial or doc.is_layout or doc.is_stream or "/components/" in doc.path:
+        return
+    action = doc.path.rsplit("/", 1)[-1].split(".", 1)[0]
+    if action == "index":
+        return
+    for frame in facts.frames:
+        if frame.kind != "frame" or frame.id in ("*", ""):
+            continue
+        others = [f for f in index.frames if f.file != doc.path]
+        refs = index.frame_refs
+        if any(ids_overlap(frame.id, o.id) for o in others + refs):
+            continue
+        start, end = _line_range(ctx, frame.line)
+        ctx.add(
+            "turbo/frame-no-requester",
+            start,
+            end,
+            f"frame `{frame.id}` in this response matches no frame on a requesting page: Turbo will show "
+            '"Content missing"; use the requesting frame\'s id (often dom_id(record))',
+        )
+
+
+def check_stream_targets(ctx: Context, targets) -> None:
+    index = ctx.index
+    if index is None or not index.views:
+        return
+    defined = [d for d in index.ids]
+    for t in targets:
+        if t.id in ("*", ""):
+            continue
+        if any(ids_overlap(t.id, d.id) for d in defined):
+            continue
+        start, end = _line_range(ctx, t.line)
+        ctx.add(
+            "turbo/unknown-stream-target",
+            start,
+            end,
+            f"stream target `{t.id}` matches no id in any view: the stream will do nothing "
+            "(check the id, or dom_id(record) in the partial)",
+        )
+
+
+def _line_range(ctx: Context, line: int) -> tuple[int, int]:
+    """Byte range of a line's text (without indentation and newline)."""
+    starts = ctx.doc.line_starts
+    start = starts[line - 1]
+    end = starts[line] - 1 if line < len(starts) else len(ctx.doc.data)
+    text = ctx.doc.data[start:end]
+    return start + len(text) - len(text.lstrip()), max(start, end)
