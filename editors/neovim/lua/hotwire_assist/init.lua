@@ -197,7 +197,7 @@ function M.attach(bufnr)
 end
 
 local function feed(keys, remap)
-  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), remap and "m" or "n", false)
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), remap and "mi" or "ni", false)
 end
 
 --- Run what `lhs` did before we mapped it (a mapping, or the key itself).
