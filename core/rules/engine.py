@@ -37,8 +37,19 @@ def encoding_findings(path: str, text: str) -> list[Finding]:
     line = text.count("\n", 0, m.start()) + 1
     col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
     r = RULES["syntax/encoding"]
-    return [Finding(path, line, col, line, col + 1, r.id, r.dimension, r.severity,
-                    "invalid UTF-8: Ruby and Rails reject this file; re-save it as UTF-8")]  # fmt: skip
+    return [
+        Finding(
+            path,
+            line,
+            col,
+            line,
+            col + 1,
+            r.id,
+            r.dimension,
+            r.severity,
+            "invalid UTF-8: Ruby and Rails reject this file; re-save it as UTF-8",
+        )
+    ]
 
 
 def internal_findings(doc: Doc, display: str, index, *, parse_errors: bool) -> list[Finding]:
@@ -54,15 +65,23 @@ def internal_findings(doc: Doc, display: str, index, *, parse_errors: bool) -> l
                 ctx.add("syntax/erb", t.start, t.start + 3, "ERB tag is not closed with %>")
         if parse_errors and all(t.closed for t in doc.tags):
             for n in error_nodes(doc.ruby_tree)[:3]:
-                ctx.add("syntax/erb", n.start_byte, max(n.end_byte, n.start_byte + 1),
-                        "Ruby in this template does not parse (tree-sitter)")  # fmt: skip
+                ctx.add(
+                    "syntax/erb",
+                    n.start_byte,
+                    max(n.end_byte, n.start_byte + 1),
+                    "Ruby in this template does not parse (tree-sitter)",
+                )
         check_view(ctx, doc)
     elif isinstance(doc, RubyDoc):
         if parse_errors:
             for n in error_nodes(doc.tree)[:3]:
                 what = "missing " + n.type if n.is_missing else "unexpected code"
-                ctx.add("syntax/ruby", n.start_byte, max(n.end_byte, n.start_byte + 1),
-                        f"Ruby does not parse here: {what} (tree-sitter)")  # fmt: skip
+                ctx.add(
+                    "syntax/ruby",
+                    n.start_byte,
+                    max(n.end_byte, n.start_byte + 1),
+                    f"Ruby does not parse here: {what} (tree-sitter)",
+                )
         check_ruby(ctx, doc)
     elif isinstance(doc, JsDoc):
         check_js(ctx, doc)
@@ -82,8 +101,9 @@ def ruby_findings(doc: Doc, display: str, errors: list[tuple[int, str]]) -> list
         start = doc.line_starts[line - 1]
         end = doc.line_starts[line] - 1 if line < n_lines else len(doc.data)
         _, end_col = doc.position(max(start, end))
-        out.append(Finding(display, line, 1, line, end_col, rule.id, rule.dimension, rule.severity,
-                           f"{message} (ruby)"))  # fmt: skip
+        out.append(
+            Finding(display, line, 1, line, end_col, rule.id, rule.dimension, rule.severity, f"{message} (ruby)")
+        )
     return out
 
 

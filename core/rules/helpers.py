@@ -119,15 +119,15 @@ def check_frame_tags(ctx: Context, elements: list[Element], root: Node) -> None:
             )
     # a bare `turbo_frame_tag` (no arguments, no block) is an identifier, not a call
     for n in walk(root):
-        if n.type == "identifier" and node_text(doc, n) == "turbo_frame_tag" and n.parent is not None:
-            if n.parent.type in (
-                "program",
-                "body_statement",
-                "block_body",
-                "argument_list",
-                "parenthesized_statements",
-            ):
-                ctx.add("turbo/frame-missing-id", n.start_byte, n.end_byte, "turbo_frame_tag needs an id")
+        bare = n.type == "identifier" and node_text(doc, n) == "turbo_frame_tag" and n.parent is not None
+        if bare and n.parent.type in (
+            "program",
+            "body_statement",
+            "block_body",
+            "argument_list",
+            "parenthesized_statements",
+        ):
+            ctx.add("turbo/frame-missing-id", n.start_byte, n.end_byte, "turbo_frame_tag needs an id")
 
 
 def _data_key(ctx: Context, el: Element, html_name: str) -> Node | None:

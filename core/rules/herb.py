@@ -31,9 +31,18 @@ MAPPED: dict[str, tuple[str | None, str, Severity]] = {
     "erb-no-output-control-flow": (None, "conventions", "warning"),
     "erb-no-debug-output": (None, "conventions", "warning"),
 }
-A11Y_PREFIXES = ("html-aria-", "html-no-aria-", "html-iframe-has-title", "html-navigation-has-label",
-                 "html-no-positive-tab-index", "html-anchor-require-href", "html-no-abstract-roles",
-                 "html-details-has-summary", "html-no-empty-headings", "html-avoid-both-disabled")  # fmt: skip
+A11Y_PREFIXES = (
+    "html-aria-",
+    "html-no-aria-",
+    "html-iframe-has-title",
+    "html-navigation-has-label",
+    "html-no-positive-tab-index",
+    "html-anchor-require-href",
+    "html-no-abstract-roles",
+    "html-details-has-summary",
+    "html-no-empty-headings",
+    "html-avoid-both-disabled",
+)
 A11Y_INFO = {"html-input-require-autocomplete", "html-no-title-attribute"}
 CHUNK = 400
 
@@ -145,6 +154,6 @@ def to_findings(display: str, offenses: list[dict], text: str) -> list[Finding]:
                 rule.dimension,
                 rule.severity,
                 f"{off.get('message', '')} (herb: {off.get('code')})",
-            )  # fmt: skip
+            )
         )
     return out

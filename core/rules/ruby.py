@@ -12,8 +12,10 @@ from hotwire_assist.core.rules.helpers import LATER, check_ruby_helpers
 from hotwire_assist.core.rules.source import RubyDoc, call_name, literal, node_text, option_pairs, pair_key, walk
 from hotwire_assist.core.rules.views import check_stream_targets
 
-CALLBACKS = re.compile(r"^(after|before|around)_(create|update|save|destroy|commit|create_commit|update_commit|"
-                       r"destroy_commit|save_commit|touch)$")  # fmt: skip
+CALLBACKS = re.compile(
+    r"^(after|before|around)_(create|update|save|destroy|commit|create_commit|update_commit|"
+    r"destroy_commit|save_commit|touch)$"
+)
 SYNC_BROADCAST = re.compile(r"^broadcast_(append|prepend|replace|update|before|after|refresh|action|render)(_to)?$")
 READ_ACTIONS = {"index", "show", "new", "edit"}
 MASS_ASSIGN = {"new", "create", "create!", "update", "update!", "assign_attributes", "update_attributes",
@@ -95,8 +97,12 @@ def _csrf(ctx: Context, doc: RubyDoc, root: Node) -> None:
         return
     for n in walk(cls):
         if n.type == "identifier" and node_text(doc, n) == "skip_forgery_protection" and n.parent.type != "call":
-            ctx.add("security/csrf-skip", n.start_byte, n.end_byte,
-                    "skip_forgery_protection turns CSRF protection off for every action, mutating ones included")  # fmt: skip
+            ctx.add(
+                "security/csrf-skip",
+                n.start_byte,
+                n.end_byte,
+                "skip_forgery_protection turns CSRF protection off for every action, mutating ones included",
+            )
         if n.type != "call" or n.child_by_field_name("receiver") is not None:
             continue
         name = call_name(doc, n)
@@ -109,18 +115,30 @@ def _csrf(ctx: Context, doc: RubyDoc, root: Node) -> None:
         if skip:
             only = _action_list(doc, opts.get("only"))
             if only is None:
-                ctx.add("security/csrf-skip", n.start_byte, n.end_byte,
-                        "CSRF protection skipped for every action, mutating ones included")  # fmt: skip
+                ctx.add(
+                    "security/csrf-skip",
+                    n.start_byte,
+                    n.end_byte,
+                    "CSRF protection skipped for every action, mutating ones included",
+                )
             elif only - READ_ACTIONS:
-                ctx.add("security/csrf-skip", n.start_byte, n.end_byte,
-                        f"CSRF protection skipped for mutating action(s) {', '.join(sorted(only - READ_ACTIONS))}; "
-                        "verify the request another way (signature) or keep the token")  # fmt: skip
+                ctx.add(
+                    "security/csrf-skip",
+                    n.start_byte,
+                    n.end_byte,
+                    f"CSRF protection skipped for mutating action(s) {', '.join(sorted(only - READ_ACTIONS))}; "
+                    "verify the request another way (signature) or keep the token",
+                )
         elif name == "protect_from_forgery":
             exc = _action_list(doc, opts.get("except"))
             if exc and exc - READ_ACTIONS:
-                ctx.add("security/csrf-skip", n.start_byte, n.end_byte,
-                        f"protect_from_forgery except: leaves mutating action(s) {', '.join(sorted(exc - READ_ACTIONS))} "
-                        "open to CSRF")  # fmt: skip
+                ctx.add(
+                    "security/csrf-skip",
+                    n.start_byte,
+                    n.end_byte,
+                    f"protect_from_forgery except: leaves mutating action(s) {', '.join(sorted(exc - READ_ACTIONS))} "
+                    "open to CSRF",
+                )
 
 
 def _action_list(doc: RubyDoc, node: Node | None) -> set[str] | None:

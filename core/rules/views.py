@@ -67,13 +67,16 @@ def _turbo_markup(ctx: Context, doc: ErbDoc) -> None:
             action = el.get("action")
             if action is not None and action not in valid:
                 a = el.attrs["action"]
-                ctx.add("turbo/unknown-stream-action", a.start, a.end, f"unknown turbo stream action `{action}`; valid: "
-                        f"{', '.join(sorted(valid))}" + (f" ({note})" if note else ""))  # fmt: skip
-            if action != "refresh" and not (el.get("target") or el.get("targets")):
-                if not _dynamic(el, "target") and not _dynamic(el, "targets"):
-                    ctx.add(
-                        "turbo/stream-missing-target", el.start, el.tag_end, "<turbo-stream> needs a target or targets"
-                    )
+                ctx.add(
+                    "turbo/unknown-stream-action",
+                    a.start,
+                    a.end,
+                    f"unknown turbo stream action `{action}`; valid: "
+                    f"{', '.join(sorted(valid))}" + (f" ({note})" if note else ""),
+                )
+            no_target = not (el.get("target") or el.get("targets") or _dynamic(el, "target") or _dynamic(el, "targets"))
+            if action != "refresh" and no_target:
+                ctx.add("turbo/stream-missing-target", el.start, el.tag_end, "<turbo-stream> needs a target or targets")
             if action in CONTENT_ACTIONS and not _has_child(doc, el, "template"):
                 ctx.add(
                     "turbo/stream-missing-template",
@@ -155,33 +158,58 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                     ident, method = m.group("ident"), m.group("method")
                     _in_scope(ctx, doc, el, ident, scopes, a, "action")
                     if check_known and ident in known and method not in known[ident].actions:
-                        ctx.add("stimulus/unknown-method", a.value_start, a.value_end,
-                                f"controller `{ident}` ({known[ident].path}) defines no method `{method}`")  # fmt: skip
+                        ctx.add(
+                            "stimulus/unknown-method",
+                            a.value_start,
+                            a.value_end,
+                            f"controller `{ident}` ({known[ident].path}) defines no method `{method}`",
+                        )
             elif name == "data-controller":
                 for ident in a.value.split():
                     if not re.fullmatch(st.IDENT, ident):
-                        ctx.add("stimulus/malformed-action", a.value_start, a.value_end,
-                                f"`{ident}` is not a Stimulus identifier (lowercase, dashes, `--` for folders)")  # fmt: skip
+                        ctx.add(
+                            "stimulus/malformed-action",
+                            a.value_start,
+                            a.value_end,
+                            f"`{ident}` is not a Stimulus identifier (lowercase, dashes, `--` for folders)",
+                        )
                     elif check_known and ident not in index.known_controller_ids:
-                        ctx.add("stimulus/unknown-controller", a.value_start, a.value_end,
-                                f"no Stimulus controller `{ident}` in app/javascript/controllers")  # fmt: skip
+                        ctx.add(
+                            "stimulus/unknown-controller",
+                            a.value_start,
+                            a.value_end,
+                            f"no Stimulus controller `{ident}` in app/javascript/controllers",
+                        )
             elif name == "data-target":
                 fix = None
                 if "." in a.value and " " not in a.value.strip():
                     ident, _, target = a.value.strip().partition(".")
                     fix = ctx.fix(f"Use data-{ident}-target", (a.start, a.end, f'data-{ident}-target="{target}"'))
-                ctx.add("stimulus/malformed-target", a.start, a.end,
-                        "`data-target=\"controller.name\"` is Stimulus 1 syntax, ignored since Stimulus 2; "
-                        "use `data-<controller>-target=\"name\"`", fix)  # fmt: skip
+                ctx.add(
+                    "stimulus/malformed-target",
+                    a.start,
+                    a.end,
+                    '`data-target="controller.name"` is Stimulus 1 syntax, ignored since Stimulus 2; '
+                    'use `data-<controller>-target="name"`',
+                    fix,
+                )
             elif (m := st.TARGET_ATTR_RE.match(name)) is not None:
                 ident = m.group(1)
                 for t in a.value.split():
                     if not st.TARGET_NAME_RE.match(t):
-                        ctx.add("stimulus/malformed-target", a.value_start, a.value_end,
-                                f"target name `{t}` is not an identifier")  # fmt: skip
+                        ctx.add(
+                            "stimulus/malformed-target",
+                            a.value_start,
+                            a.value_end,
+                            f"target name `{t}` is not an identifier",
+                        )
                     elif check_known and ident in known and t not in known[ident].targets:
-                        ctx.add("stimulus/unknown-target", a.value_start, a.value_end,
-                                f"controller `{ident}` declares no target `{t}` (static targets = {known[ident].targets})")  # fmt: skip
+                        ctx.add(
+                            "stimulus/unknown-target",
+                            a.value_start,
+                            a.value_end,
+                            f"controller `{ident}` declares no target `{t}` (static targets = {known[ident].targets})",
+                        )
                 _in_scope(ctx, doc, el, ident, scopes, a, "target")
                 _uppercase(ctx, el, name, a)
             elif (m := st.VALUE_ATTR_RE.match(name)) is not None:
@@ -191,22 +219,34 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                     ident, vname = split
                     vtype = known[ident].values.get(st.camelize(vname))
                     if vtype and not st.value_matches_type(a.value, vtype):
-                        ctx.add("stimulus/malformed-value", a.value_start, a.value_end,
-                                f"`{a.value[:40]}` is not a valid {vtype} for `{ident}` value `{st.camelize(vname)}`")  # fmt: skip
+                        ctx.add(
+                            "stimulus/malformed-value",
+                            a.value_start,
+                            a.value_end,
+                            f"`{a.value[:40]}` is not a valid {vtype} for `{ident}` value `{st.camelize(vname)}`",
+                        )
             elif (m := st.OUTLET_ATTR_RE.match(name)) is not None:
                 _uppercase(ctx, el, name, a)
                 sel = a.value.strip()
                 if not sel or not st.SELECTOR_RE.match(sel) or sel.count("[") != sel.count("]"):
-                    ctx.add("stimulus/malformed-outlet", a.value_start, a.value_end,
-                            f"outlet `{name}` needs a CSS selector for the outlet elements, got `{a.value}`")  # fmt: skip
+                    ctx.add(
+                        "stimulus/malformed-outlet",
+                        a.value_start,
+                        a.value_end,
+                        f"outlet `{name}` needs a CSS selector for the outlet elements, got `{a.value}`",
+                    )
 
 
 def _uppercase(ctx: Context, el: Element, name: str, a) -> None:
     if el.origin == "html":
         raw = ctx.doc.slice(a.start, a.start + len(name))
         if raw != raw.lower():
-            ctx.add("stimulus/malformed-value" if raw.endswith("-value") else "stimulus/malformed-target", a.start,
-                    a.start + len(name), f"`{raw}`: HTML lowercases attribute names; write it in kebab-case")  # fmt: skip
+            ctx.add(
+                "stimulus/malformed-value" if raw.endswith("-value") else "stimulus/malformed-target",
+                a.start,
+                a.start + len(name),
+                f"`{raw}`: HTML lowercases attribute names; write it in kebab-case",
+            )
 
 
 def _action_help(d: str) -> str:
@@ -231,7 +271,7 @@ def _in_scope(ctx: Context, doc: ErbDoc, el: Element, ident: str, scopes, a, wha
             return
     elif doc.is_partial or "/components/" in doc.path:
         return  # rendered inside some other template we cannot see
-    where = "a rendering template" if doc.is_partial else "an ancestor element or a layout"
+    where = "template rendering this partial" if doc.is_partial else "ancestor element or layout"
     ctx.add(
         "stimulus/outside-controller",
         a.start,
@@ -295,7 +335,7 @@ def _forms(ctx: Context, doc: ErbDoc) -> None:
                     el.tag_end,
                     '\n  <input type="hidden" name="authenticity_token" value="<%= form_authenticity_token %>">',
                 ),
-            ),  # fmt: skip
+            ),
         )
 
 
@@ -321,8 +361,12 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             id_attr = el.attrs.get("id")
             has_for = id_attr is not None and (id_attr.value is None or id_attr.value in label_for)
             if not (labelled or inside_label or has_for):
-                ctx.add("a11y/input-label", el.start, el.tag_end,
-                        f"<{el.name}> has no label: add <label for=…>, wrap it in <label>, or aria-label")  # fmt: skip
+                ctx.add(
+                    "a11y/input-label",
+                    el.start,
+                    el.tag_end,
+                    f"<{el.name}> has no label: add <label for=…>, wrap it in <label>, or aria-label",
+                )
         elif el.origin == "ruby" and ((el.name in FIELD_HELPERS and el.receiver) or el.name in TAG_FIELD_HELPERS):
             if el.has("type") and el.get("type") == "hidden":
                 continue
@@ -332,17 +376,32 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             has_label = any(lbl == key or lbl.startswith(key + "_") for lbl in helper_labels)
             if not (labelled or inside_label or has_label):
                 call = f"{el.receiver}.{el.name}" if el.receiver else el.name
-                ctx.add("a11y/input-label", el.start, el.tag_end,
-                        f"`{call} :{key}` has no label: add `label :{key}` or aria: {{ label: … }}")  # fmt: skip
+                ctx.add(
+                    "a11y/input-label",
+                    el.start,
+                    el.tag_end,
+                    f"`{call} :{key}` has no label: add `label :{key}` or aria: {{ label: … }}",
+                )
         if el.name == "img" and el.origin == "html" and not el.has("alt"):
-            ctx.add("a11y/img-alt", el.start, el.tag_end, "<img> without alt text",
-                    ctx.fix('Add alt="" (decorative); write real alt text if the image informs',
-                            (el.start + 4, el.start + 4, ' alt=""')))  # fmt: skip
+            ctx.add(
+                "a11y/img-alt",
+                el.start,
+                el.tag_end,
+                "<img> without alt text",
+                ctx.fix(
+                    'Add alt="" (decorative); write real alt text if the image informs',
+                    (el.start + 4, el.start + 4, ' alt=""'),
+                ),
+            )
         elif el.name == "image_tag" and el.origin == "ruby" and not el.receiver and not el.has("alt"):
             end = el.node.end_byte if el.node is not None else el.end
-            ctx.add("a11y/img-alt", el.start, el.tag_end, "image_tag without alt: (Rails no longer derives one)",
-                    ctx.fix('Add alt: "" (decorative); write real alt text if the image informs',
-                            (end, end, ', alt: ""')))  # fmt: skip
+            ctx.add(
+                "a11y/img-alt",
+                el.start,
+                el.tag_end,
+                "image_tag without alt: (Rails no longer derives one)",
+                ctx.fix('Add alt: "" (decorative); write real alt text if the image informs', (end, end, ', alt: ""')),
+            )
         _click(ctx, el)
         _live_region(ctx, el)
 
@@ -380,9 +439,10 @@ def _live_region(ctx: Context, el: Element) -> None:
     if el.has("aria-live") or (el.get("role") or "") in LIVE_ROLES:
         return
     index = ctx.index
-    if index is not None and index.views and index.stream_targets:
-        if not any(t.id != "*" and ids_overlap(t.id, id_attr.value) for t in index.stream_targets):
-            return  # not updated by a stream: not a live region
+    streamed = index is None or not index.stream_targets
+    streamed = streamed or any(t.id != "*" and ids_overlap(t.id, id_attr.value) for t in index.stream_targets)
+    if not streamed:
+        return  # not updated by a stream: not a live region
     if el.origin == "html":
         at = el.start + 1 + len(el.name)
         fix = ctx.fix('Add role="status"', (at, at, ' role="status"'))
@@ -446,17 +506,22 @@ def _partial_queries(ctx: Context, doc: ErbDoc) -> None:
 # --- cross-file ------------------------------------------------------------------------------------
 
 
+def has_page_views(index) -> bool:
+    """Cross-file rules need the app's pages, not just the file under check."""
+    return index is not None and any(".turbo_stream." not in p for p in index.views)
+
+
 def _cross_file(ctx: Context, doc: ErbDoc) -> None:
     index = ctx.index
-    if index is None or not index.views:
+    if not has_page_views(index):
         return
     facts = extract_facts(doc)
     check_stream_targets(ctx, facts.stream_targets)
     if doc.is_partial or doc.is_layout or doc.is_stream or "/components/" in doc.path:
         return
     action = doc.path.rsplit("/", 1)[-1].split(".", 1)[0]
-    if action == "index":
-        return
+    if action in ("index", "show"):
+        return  # pages that usually hold the requesting frames, or answer their own navigation
     for frame in facts.frames:
         if frame.kind != "frame" or frame.id in ("*", ""):
             continue
@@ -476,9 +541,9 @@ def _cross_file(ctx: Context, doc: ErbDoc) -> None:
 
 def check_stream_targets(ctx: Context, targets) -> None:
     index = ctx.index
-    if index is None or not index.views:
+    if not has_page_views(index):
         return
-    defined = [d for d in index.ids]
+    defined = index.ids
     for t in targets:
         if t.id in ("*", ""):
             continue
