@@ -155,7 +155,12 @@ class RubyWorker:
             writer.join(timeout=1)
             if len(results) < len(items):
                 self.close()  # a hung or dead worker restarts on the next call
-            return [results.get(i) for i in ids]
+            out = [results.get(i) for i in ids]
+            for res, (_, _, source) in zip(out, items, strict=True):
+                if res is not None:  # end-of-input errors point past the wrapper; clamp to the file
+                    last = source.count("\n") + (0 if source.endswith("\n") else 1)
+                    res.errors = [(min(line, max(1, last)), msg) for line, msg in res.errors]
+            return out
 
     def close(self) -> None:
         proc, self.proc = self.proc, None

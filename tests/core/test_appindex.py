@@ -1,0 +1,65 @@
+"""The app index: Stimulus controllers, frames, stream targets, partials, versions, live updates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hotwire_assist.core.appindex import ids_overlap, index_app, stimulus_identifier
+
+ROOT = Path(__file__).resolve().parents[2]
+CLEAN = ROOT / "tests" / "fixtures" / "clean_app"
+
+
+def test_stimulus_identifiers():
+    assert stimulus_identifier("app/javascript/controllers/admin/users_controller.js") == "admin--users"
+    assert stimulus_identifier("app/javascript/controllers/todo_form_controller.ts") == "todo-form"
+    assert stimulus_identifier("app/javascript/controllers/date-picker-controller.js") == "date-picker"
+    assert stimulus_identifier("app/javascript/application.js") is None
+
+
+def test_index_of_clean_app():
+    data = index_app(CLEAN).to_json()
+    assert data["versions"]["turbo-rails"] == "2.0.11" and data["versions"]["rails"] == "7.2.1"
+    ctrls = {c["identifier"]: c for c in data["stimulus_controllers"]}
+    assert set(ctrls) == {"hotkeys", "dismissable", "autosize", "reset-form"}
+    assert ctrls["hotkeys"]["targets"] == ["search"] and "focusSearch" in ctrls["hotkeys"]["actions"]
+    assert ctrls["dismissable"]["values"] == {"after": "Number"}
+    assert ctrls["hotkeys"]["path"] == "app/javascript/controllers/hotkeys_controller.js"
+    frames = {f["id"] for f in data["frames"]}
+    assert {"details_ticket_*", "activity_ticket_*", "new_comment", "search_results"} <= frames
+    targets = {t["id"] for t in data["stream_targets"]}
+    assert {"comments", "new_comment", "flash", "comment_*", "notification_*", "details_ticket_*"} <= targets
+    assert data["partials"]["tickets/form"] == "app/views/tickets/_form.html.erb"
+    models = {m["name"]: m for m in data["models"]}
+    assert models["Ticket"]["broadcasts"] == ["broadcasts_refreshes"]
+    assert "broadcasts_to" in models["Notification"]["broadcasts"]
+    ctl = {c["name"]: c for c in data["controllers"]}
+    assert ctl["CommentsController"]["actions"]["create"] == ["html", "turbo_stream"]
+
+
+def test_namespaced_controller_and_update_file(tmp_path: Path):
+    ctrl = tmp_path / "app" / "javascript" / "controllers" / "admin" / "users_controller.js"
+    ctrl.parent.mkdir(parents=True)
+    ctrl.write_text('import { Controller } from "@hotwired/stimulus"\nexport default class extends Controller {\n'
+                    '  static targets = ["row"]\n  static outlets = ["admin--filter"]\n  static classes = ["active"]\n'
+                    '  select() {}\n}\n')  # fmt: skip
+    index = index_app(tmp_path)
+    c = index.stimulus_controllers["admin--users"]
+    assert (c.targets, c.outlets, c.classes, c.actions) == (["row"], ["admin--filter"], ["active"], ["select"])
+    view = tmp_path / "app" / "views" / "users" / "index.html.erb"
+    view.parent.mkdir(parents=True)
+    view.write_text('<%= turbo_frame_tag "users_list" %>\n<div id="user_<%= @user.id %>"></div>\n')
+    index.update_file(view)
+    assert [f.id for f in index.frames] == ["users_list"]
+    assert {d.id for d in index.ids} == {"users_list", "user_*"}
+    ctrl.unlink()
+    index.update_file(ctrl)
+    assert "admin--users" not in index.stimulus_controllers
+
+
+def test_id_globs_overlap():
+    assert ids_overlap("todo_*", "todo_*")
+    assert ids_overlap("todo_*", "todo_12")
+    assert not ids_overlap("stats_list_*", "list_*")
+    assert ids_overlap("*", "anything")
+    assert not ids_overlap("comments", "comment_list")
