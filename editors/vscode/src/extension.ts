@@ -14,7 +14,6 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
   State,
-  TransportKind,
 } from "vscode-languageclient/node";
 import {
   type Backend,
@@ -121,7 +120,8 @@ class Session {
       if (choice === open) await vscode.commands.executeCommand("workbench.action.openSettings", "hotwireAssist.serverCommand");
       return;
     }
-    const serverOptions: ServerOptions = { command: resolved, args, transport: TransportKind.stdio };
+    // No `transport`: TransportKind.stdio would append `--stdio`, which `hotwire-assist serve` rejects.
+    const serverOptions: ServerOptions = { command: resolved, args };
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
       initializationOptions: toInitializationOptions(readSettings(config), this.consent() === true),
@@ -258,9 +258,11 @@ class Session {
     await this.setConsent(choice === yes);
   }
 
+  /** Store the answer; restart only when the server's telemetry setting changes (it reads it at startup). */
   private async setConsent(value: boolean): Promise<void> {
+    const before = this.consent() === true;
     await this.context.globalState.update(CONSENT_KEY, value);
-    await this.restart();
+    if (before !== value) await this.restart();
   }
 
   private async showTelemetry(): Promise<void> {
