@@ -405,6 +405,10 @@ def parse_gemfile_lock(text: str) -> dict[str, str]:
 
 
 def extract_facts(doc: Doc) -> FileFacts:
+    """Facts of one parsed file, memoised on the doc (the index and the rules share them)."""
+    cached = getattr(doc, "_facts", None)
+    if cached is not None:
+        return cached
     facts = FileFacts(doc.path, doc.kind)
     if isinstance(doc, ErbDoc):
         _view_facts(doc, facts)
@@ -412,6 +416,7 @@ def extract_facts(doc: Doc) -> FileFacts:
         _ruby_facts(doc, facts)
     elif isinstance(doc, JsDoc):
         _js_facts(doc, facts)
+    doc._facts = facts  # type: ignore[union-attr]
     return facts
 
 
@@ -461,10 +466,12 @@ class AppIndex:
         self.root = root
         self.files: dict[str, FileFacts] = {}
         self.versions: dict[str, str] = {}
+        self._cache: dict[str, list] = {}
 
     # building
     def add_doc(self, doc: Doc) -> None:
         self.files[doc.path] = extract_facts(doc)
+        self._cache.clear()
 
     def update_file(self, path: str | Path, text: str | None = None) -> None:
         """Re-index one file (from `text` when given, else from disk); removes it when it is gone."""
@@ -479,12 +486,16 @@ class AppIndex:
         doc = make_doc(key, text) if text is not None else None
         if doc is None:
             self.files.pop(key, None)
+            self._cache.clear()
         else:
             self.add_doc(doc)
 
     # queries
     def _all(self, attr: str) -> list:
-        return [x for f in self.files.values() for x in getattr(f, attr)]
+        """All files' facts of one kind, cached until the next add/update."""
+        if attr not in self._cache:
+            self._cache[attr] = [x for f in self.files.values() for x in getattr(f, attr)]
+        return self._cache[attr]
 
     @property
     def stimulus_controllers(self) -> dict[str, StimulusController]:
@@ -579,10 +590,15 @@ class AppIndex:
 def find_app_root(path: Path) -> Path | None:
     """The nearest folder holding `Gemfile` or `app/` (the app a file belongs to)."""
     p = path.resolve()
-    for d in [p, *p.parents] if p.is_dir() else list(p.parents):
-        if (d / "Gemfile").is_file() or (d / "app").is_dir() or (d / "config" / "routes.rb").is_file():
-            return d
-    return None
+    return _root_of_dir(str(p if p.is_dir() else p.parent))
+
+
+@lru_cache(maxsize=1024)
+def _root_of_dir(folder: str) -> Path | None:
+    d = Path(folder)
+    if (d / "Gemfile").is_file() or (d / "app").is_dir() or (d / "config" / "routes.rb").is_file():
+        return d
+    return None if d.parent == d else _root_of_dir(str(d.parent))
 
 
 def index_app(root: Path, docs: dict[str, Doc] | None = None) -> AppIndex:

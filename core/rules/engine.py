@@ -192,13 +192,14 @@ def read_for_check(path: Path) -> tuple[str | None, list[Finding]]:
 
 def check_paths(paths: list[Path], *, external: bool = True) -> CheckResult:
     """Check files and whole apps; cross-file rules see each file's app (found by its Gemfile/app folder)."""
-    from hotwire_assist.core.appindex import AppIndex, find_app_root, index_app
+    from hotwire_assist.core.appindex import AppIndex, _root_of_dir, find_app_root, index_app
 
+    _root_of_dir.cache_clear()  # the folders may have changed since the last run
     files = expand_paths([Path(p) for p in paths])
+    herb_run = _start_herb([f for f, _ in files if f.is_file() and file_kind(str(f)) == "erb"]) if external else None
     findings: list[Finding] = []
     checkers: dict[str, str] = {"tree-sitter": "tree-sitter"}
     docs: dict[str, Doc] = {}
-    texts: dict[str, str] = {}
     roots: dict[Path, AppIndex] = {}
     targets: list[tuple[Path, str, Doc]] = []
     for f, explicit in files:
@@ -223,7 +224,6 @@ def check_paths(paths: list[Path], *, external: bool = True) -> CheckResult:
         if doc is None:
             continue
         docs[key] = doc
-        texts[key] = text
         targets.append((f, display, doc))
     root_of = {str(f.resolve()): find_app_root(f) for f, _, _ in targets}
 
@@ -238,8 +238,8 @@ def check_paths(paths: list[Path], *, external: bool = True) -> CheckResult:
         if ran:
             findings += ruby_findings(doc, display, ruby_results[key])
         findings += internal_findings(doc, display, index, parse_errors=not ran)
-    if external:
-        findings += _run_herb([(f, d, doc) for f, d, doc in targets if isinstance(doc, ErbDoc)], texts, checkers)
+    if herb_run is not None:
+        findings += _collect_herb(herb_run, [(f, d, doc) for f, d, doc in targets if isinstance(doc, ErbDoc)], checkers)
     return CheckResult(_sort(findings), checkers)
 
 
@@ -259,15 +259,20 @@ def _run_ruby(targets: list[tuple[Path, str, Doc]], checkers: dict[str, str]) ->
     return out
 
 
-def _run_herb(targets: list[tuple[Path, str, Doc]], texts: dict[str, str], checkers: dict[str, str]) -> list[Finding]:
+def _start_herb(files: list[Path]):
     from hotwire_assist.core.rules import herb
 
-    if not targets:
-        return []
-    cmd = herb.find_herb([targets[0][0]])
-    if cmd is None:
-        return []
-    got = herb.run_herb(cmd, [f for f, _, _ in targets])
+    if not files:
+        return None
+    cmd = herb.find_herb([files[0]])
+    return (cmd, herb.HerbRun(cmd, files)) if cmd else None
+
+
+def _collect_herb(run, targets: list[tuple[Path, str, Doc]], checkers: dict[str, str]) -> list[Finding]:
+    from hotwire_assist.core.rules import herb
+
+    cmd, herb_run = run
+    got = herb_run.collect()
     if got is None:
         return []
     version = herb.herb_version(cmd)
