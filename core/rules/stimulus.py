@@ -11,7 +11,7 @@ import re
 
 IDENT = r"[a-z0-9][a-z0-9-]*(?:--[a-z0-9-]+)*"
 ACTION_RE = re.compile(
-    rf"^(?:(?P<event>[\w:.+\-]+)(?:@(?:window|document))?->)?(?P<ident>{IDENT})#(?P<method>[A-Za-z_$][\w$]*)"
+    rf"^(?:(?P<event>[\w:.+\-]+)(?P<global>@(?:window|document))?->)?(?P<ident>{IDENT})#(?P<method>[A-Za-z_$][\w$]*)"
     r"(?::!?[a-z]+)*$"
 )
 TARGET_NAME_RE = re.compile(r"^[A-Za-z_$][\w$-]*$")

@@ -414,7 +414,7 @@ def _click(ctx: Context, el: Element) -> None:
     if action:
         for d in action.split():
             m = st.ACTION_RE.match(d)
-            if m and (m.group("event") or st.default_event(el.name)) == "click":
+            if m and not m.group("global") and (m.group("event") or st.default_event(el.name)) == "click":
                 clicks = True
     if not clicks:
         return
