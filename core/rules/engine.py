@@ -107,6 +107,15 @@ def ruby_findings(doc: Doc, display: str, errors: list[tuple[int, str]]) -> list
     return out
 
 
+def _tree_sitter_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"tree-sitter {version('tree-sitter')}"
+    except PackageNotFoundError:
+        return "tree-sitter"
+
+
 def _sort(findings: list[Finding]) -> list[Finding]:
     seen: set[tuple] = set()
     out = []
@@ -198,7 +207,7 @@ def check_paths(paths: list[Path], *, external: bool = True) -> CheckResult:
     files = expand_paths([Path(p) for p in paths])
     herb_run = _start_herb([f for f, _ in files if f.is_file() and file_kind(str(f)) == "erb"]) if external else None
     findings: list[Finding] = []
-    checkers: dict[str, str] = {"tree-sitter": "tree-sitter"}
+    checkers: dict[str, str] = {"tree-sitter": _tree_sitter_version()}
     docs: dict[str, Doc] = {}
     roots: dict[Path, AppIndex] = {}
     targets: list[tuple[Path, str, Doc]] = []
