@@ -217,6 +217,13 @@ co = coroutine.create(function()
   result.status = status
   check("status reports the backend", status.backend == "llama_cpp" and status.enabled == true, status)
   check("status line", ha.status_text(status):find("hotwire%-assist: on") ~= nil, ha.status_text(status))
+
+  -- 7. :checkhealth hotwire_assist sees the running server and its status.
+  vim.cmd("checkhealth hotwire_assist")
+  local report = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
+  result.checkhealth = report
+  check("checkhealth: server offers inline completion", report:find("offers inline completion", 1, true) ~= nil, report)
+  check("checkhealth: status", report:find("hotwire-assist: on", 1, true) ~= nil, report)
 end)
 
 -- Fail rather than hang if something never returns.
