@@ -152,6 +152,7 @@ def test_ghost_text_accept_and_dismiss_against_the_server(nvim, server_env, tmp_
     assert result["virt_text_pos"] == ("inline" if new_api else "overlay")
     # The accepted text is in the file's buffer as typed + suggestion (checked in Lua); the suggestion is real.
     assert result["suggestion"].strip()
+    print([(c["at_ms"], c["name"]) for c in result["checks"]])
     print(f"nvim {result['nvim']}: suggestion {result['suggestion']!r}, ghost text via {result['virt_text_pos']}")
 
 

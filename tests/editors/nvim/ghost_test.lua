@@ -29,6 +29,7 @@ local function now_ms()
 end
 
 local co
+local started = now_ms()
 
 local function resume()
   local ok, err = coroutine.resume(co)
@@ -66,7 +67,7 @@ local function type_keys(text)
 end
 
 local function check(name, ok, detail)
-  table.insert(result.checks, { name = name, ok = ok and true or false, detail = detail })
+  table.insert(result.checks, { name = name, ok = ok and true or false, detail = detail, at_ms = math.floor(now_ms() - started) })
   if not ok then
     error(name .. ": " .. vim.inspect(detail), 2)
   end
@@ -191,22 +192,48 @@ co = coroutine.create(function()
   end, 5000)
   check("mismatching character dismissed", true, third.id)
 
-  -- 5. Leaving insert mode clears the ghost text.
+  -- 5. <M-Right> accepts one word and keeps the rest as ghost text; the server hears "accepted".
   vim.api.nvim_input("<BS>")
   wait_for("a fourth suggestion", function()
     return ha.ghost.get(bufnr)
   end)
   local fourth = ha.suggest.get(bufnr)
+  local word = fourth.text:match("^\n[ \t]*") or fourth.text:match("^%s*[%w_]+") or fourth.text:match("^%s*[^%w_%s]+")
+  local line_before = vim.api.nvim_get_current_line()
+  vim.api.nvim_input("<M-Right>")
+  if #word < #fourth.text and not word:find("\n") then
+    wait_for("the rest of the suggestion after one word", function()
+      local now = ha.suggest.get(bufnr)
+      return now and now.text == fourth.text:sub(#word + 1) and vim.api.nvim_get_current_line() == line_before .. word
+    end, 5000)
+    check("accept word inserts one word, keeps the rest", ha.ghost.get(bufnr).text == fourth.text:sub(#word + 1), word)
+  end
+  wait_for("the partial acceptance in the server log", function()
+    return logged("accepted", fourth.id)
+  end, 5000)
+  check("partial accept logged", true, fourth.id)
+
+  -- 6. Leaving insert mode clears the ghost text and reports a dismissal (not for the accepted one).
+  vim.api.nvim_input("<Esc>")
+  wait_for("ghost text cleared on InsertLeave", function()
+    return ha.ghost.get(bufnr) == nil and vim.api.nvim_get_mode().mode == "n"
+  end, 5000)
+  check("no dismissal for a partly accepted suggestion", not logged("dismissed", fourth.id), fourth.id)
+  vim.api.nvim_input("A ")
+  wait_for("a fifth suggestion", function()
+    return ha.ghost.get(bufnr)
+  end)
+  local fifth = ha.suggest.get(bufnr)
   vim.api.nvim_input("<Esc>")
   wait_for("ghost text cleared on InsertLeave", function()
     return ha.ghost.get(bufnr) == nil
   end, 5000)
   wait_for("the InsertLeave dismissal in the server log", function()
-    return logged("dismissed", fourth.id)
+    return logged("dismissed", fifth.id)
   end, 5000)
-  check("leaving insert mode dismissed", true, fourth.id)
+  check("leaving insert mode dismissed", true, fifth.id)
 
-  -- 6. :HotwireAssistStatus's request answers.
+  -- 7. :HotwireAssistStatus's request answers.
   local status
   ha.status(function(st)
     status = st
@@ -218,7 +245,7 @@ co = coroutine.create(function()
   check("status reports the backend", status.backend == "llama_cpp" and status.enabled == true, status)
   check("status line", ha.status_text(status):find("hotwire%-assist: on") ~= nil, ha.status_text(status))
 
-  -- 7. :checkhealth hotwire_assist sees the running server and its status.
+  -- 8. :checkhealth hotwire_assist sees the running server and its status.
   vim.cmd("checkhealth hotwire_assist")
   local report = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
   result.checkhealth = report
