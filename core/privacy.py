@@ -29,7 +29,7 @@ def _gitignore_spec(root: str, mtime: float) -> pathspec.PathSpec:
         lines = Path(root, ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         lines = []
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.PathSpec.from_lines("gitignore", lines)
 
 
 def _gitignore(root: Path) -> pathspec.PathSpec:
@@ -53,7 +53,7 @@ def is_excluded(path: str | Path, workspace: Path | None = None, extra_globs: Se
             rel = p.resolve().relative_to(workspace.resolve())
         except (ValueError, OSError):
             rel = p
-    spec = pathspec.PathSpec.from_lines("gitwildmatch", [*ALWAYS_EXCLUDED, *extra_globs])
+    spec = pathspec.PathSpec.from_lines("gitignore", [*ALWAYS_EXCLUDED, *extra_globs])
     rel_s = rel.as_posix()
     if spec.match_file(rel_s) or spec.match_file(p.name):
         return True

@@ -21,6 +21,8 @@ from hotwire_assist.server.completion import CompletionEngine, Suggestion, langu
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
+ACCEPTED_COMMAND = "hotwire-assist.accepted"
+DISMISSED_NOTIFICATION = "hotwire-assist/dismissed"
 _ANSWERED = object()
 
 
@@ -125,7 +127,10 @@ async def inline_completion(ls: HotwireServer, params: types.InlineCompletionPar
     if s is None:
         return types.InlineCompletionList(items=[])
     here = types.Range(params.position, params.position)
-    return types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text=s.text, range=here)])
+    accepted = types.Command(title="Accepted", command=ACCEPTED_COMMAND, arguments=[s.id])  # the editor runs it on accept
+    return types.InlineCompletionList(
+        items=[types.InlineCompletionItem(insert_text=s.text, range=here, command=accepted)]
+    )
 
 
 @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", " ", '"', "#", ">"]))
@@ -168,3 +173,36 @@ def shutdown(ls: HotwireServer, params: None) -> None:
     if ls.engine:
         ls.engine.close()
         ls.engine = None
+
+
+@server.feature("hotwire-assist/status")
+def status(ls: HotwireServer, params: Any) -> dict[str, Any]:
+    """What the editor's status item shows: backend, model, health, on/off."""
+    engine = ls.engine
+    return {
+        "enabled": ls.config.completion.enabled,
+        "backend": ls.config.model.backend,
+        "model": engine.backend.model_id if engine else "",
+        "healthy": bool(engine) and not engine.failing,
+        "detail": engine.last_error if engine and engine.failing else "",
+        "telemetry": ls.config.telemetry.enabled,
+    }
+
+
+@server.command("hotwire-assist.toggle")
+def toggle(ls: HotwireServer, *args: Any) -> dict[str, bool]:
+    """Turn suggestions off or on for this session (the editor's toggle command)."""
+    ls.config.completion.enabled = not ls.config.completion.enabled
+    return {"enabled": ls.config.completion.enabled}
+
+
+@server.command(ACCEPTED_COMMAND)
+def accepted(ls: HotwireServer, *args: Any) -> None:
+    """The user took a suggestion (VS Code and Neovim run the item's command)."""
+    log.info("suggestion accepted: %s", args)
+
+
+@server.feature(DISMISSED_NOTIFICATION)
+def dismissed(ls: HotwireServer, params: Any) -> None:
+    """The user explicitly dismissed a suggestion (clients that can see it: Neovim)."""
+    log.info("suggestion dismissed: %s", params)

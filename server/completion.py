@@ -144,6 +144,7 @@ class CompletionEngine:
         self._episode = Episode()
         self._notify = notify
         self.generations_started = 0
+        self.last_error = ""
 
     def cancel(self, doc: str) -> None:
         """The document changed or a newer request came: stop its generation, never show it."""
@@ -217,7 +218,12 @@ class CompletionEngine:
         self.cache.put(doc, prefix, suffix, text)
         return Suggestion(uuid.uuid4().hex, text, (time.perf_counter() - t0) * 1000)
 
+    @property
+    def failing(self) -> bool:
+        return self._episode.failing
+
     def _failed(self, error: BackendError) -> None:
+        self.last_error = error.user_message()
         log.warning("backend error: %s", error.user_message())
         if self._episode.failed(error.user_message()):
             self._notify(f"hotwire-assist: {error.user_message()}")

@@ -77,7 +77,16 @@ class TransformersBackend:
             )
             if params.temperature > 0:
                 kwargs.update(temperature=params.temperature, top_p=params.top_p)
-            worker = threading.Thread(target=model.generate, kwargs=kwargs, daemon=True)
+            failure: list[BaseException] = []
+
+            def work() -> None:
+                try:
+                    model.generate(**kwargs)
+                except BaseException as e:  # surfaced below; the streamer must end either way
+                    failure.append(e)
+                    streamer.end()
+
+            worker = threading.Thread(target=work, daemon=True)
             worker.start()
             try:
                 for text in streamer:
@@ -86,9 +95,9 @@ class TransformersBackend:
                     yield text
             finally:
                 stop_now.set()
-                for _ in streamer:  # drain so the worker can finish
-                    pass
                 worker.join()
+            if failure:
+                raise BackendError(f"transformers generation failed: {failure[0]}") from failure[0]
 
     def health(self) -> Health:
         try:
