@@ -20,7 +20,7 @@ app = typer.Typer(
 model_app = typer.Typer(help="Build and inspect models.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 FormatOpt = Annotated[str, typer.Option("--format", help="text or json")]
 

@@ -127,7 +127,9 @@ async def inline_completion(ls: HotwireServer, params: types.InlineCompletionPar
     if s is None:
         return types.InlineCompletionList(items=[])
     here = types.Range(params.position, params.position)
-    accepted = types.Command(title="Accepted", command=ACCEPTED_COMMAND, arguments=[s.id])  # the editor runs it on accept
+    accepted = types.Command(
+        title="Accepted", command=ACCEPTED_COMMAND, arguments=[s.id]
+    )  # the editor runs it on accept
     return types.InlineCompletionList(
         items=[types.InlineCompletionItem(insert_text=s.text, range=here, command=accepted)]
     )
@@ -135,7 +137,10 @@ async def inline_completion(ls: HotwireServer, params: types.InlineCompletionPar
 
 @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", " ", '"', "#", ">"]))
 async def completion(ls: HotwireServer, params: types.CompletionParams) -> types.CompletionList:
-    """The model's suggestion as a completion item, for clients without inline completion."""
+    """The model's suggestion as a completion item, for clients without inline completion
+    (those with it show it as ghost text; offering it twice would be noise)."""
+    if ls.client_capabilities.text_document and ls.client_capabilities.text_document.inline_completion:
+        return types.CompletionList(is_incomplete=False, items=[])
     s = await ls.suggest(params.text_document.uri, params.position)
     if s is None:
         return types.CompletionList(is_incomplete=True, items=[])

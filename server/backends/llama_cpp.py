@@ -43,6 +43,10 @@ class LlamaCppBackend:
             self._llm = None
             try:
                 self._llm = Llama(model_path=str(self.path), n_ctx=self._n_ctx, n_threads=self._threads, verbose=False)
+                trained = self._llm._model.n_ctx_train()
+                if 0 < trained < self._n_ctx:  # no memory for a window the model never learned (weights are mmapped)
+                    self._llm.close()
+                    self._llm = Llama(model_path=str(self.path), n_ctx=trained, n_threads=self._threads, verbose=False)
             except (ValueError, RuntimeError, OSError) as e:
                 raise BackendError(
                     f"cannot load GGUF model {self.path}: {e}",
@@ -61,8 +65,7 @@ class LlamaCppBackend:
                 return
             llm = self._model()
             tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-            # A model trained on short windows must not be asked beyond them, whatever n_ctx says.
-            room = min(self._n_ctx, llm._model.n_ctx_train()) - params.max_tokens
+            room = llm.n_ctx() - params.max_tokens
             if len(tokens) > room:
                 raise PromptTooLong(len(tokens), max(room, 0))
             stream = llm.create_completion(

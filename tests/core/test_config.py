@@ -47,7 +47,7 @@ def test_bad_value_is_named(tmp_path):
 
 
 def test_bad_env_var_and_bad_toml(tmp_path):
-    with pytest.raises(ConfigError, match="HOTWIRE_ASSIST_MODEL_COLOR"):
+    with pytest.raises(ConfigError, match=r"HOTWIRE_ASSIST_MODEL_COLOR"):
         load_config(None, environ={"HOTWIRE_ASSIST_MODEL_COLOR": "red"}, user_file=tmp_path / "x.toml")
     with pytest.raises(ConfigError, match="'model.threads'"):
         load_config(None, environ={"HOTWIRE_ASSIST_MODEL_THREADS": "many"}, user_file=tmp_path / "x.toml")
@@ -56,8 +56,12 @@ def test_bad_env_var_and_bad_toml(tmp_path):
 
 
 def test_per_language_and_per_workspace_switches(tmp_path):
-    config = load_config(None, environ={}, user_file=tmp_path / "x.toml",
-                         overrides={"completion": {"disabled_workspaces": ["/secret/*"], "languages": ["erb"]}})
+    config = load_config(
+        None,
+        environ={},
+        user_file=tmp_path / "x.toml",
+        overrides={"completion": {"disabled_workspaces": ["/secret/*"], "languages": ["erb"]}},
+    )
     assert completion_allowed(config, "erb", Path("/work/app"))
     assert not completion_allowed(config, "ruby", Path("/work/app"))
     assert not completion_allowed(config, "erb", Path("/secret/app"))

@@ -30,8 +30,15 @@ def test_example_kinds_are_validated():
 
 
 def test_corrupt_dataset_line_names_file_and_line(tmp_path):
-    good = Example(id="1", kind="instruction", input="Add a frame", output=[{"path": "a.erb", "content": "x"}],
-                   category="frames", source="curated", license="MIT")
+    good = Example(
+        id="1",
+        kind="instruction",
+        input="Add a frame",
+        output=[{"path": "a.erb", "content": "x"}],
+        category="frames",
+        source="curated",
+        license="MIT",
+    )
     f = tmp_path / "d.jsonl"
     f.write_text(good.model_dump_json() + "\n" + json.dumps({"id": "2"}) + "\n")
     with pytest.raises(DatasetError, match=r"d.jsonl:2"):

@@ -76,8 +76,11 @@ class ScriptedBackend:
             yield ch
 
     def health(self): ...
-    def vocabulary_has(self, tokens): return None
-    def close(self): pass
+    def vocabulary_has(self, tokens):
+        return None
+
+    def close(self):
+        pass
 
 
 def engine_with(backend, **completion):

@@ -3,7 +3,9 @@ llama.cpp inference behind it: the Ollama backend is tested through the real `ol
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -18,6 +20,7 @@ class OllamaAPIServer:
         self.name = name
         self.delay_s = delay_s
         self.requests: list[dict] = []
+        self._connections: set[socket.socket] = set()
         self._llm = Llama(model_path=str(gguf), n_ctx=512, n_threads=2, verbose=False)
         self._lock = threading.Lock()
         self._http = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -28,8 +31,12 @@ class OllamaAPIServer:
         self._thread.start()
 
     def stop(self) -> None:
+        """Go down like a killed process: no listener, and every open connection cut."""
         self._http.shutdown()
         self._http.server_close()
+        for conn in list(self._connections):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
     def _known(self, model: str) -> bool:
         return model in (self.name, f"{self.name}:latest")
@@ -42,6 +49,15 @@ class OllamaAPIServer:
 
             def log_message(self, *args):  # keep test output clean
                 pass
+
+            def setup(self):
+                super().setup()
+                api._connections.add(self.connection)
+
+            def finish(self):
+                api._connections.discard(self.connection)
+                with contextlib.suppress(OSError):
+                    super().finish()
 
             def _json(self, status: int, body: dict) -> None:
                 data = json.dumps(body).encode()
@@ -58,8 +74,14 @@ class OllamaAPIServer:
                 if self.path == "/api/version":
                     return self._json(200, {"version": "0.0.0-test"})
                 if self.path == "/api/tags":
-                    return self._json(200, {"models": [{"name": f"{api.name}:latest", "model": f"{api.name}:latest",
-                                                        "size": 1, "digest": "0"}]})
+                    return self._json(
+                        200,
+                        {
+                            "models": [
+                                {"name": f"{api.name}:latest", "model": f"{api.name}:latest", "size": 1, "digest": "0"}
+                            ]
+                        },
+                    )
                 return self._json(404, {"error": "not found"})
 
             def do_POST(self):
@@ -82,9 +104,14 @@ class OllamaAPIServer:
                 with api._lock:
                     tokens = api._llm.tokenize(body.get("prompt", "").encode(), add_bos=False, special=True)
                     stream = api._llm.create_completion(
-                        tokens, max_tokens=opts.get("num_predict", 32), temperature=opts.get("temperature", 0.0),
-                        top_p=opts.get("top_p", 1.0), seed=opts.get("seed"), stop=opts.get("stop") or None,
-                        stream=True)
+                        tokens,
+                        max_tokens=opts.get("num_predict", 32),
+                        temperature=opts.get("temperature", 0.0),
+                        top_p=opts.get("top_p", 1.0),
+                        seed=opts.get("seed"),
+                        stop=opts.get("stop") or None,
+                        stream=True,
+                    )
                     self.send_response(200)
                     self.send_header("Content-Type", "application/x-ndjson")
                     self.send_header("Transfer-Encoding", "chunked")
@@ -92,10 +119,23 @@ class OllamaAPIServer:
                     try:
                         for chunk in stream:
                             time.sleep(api.delay_s)
-                            self._chunk({"model": body["model"], "created_at": datetime.now(UTC).isoformat(),
-                                         "response": chunk["choices"][0]["text"], "done": False})
-                        self._chunk({"model": body["model"], "created_at": datetime.now(UTC).isoformat(),
-                                     "response": "", "done": True, "done_reason": "stop"})
+                            self._chunk(
+                                {
+                                    "model": body["model"],
+                                    "created_at": datetime.now(UTC).isoformat(),
+                                    "response": chunk["choices"][0]["text"],
+                                    "done": False,
+                                }
+                            )
+                        self._chunk(
+                            {
+                                "model": body["model"],
+                                "created_at": datetime.now(UTC).isoformat(),
+                                "response": "",
+                                "done": True,
+                                "done_reason": "stop",
+                            }
+                        )
                         self.wfile.write(b"0\r\n\r\n")
                     except (BrokenPipeError, ConnectionResetError):
                         pass  # the client hung up: stop generating, as Ollama does
