@@ -49,7 +49,7 @@ def test_bad_value_is_named(tmp_path):
 def test_bad_env_var_and_bad_toml(tmp_path):
     with pytest.raises(ConfigError, match=r"HOTWIRE_ASSIST_MODEL_COLOR"):
         load_config(None, environ={"HOTWIRE_ASSIST_MODEL_COLOR": "red"}, user_file=tmp_path / "x.toml")
-    with pytest.raises(ConfigError, match="'model.threads'"):
+    with pytest.raises(ConfigError, match=r"'model\.threads'"):
         load_config(None, environ={"HOTWIRE_ASSIST_MODEL_THREADS": "many"}, user_file=tmp_path / "x.toml")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(None, environ={}, user_file=write(tmp_path / "bad.toml", "[model\n"))

@@ -40,7 +40,7 @@ def test_window_keeps_text_nearest_the_cursor_on_line_boundaries():
 
 
 def test_unknown_family_lists_the_known_ones():
-    with pytest.raises(ValueError, match="qwen2.5-coder"):
+    with pytest.raises(ValueError, match=r"qwen2\.5-coder"):
         get_family("gpt-5")
 
 
