@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from hotwire_assist.cli.check import check_command, index_command
 from hotwire_assist.core.config import ConfigError, default_model_dir, load_config
 
 app = typer.Typer(
@@ -19,6 +20,8 @@ app = typer.Typer(
 )
 model_app = typer.Typer(help="Build and inspect models.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
+app.command("check")(check_command)
+app.command("index")(index_command)
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 

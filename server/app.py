@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -14,13 +15,17 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
+from hotwire_assist.core.appindex import AppIndex, index_app
 from hotwire_assist.core.config import Config, ConfigError, completion_allowed, load_config
 from hotwire_assist.core.privacy import is_excluded
+from hotwire_assist.core.rules import check_source
 from hotwire_assist.server.backends import BackendError, make_backend
 from hotwire_assist.server.completion import CompletionEngine, Suggestion, language_of
+from hotwire_assist.server.diagnostics import quick_fixes, to_diagnostics
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
+DIAGNOSTICS_DEBOUNCE_S = 0.25
 ACCEPTED_COMMAND = "hotwire-assist.accepted"
 DISMISSED_NOTIFICATION = "hotwire-assist/dismissed"
 _ANSWERED = object()
@@ -49,6 +54,8 @@ class HotwireServer(LanguageServer):
         self.config = Config()
         self.root: Path | None = None
         self.engine: CompletionEngine | None = None
+        self.index: AppIndex | None = None
+        self._checks: dict[str, asyncio.Task] = {}
 
     def report_server_error(self, error: Exception, source) -> None:
         """A body that is not JSON still gets the answer JSON-RPC asks for: a parse error, id null."""
@@ -75,6 +82,37 @@ class HotwireServer(LanguageServer):
             self.engine = None
             return
         self.engine = CompletionEngine(self.config, backend, notify=self.notify_user)
+
+    async def build_index(self) -> None:
+        """The app's frames, stream targets and Stimulus controllers, for the cross-file rules."""
+        if self.root is not None:
+            try:
+                self.index = await asyncio.to_thread(index_app, self.root)
+            except OSError as e:
+                log.warning("cannot index %s: %s", self.root, e)
+
+    def schedule_check(self, uri: str, external: bool, delay: float = DIAGNOSTICS_DEBOUNCE_S) -> None:
+        """Re-check a document after the typing pauses; a newer edit replaces the pending check."""
+        if task := self._checks.pop(uri, None):
+            task.cancel()
+        self._checks[uri] = asyncio.get_running_loop().create_task(self._check(uri, external, delay))
+
+    async def _check(self, uri: str, external: bool, delay: float) -> None:
+        await asyncio.sleep(delay)
+        doc = self.workspace.get_text_document(uri)
+        path = to_fs_path(uri) or uri
+        try:
+            text, version = doc.source, doc.version
+        except OSError:
+            return
+        if self.index is not None:
+            self.index.update_file(path, text)
+        # Ruby and Herb (external) run on open and save; every keystroke gets the fast in-process rules.
+        findings = await asyncio.to_thread(check_source, path, text, self.index, external=external)
+        if self.workspace.get_text_document(uri).version == version:
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=to_diagnostics(findings), version=version)
+            )
 
     async def suggest(self, uri: str, position: types.Position) -> Suggestion | None:
         """The suggestion for a cursor, or None when it is off here, private, stale or empty."""
@@ -121,6 +159,29 @@ def initialize(ls: HotwireServer, params: types.InitializeParams) -> None:
     ls.setup(Path(root) if root else None, options)
 
 
+@server.feature(types.INITIALIZED)
+async def initialized(ls: HotwireServer, params: types.InitializedParams) -> None:
+    await ls.build_index()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: HotwireServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.schedule_check(params.text_document.uri, external=True, delay=0)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: HotwireServer, params: types.DidSaveTextDocumentParams) -> None:
+    ls.schedule_check(params.text_document.uri, external=True, delay=0)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix])
+)
+def code_action(ls: HotwireServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """Quick fixes for the rules findings under the cursor (the fix travels in the diagnostic)."""
+    return quick_fixes(params.text_document.uri, params.context.diagnostics, params.range)
+
+
 @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
 async def inline_completion(ls: HotwireServer, params: types.InlineCompletionParams) -> types.InlineCompletionList:
     s = await ls.suggest(params.text_document.uri, params.position)
@@ -164,10 +225,14 @@ async def completion(ls: HotwireServer, params: types.CompletionParams) -> types
 def did_change(ls: HotwireServer, params: types.DidChangeTextDocumentParams) -> None:
     if ls.engine:
         ls.engine.cancel(params.text_document.uri)
+    ls.schedule_check(params.text_document.uri, external=False)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: HotwireServer, params: types.DidCloseTextDocumentParams) -> None:
+    if task := ls._checks.pop(params.text_document.uri, None):
+        task.cancel()
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
     if ls.engine:
         ls.engine.cancel(params.text_document.uri)
         ls.engine.cache.clear(params.text_document.uri)

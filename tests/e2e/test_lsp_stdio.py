@@ -187,3 +187,17 @@ def test_doctor_checks_the_fim_tokens(server_env):
         [hotwire_assist_exe(), "doctor", "--format", "json"], env=bad, capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 1 and "missing: <|fim_prefix|>" in out.stdout
+
+
+async def test_rules_findings_arrive_as_diagnostics_with_quick_fixes(lsp):
+    path = SAMPLE_APP / "app/views/todos/_legacy.html.erb"
+    uri = open_doc(lsp, path, '<%= link_to "Delete", todo_path(todo), method: :delete %>\n')
+    await asyncio.wait_for(lsp.wait_for_notification("textDocument/publishDiagnostics"), 60)
+    diagnostics = lsp.diagnostics[uri]
+    ujs = [d for d in diagnostics if d.code == "ujs/method-delete"]
+    assert ujs, [d.code for d in diagnostics]
+    actions = await lsp.text_document_code_action_async(
+        types.CodeActionParams(types.TextDocumentIdentifier(uri), ujs[0].range, types.CodeActionContext(ujs))
+    )
+    new_text = actions[0].edit.changes[uri][0].new_text
+    assert "turbo_method" in new_text
