@@ -256,6 +256,7 @@ def status(ls: HotwireServer, params: Any) -> dict[str, Any]:
         "healthy": bool(engine) and not engine.failing,
         "detail": engine.last_error if engine and engine.failing else "",
         "telemetry": ls.config.telemetry.enabled,
+        "generations_started": engine.generations_started if engine else 0,
     }
 
 
