@@ -78,20 +78,25 @@ async def test_inline_completions_come_from_the_tiny_model(lsp):
     )
 
 
-async def test_completion_items_for_clients_without_inline_support(lsp, server_env):
-    uri = open_doc(lsp, CREATE, "<%= turbo_stream.\n")
-    here = types.Position(0, len("<%= turbo_stream."))
-    params = types.CompletionParams(types.TextDocumentIdentifier(uri), here)
-    assert (await lsp.text_document_completion_async(params)).items == ()  # VS Code shows ghost text instead
-    bare, _ = await start(server_env, capabilities=types.ClientCapabilities())
-    try:
-        open_doc(bare, CREATE, "<%= turbo_stream.\n")
-        result = await bare.text_document_completion_async(params)
-        assert result.items, "the model's suggestion should come back as an item"
-        edit = result.items[0].text_edit
-        assert edit.range.start == here and edit.new_text.strip()
-    finally:
-        await stop(bare)
+async def test_completion_items_for_clients_without_inline_support(server_env):
+    """Clients with inline completion get the suggestion as ghost text only; others as an item."""
+    inline_caps = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(inline_completion=types.InlineCompletionClientCapabilities())
+    )
+    for caps, expect_item in ((inline_caps, False), (types.ClientCapabilities(), True)):
+        client, _ = await start(server_env, capabilities=caps)
+        try:
+            uri = open_doc(client, CREATE, "<%= turbo_stream.\n")
+            here = types.Position(0, len("<%= turbo_stream."))
+            result = await client.text_document_completion_async(
+                types.CompletionParams(types.TextDocumentIdentifier(uri), here)
+            )
+            assert bool(result.items) == expect_item
+            if expect_item:
+                edit = result.items[0].text_edit
+                assert edit.range.start == here and edit.new_text.strip()
+        finally:
+            await stop(client)
 
 
 async def test_an_edit_cancels_the_request_in_flight(server_env):
