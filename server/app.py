@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -22,6 +23,7 @@ from hotwire_assist.core.rules import check_source
 from hotwire_assist.server.backends import BackendError, make_backend
 from hotwire_assist.server.completion import CompletionEngine, Suggestion, language_of
 from hotwire_assist.server.diagnostics import quick_fixes, to_diagnostics
+from hotwire_assist.server.telemetry import TelemetryRecorder, suggestion_id_of
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -56,6 +58,8 @@ class HotwireServer(LanguageServer):
         self.engine: CompletionEngine | None = None
         self.index: AppIndex | None = None
         self._checks: dict[str, asyncio.Task] = {}
+        self.telemetry = TelemetryRecorder(self.config)
+        self._telemetry_ticks: asyncio.Task | None = None
 
     def report_server_error(self, error: Exception, source) -> None:
         """A body that is not JSON still gets the answer JSON-RPC asks for: a parse error, id null."""
@@ -73,6 +77,14 @@ class HotwireServer(LanguageServer):
         except ConfigError as e:
             self.notify_user(f"hotwire-assist: {e}. Using defaults.", types.MessageType.Error)
             self.config = Config()
+        # a recorder for this configuration; it writes nothing unless telemetry is enabled
+        self.telemetry.close()
+        if self._telemetry_ticks:
+            self._telemetry_ticks.cancel()
+        self.telemetry = TelemetryRecorder(self.config, workspace=root)
+        if self.config.telemetry.enabled:
+            with contextlib.suppress(RuntimeError):  # no running loop: ticks come from edits only
+                self._telemetry_ticks = asyncio.get_running_loop().create_task(self.telemetry.run_ticks())
         if self.engine:
             self.engine.close()
         try:
@@ -82,6 +94,7 @@ class HotwireServer(LanguageServer):
             self.engine = None
             return
         self.engine = CompletionEngine(self.config, backend, notify=self.notify_user)
+        self.telemetry.set_engine(backend.name, backend.model_id, self.engine.family.name)
 
     async def build_index(self) -> None:
         """The app's frames, stream targets and Stimulus controllers, for the cross-file rules."""
@@ -187,6 +200,7 @@ async def inline_completion(ls: HotwireServer, params: types.InlineCompletionPar
     s = await ls.suggest(params.text_document.uri, params.position)
     if s is None:
         return types.InlineCompletionList(items=[])
+    ls.telemetry.shown_in_document(s, ls.workspace.get_text_document(params.text_document.uri), params.position)
     here = types.Range(params.position, params.position)
     accepted = types.Command(
         title="Accepted", command=ACCEPTED_COMMAND, arguments=[s.id]
@@ -226,6 +240,7 @@ def did_change(ls: HotwireServer, params: types.DidChangeTextDocumentParams) -> 
     if ls.engine:
         ls.engine.cancel(params.text_document.uri)
     ls.schedule_check(params.text_document.uri, external=False)
+    ls.telemetry.on_change(params.text_document.uri, ls.workspace.get_text_document(params.text_document.uri).source)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -236,6 +251,7 @@ def did_close(ls: HotwireServer, params: types.DidCloseTextDocumentParams) -> No
     if ls.engine:
         ls.engine.cancel(params.text_document.uri)
         ls.engine.cache.clear(params.text_document.uri)
+    ls.telemetry.closed(params.text_document.uri)
 
 
 @server.feature(types.SHUTDOWN)
@@ -271,9 +287,11 @@ def toggle(ls: HotwireServer, *args: Any) -> dict[str, bool]:
 def accepted(ls: HotwireServer, *args: Any) -> None:
     """The user took a suggestion (VS Code and Neovim run the item's command)."""
     log.info("suggestion accepted: %s", args)
+    ls.telemetry.accepted(str(args[0]) if args else "")
 
 
 @server.feature(DISMISSED_NOTIFICATION)
 def dismissed(ls: HotwireServer, params: Any) -> None:
     """The user explicitly dismissed a suggestion (clients that can see it: Neovim)."""
     log.info("suggestion dismissed: %s", params)
+    ls.telemetry.dismissed(suggestion_id_of(params))

@@ -1,0 +1,182 @@
+"""`hotwire-assist telemetry …`: consent, inspection, export and deletion of the local event store.
+
+Nothing here sends anything anywhere; `export` writes a file the user names. Commands that only read
+never create the store: with telemetry off there is no file, and `status`/`show` say so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hotwire_assist.core.config import ConfigError, load_config, user_config_path
+from hotwire_assist.core.privacy import is_excluded
+from hotwire_assist.core.telemetry import TelemetryStore, default_store_path, redact
+
+telemetry_app = typer.Typer(help="Opt-in, local-only suggestion telemetry.", no_args_is_help=True)
+FormatOpt = Annotated[str, typer.Option("--format", help="text or json")]
+_SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*(#.*)?$")
+_ENABLED = re.compile(r"^\s*enabled\s*=")
+
+
+def set_enabled_in_toml(text: str, enabled: bool) -> str:
+    """`[telemetry] enabled = …` set in a TOML text, every other line (comments too) kept as it was."""
+    value = f"enabled = {'true' if enabled else 'false'}"
+    lines = text.splitlines()
+    section = None
+    for i, line in enumerate(lines):
+        if m := _SECTION.match(line):
+            if section == "telemetry":  # the section ended without the key
+                lines.insert(i, value)
+                break
+            section = m.group(1).strip()
+            if section == "telemetry":
+                header = i
+        elif section == "telemetry" and _ENABLED.match(line):
+            lines[i] = value
+            break
+    else:
+        if section == "telemetry":
+            lines.insert(header + 1, value)
+        else:
+            lines += ["", "[telemetry]", value] if lines else ["[telemetry]", value]
+    out = "\n".join(lines) + "\n"
+    tomllib.loads(out)  # never leave a file the config loader would refuse
+    return out
+
+
+def _set_enabled(enabled: bool) -> Path:
+    path = user_config_path()
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise typer.BadParameter(f"{path} is not valid TOML ({e}); fix it first") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(set_enabled_in_toml(text, enabled), encoding="utf-8")
+    return path
+
+
+def _open_existing() -> TelemetryStore | None:
+    path = default_store_path()
+    return TelemetryStore(path) if path.exists() else None
+
+
+@telemetry_app.command("status")
+def status(format: FormatOpt = "text") -> None:
+    """Whether telemetry is on, at which level, where the store is and what it holds.
+
+    Example: hotwire-assist telemetry status --format json
+    """
+    try:
+        cfg = load_config(Path.cwd()).telemetry
+    except ConfigError as e:
+        raise typer.BadParameter(str(e)) from None
+    store = _open_existing()
+    summary = store.summary() if store else {"events": 0, "counts": {}, "acceptance_rate": None, "mean_survival": None}
+    if store:
+        store.close()
+    report = {"enabled": cfg.enabled, "level": cfg.level, "store": str(default_store_path()), **summary}
+    if format == "json":
+        typer.echo(json.dumps(report, indent=2))
+        return
+    out = Console(highlight=False)
+    out.print(f"telemetry: {'on' if cfg.enabled else 'off'} (level: {cfg.level})")
+    out.print(f"store: {report['store']}{'' if store else ' (none)'}")
+    out.print(f"events: {summary['events']} {summary['counts']}")
+    if summary["acceptance_rate"] is not None:
+        out.print(f"acceptance rate: {summary['acceptance_rate']:.1%}")
+
+
+@telemetry_app.command("enable")
+def enable() -> None:
+    """Turn telemetry on in the user config (nothing leaves this machine). The level (`events`, no
+    code; `code`, redacted code for training) is `[telemetry] level` in the same file.
+
+    Example: hotwire-assist telemetry enable
+    """
+    typer.echo(f"telemetry enabled in {_set_enabled(True)}")
+
+
+@telemetry_app.command("disable")
+def disable() -> None:
+    """Turn telemetry off in the user config (stored events stay until `purge`).
+
+    Example: hotwire-assist telemetry disable
+    """
+    typer.echo(f"telemetry disabled in {_set_enabled(False)}")
+
+
+@telemetry_app.command("show")
+def show(
+    limit: Annotated[int, typer.Option(help="The newest N events.")] = 20,
+    format: FormatOpt = "text",
+) -> None:
+    """The newest stored events, exactly as stored.
+
+    Example: hotwire-assist telemetry show --limit 5 --format json
+    """
+    store = _open_existing()
+    events = store.events()[-limit:] if store else []
+    if store:
+        store.close()
+    if format == "json":
+        typer.echo(json.dumps([e.model_dump() for e in events], indent=2))
+        return
+    for e in events:
+        extra = f" survival={e.survival:.2f} at {e.age_s:g}s" if e.kind == "survival" else ""
+        typer.echo(f"{e.ts:.0f} {e.kind:9} {e.suggestion_id} {e.language} {e.backend}/{e.model}{extra}")
+    if not events:
+        typer.echo("no events")
+
+
+@telemetry_app.command("export")
+def export(file: Annotated[Path, typer.Argument(help="JSONL file to write.")]) -> None:
+    """Write every stored event to FILE as JSON lines (one TelemetryEvent per line).
+
+    Example: hotwire-assist telemetry export ~/hotwire-events.jsonl
+    """
+    store = _open_existing()
+    n = 0
+    if store:
+        n = store.export(file)
+        store.close()
+    else:
+        file.write_text("", encoding="utf-8")
+    typer.echo(f"{n} events written to {file}")
+
+
+@telemetry_app.command("purge")
+def purge(yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False) -> None:
+    """Delete every stored event.
+
+    Example: hotwire-assist telemetry purge --yes
+    """
+    store = _open_existing()
+    if store is None:
+        typer.echo("no events")
+        return
+    if not yes:
+        typer.confirm(f"delete every event in {store.path}?", abort=True)
+    n = store.purge()
+    store.close()
+    typer.echo(f"{n} events deleted")
+
+
+@telemetry_app.command("redact")
+def redact_file(file: Annotated[Path, typer.Argument(help="A text file, or - for stdin.")]) -> None:
+    """Print FILE exactly as telemetry would store it, secrets replaced by [REDACTED].
+
+    Example: hotwire-assist telemetry redact config/database.yml
+    """
+    if str(file) != "-" and is_excluded(file, Path.cwd()):
+        typer.echo(f"note: {file} is on the ignore list; telemetry never captures it at all", err=True)
+    text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8", errors="replace")
+    sys.stdout.write(redact(text))

@@ -1,0 +1,264 @@
+"""The telemetry store: redaction of secrets and a small, bounded, versioned SQLite file.
+
+The server writes it (through a background writer), training and the CLI read it. Nothing here
+decides *whether* to record; the caller checks consent, so a disabled install never creates the file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from hotwire_assist.core.config import data_dir
+from hotwire_assist.core.schemas import TelemetryEvent
+
+log = logging.getLogger(__name__)
+
+REDACTED = "[REDACTED]"
+STORE_FILE = "telemetry.sqlite3"
+DEFAULT_MAX_EVENTS = 200_000
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+# Private keys span lines; a line scanner only sees the BEGIN line. An unterminated block (the
+# prefix was cut mid-key) is redacted to the end of the text.
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+    re.DOTALL,
+)
+# scheme://user:password@host, and scheme://token@host (GitHub's x-access-token style).
+_URL_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://)[^/\s@\"'<>]+@(?=[^\s/@])")
+
+
+@lru_cache(maxsize=1)
+def _plugins() -> tuple[Any, ...]:
+    """detect-secrets' detectors with their default settings (entropy limits included)."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    return tuple(cls() for cls in get_mapping_from_secret_type_to_class().values())
+
+
+def _regex_spans(plugin: Any, line: str) -> Iterator[tuple[int, int]]:
+    """Where a regex detector matched: its secret group when it has a real one, else the whole match
+    (GitHub's pattern captures only the `ghp` prefix)."""
+    for regex in getattr(plugin, "denylist", ()):
+        for m in regex.finditer(line):
+            groups = [i for i in range(1, (m.re.groups or 0) + 1) if m.group(i) and len(m.group(i)) >= 8]
+            best = max(groups, key=lambda i: len(m.group(i)), default=0)
+            yield m.span(best)
+
+
+def _redact_line(line: str) -> str:
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    spans: list[tuple[int, int]] = []
+    for plugin in _plugins():
+        if isinstance(plugin, RegexBasedDetector):
+            spans.extend(_regex_spans(plugin, line))
+        else:  # keyword and entropy detectors report values, not positions
+            for secret in plugin.analyze_line(filename="snippet.rb", line=line):
+                value = secret.secret_value or ""
+                start = line.find(value) if value else -1
+                while start >= 0:
+                    spans.append((start, start + len(value)))
+                    start = line.find(value, start + 1)
+    if not spans:
+        return line
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if end <= pos:
+            continue  # inside a span already redacted
+        out.append(line[pos:start] + REDACTED if start >= pos else "")
+        pos = end
+    out.append(line[pos:])
+    return "".join(out)
+
+
+def redact(text: str) -> str:
+    """Replace secrets with [REDACTED]: private-key blocks, URL credentials, and whatever
+    detect-secrets' plugins find line by line. Ordinary code comes back unchanged."""
+    if not text:
+        return text
+    text = _PRIVATE_KEY.sub(REDACTED, text)
+    text = _URL_USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
+    return "".join(_redact_line(line) for line in text.splitlines(keepends=True))
+
+
+def default_store_path() -> Path:
+    return data_dir() / STORE_FILE
+
+
+# Each entry moves the schema from version i to i + 1; never edit a released one, append.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts REAL NOT NULL,
+        kind TEXT NOT NULL,
+        suggestion_id TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX events_ts ON events (ts);
+    """,
+]
+
+
+class TelemetryStoreError(RuntimeError):
+    """The store cannot be used (e.g. written by a newer hotwire-assist)."""
+
+
+class TelemetryStore:
+    """Events in SQLite (WAL), newest kept within `max_events` and `max_bytes` of event JSON.
+
+    A file that is not a readable database is moved aside (`<name>.corrupt-<time>`) and a fresh
+    store started, with an error logged and `quarantined` set, so nothing is lost silently.
+    """
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        max_events: int = DEFAULT_MAX_EVENTS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        prune_every: int = 100,
+    ) -> None:
+        self.path = Path(path) if path else default_store_path()
+        self.max_events, self.max_bytes, self.prune_every = max_events, max_bytes, prune_every
+        self.quarantined: Path | None = None
+        self._since_prune = 0
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as e:
+            self.quarantined = self._move_aside()
+            log.error(
+                "telemetry store %s is corrupt (%s); moved it to %s and started a new one",
+                self.path,
+                e,
+                self.quarantined,
+            )
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("integrity check failed")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate(db)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise TelemetryStoreError(f"telemetry store schema {version} is newer than this hotwire-assist knows")
+        for target, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            db.executescript(f"BEGIN; {script}; PRAGMA user_version = {target}; COMMIT;")
+
+    def _move_aside(self) -> Path:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+        self.path.replace(aside)
+        for suffix in ("-wal", "-shm"):
+            extra = self.path.with_name(self.path.name + suffix)
+            if extra.exists():
+                extra.replace(aside.with_name(aside.name + suffix))
+        return aside
+
+    @property
+    def schema_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    def record(self, event: TelemetryEvent) -> None:
+        self.record_many([event])
+
+    def record_many(self, events: list[TelemetryEvent]) -> None:
+        rows = [(e.ts, e.kind, e.suggestion_id, e.model_dump_json()) for e in events]
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT INTO events (ts, kind, suggestion_id, data) VALUES (?, ?, ?, ?)", rows)
+        self._since_prune += len(rows)
+        if self._since_prune >= self.prune_every:
+            self.prune()
+
+    def prune(self) -> None:
+        """Drop the oldest events beyond the count and size bounds."""
+        self._since_prune = 0
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "DELETE FROM events WHERE id <= (SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (self.max_events,),
+            )
+            # the newest rows whose running size fits the byte budget survive
+            self._db.execute(
+                """DELETE FROM events WHERE id < (
+                       SELECT COALESCE(MIN(id), 0) FROM (
+                           SELECT id, SUM(LENGTH(data)) OVER (ORDER BY id DESC) AS total FROM events
+                       ) WHERE total <= ?)""",
+                (self.max_bytes,),
+            )
+
+    def events(self, since: float | None = None) -> list[TelemetryEvent]:
+        rows = self._db.execute(
+            "SELECT data FROM events WHERE ts >= ? ORDER BY id", (since if since is not None else float("-inf"),)
+        )
+        return [TelemetryEvent.model_validate_json(data) for (data,) in rows]
+
+    def export(self, path: Path, since: float | None = None) -> int:
+        """Write events as JSONL to a file the user chose; returns how many."""
+        events = self.events(since)
+        tmp = Path(path).with_name(Path(path).name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as f:
+            for e in events:
+                f.write(e.model_dump_json() + "\n")
+        tmp.replace(path)
+        return len(events)
+
+    def purge(self) -> int:
+        with self._db:
+            self._db.execute("BEGIN")
+            n = self._db.execute("DELETE FROM events").rowcount
+        self._db.execute("VACUUM")
+        return n
+
+    def summary(self) -> dict[str, Any]:
+        """Counts per kind and the acceptance rate (accepted + partial over resolved suggestions)."""
+        counts = dict(self._db.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind").fetchall())
+        taken = counts.get("accepted", 0) + counts.get("partial", 0)
+        resolved = taken + counts.get("rejected", 0) + counts.get("ignored", 0)
+        (survival,) = self._db.execute(
+            "SELECT AVG(json_extract(data, '$.survival')) FROM events WHERE kind = 'survival'"
+        ).fetchone()
+        return {
+            "events": sum(counts.values()),
+            "counts": counts,
+            "acceptance_rate": taken / resolved if resolved else None,
+            "mean_survival": survival,
+        }
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> TelemetryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+StoreFactory = Callable[[], TelemetryStore]
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """An exported bundle's lines, as plain dicts (for the CLI and tests)."""
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,295 @@
+"""Suggestion outcomes → telemetry events: shown, accepted, partial, dismissed, ignored, survival.
+
+The recorder is plain Python (no LSP types) with an injectable clock; the server calls `tick()` on
+edits and from a periodic task, so survival checks at 30 s / 2 min / 10 min need no real waiting.
+Events go to a background writer thread: SQLite never runs on the completion path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+from pygls.uris import to_fs_path
+
+from hotwire_assist.core.config import Config
+from hotwire_assist.core.privacy import is_excluded
+from hotwire_assist.core.schemas import TelemetryEvent, TelemetryKind
+from hotwire_assist.core.telemetry import TelemetryStore, redact
+from hotwire_assist.server.completion import Suggestion, language_of
+
+log = logging.getLogger(__name__)
+
+SURVIVAL_AGES_S = (30.0, 120.0, 600.0)
+# A shown suggestion nobody acted on for this long is resolved as ignored (or partial).
+PENDING_TIMEOUT_S = 120.0
+# Characters of document text either side of a suggestion that locate it again after edits.
+ANCHOR_CHARS = 48
+TICK_INTERVAL_S = 5.0
+
+
+class _Writer:
+    """One daemon thread owns the store; the store is opened on the first event, never before."""
+
+    def __init__(self, store_factory: Callable[[], TelemetryStore]) -> None:
+        self._factory = store_factory
+        self._queue: queue.Queue[TelemetryEvent | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def put(self, event: TelemetryEvent) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="telemetry-writer", daemon=True)
+                self._thread.start()
+                atexit.register(self.close)
+        self._queue.put(event)
+
+    def _run(self) -> None:
+        store = None
+        try:
+            store = self._factory()
+        except Exception:
+            log.exception("telemetry store unavailable; events are dropped")
+        while True:
+            batch = [self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            events = [e for e in batch if e is not None]
+            if store is not None and events:
+                try:
+                    store.record_many(events)
+                except Exception:
+                    log.exception("telemetry write failed")
+            for _ in batch:
+                self._queue.task_done()
+            if None in batch:
+                if store is not None:
+                    store.close()
+                return
+
+    def flush(self) -> None:
+        """Wait until every queued event is committed (tests, shutdown)."""
+        if self._thread is not None:
+            self._queue.join()
+
+    def close(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None and thread.is_alive():
+            self._queue.put(None)
+            thread.join(timeout=5)
+
+
+@dataclass
+class _Tracked:
+    suggestion: Suggestion
+    doc_uri: str
+    prefix: str
+    suffix: str
+    base: dict
+    shown_at: float
+    code_ok: bool
+    partial_chars: int = 0
+    accepted_at: float | None = None
+    due: list[float] = field(default_factory=list)
+
+
+class TelemetryRecorder:
+    """Turns editor signals into events. Every public method is cheap and never raises into a handler."""
+
+    def __init__(
+        self,
+        config: Config,
+        store_factory: Callable[[], TelemetryStore] = TelemetryStore,
+        clock: Callable[[], float] = time.time,
+        workspace: Path | None = None,
+    ) -> None:
+        self.config, self.clock, self.workspace = config, clock, workspace
+        self.engine_info = {"backend": "", "model": "", "prompt_format": ""}
+        self._writer = _Writer(store_factory)
+        self._pending: dict[str, _Tracked] = {}  # shown, not yet resolved
+        self._accepted: dict[str, _Tracked] = {}  # accepted, survival checks still due
+        self._texts: dict[str, str] = {}  # last known text of documents with tracked suggestions
+
+    @property
+    def enabled(self) -> bool:
+        return self.config.telemetry.enabled
+
+    def set_engine(self, backend: str, model: str, prompt_format: str) -> None:
+        self.engine_info = {"backend": backend, "model": model, "prompt_format": prompt_format}
+
+    # --- editor signals -------------------------------------------------------------------------
+
+    def shown(self, suggestion: Suggestion, doc_uri: str, path: str, prefix: str, suffix: str) -> None:
+        if not self.enabled:
+            return
+        self.superseded(doc_uri)
+        excluded = is_excluded(path, self.workspace, self.config.privacy.exclude)
+        lang = language_of(path)
+        base = {
+            "language": lang,
+            "file_type": Path(path).suffix.lstrip(".") or Path(path).name,
+            "latency_ms": suggestion.latency_ms,
+            **self.engine_info,
+        }
+        t = _Tracked(suggestion, doc_uri, prefix, suffix, base, self.clock(), code_ok=not excluded)
+        self._pending[suggestion.id] = t
+        self._texts[doc_uri] = prefix + suffix
+        self._emit("shown", t)
+
+    def shown_in_document(self, suggestion: Suggestion, doc: Any, position: Any) -> None:
+        """`shown` for a pygls document and a cursor; the document is only split when recording."""
+        if not self.enabled:
+            return
+        source = doc.source
+        offset = min(doc.offset_at_position(position), len(source))
+        self.shown(suggestion, doc.uri, to_fs_path(doc.uri) or doc.uri, source[:offset], source[offset:])
+
+    def accepted(self, suggestion_id: str) -> None:
+        t = self._pending.pop(str(suggestion_id), None)
+        if t is None or not self.enabled:
+            return
+        t.accepted_at = self.clock()
+        t.due = [t.accepted_at + age for age in SURVIVAL_AGES_S]
+        self._accepted[t.suggestion.id] = t
+        self._texts.setdefault(t.doc_uri, t.prefix + t.suggestion.text + t.suffix)
+        self._emit("accepted", t, accepted_chars=len(t.suggestion.text))
+
+    def dismissed(self, suggestion_id: str) -> None:
+        t = self._pending.pop(str(suggestion_id), None)
+        if t is not None and self.enabled:
+            self._emit("rejected", t)
+
+    def superseded(self, doc_uri: str) -> None:
+        """Every unresolved suggestion in the document is over: partial if some of it was typed in."""
+        for sid in [sid for sid, t in self._pending.items() if t.doc_uri == doc_uri]:
+            self._resolve(self._pending.pop(sid))
+
+    def closed(self, doc_uri: str) -> None:
+        self.superseded(doc_uri)
+        self.tick()
+
+    def on_change(self, doc_uri: str, text: str) -> None:
+        if not self.enabled or doc_uri not in self._texts:
+            return
+        self._texts[doc_uri] = text
+        for t in self._pending.values():
+            if t.doc_uri == doc_uri:
+                t.partial_chars = max(t.partial_chars, typed_through(t.prefix, t.suffix, t.suggestion.text, text))
+        self.tick()
+
+    def tick(self) -> None:
+        """Record survival checks that are due and resolve suggestions left pending too long."""
+        if not self.enabled:
+            return
+        now = self.clock()
+        for sid in [sid for sid, t in self._pending.items() if now - t.shown_at >= PENDING_TIMEOUT_S]:
+            self._resolve(self._pending.pop(sid))
+        for sid, t in list(self._accepted.items()):
+            while t.due and t.due[0] <= now:
+                due = t.due.pop(0)
+                text = self._texts.get(t.doc_uri, "")
+                share = survival(t.prefix, t.suffix, t.suggestion.text, text)
+                self._emit("survival", t, age_s=due - (t.accepted_at or due), survival=share)
+            if not t.due:
+                del self._accepted[sid]
+        live = {t.doc_uri for t in (*self._pending.values(), *self._accepted.values())}
+        for uri in [u for u in self._texts if u not in live]:
+            del self._texts[uri]
+
+    async def run_ticks(self, interval_s: float = TICK_INTERVAL_S) -> None:
+        """The periodic tick for quiet documents (survival is due even when nobody types)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("telemetry tick failed")
+
+    def flush(self) -> None:
+        self._writer.flush()
+
+    def close(self) -> None:
+        self._writer.close()
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def _resolve(self, t: _Tracked) -> None:
+        if t.partial_chars:
+            self._emit("partial", t, accepted_chars=t.partial_chars)
+        else:
+            self._emit("ignored", t)
+
+    def _emit(self, kind: TelemetryKind, t: _Tracked, **fields: object) -> None:
+        if not self.enabled:
+            return
+        code: dict[str, str] = {}
+        if self.config.telemetry.level == "code" and t.code_ok:
+            code = {"prefix": redact(t.prefix), "suffix": redact(t.suffix), "suggestion": redact(t.suggestion.text)}
+        try:
+            event = TelemetryEvent(
+                suggestion_id=t.suggestion.id, kind=kind, ts=self.clock(), **t.base, **code, **fields
+            )
+        except Exception:
+            log.exception("bad telemetry event")
+            return
+        self._writer.put(event)
+
+
+def typed_through(prefix: str, suffix: str, suggestion: str, text: str) -> int:
+    """How many leading characters of the suggestion the document now holds at the cursor
+    (accept-word / accept-line, or typing what the ghost text showed)."""
+    if not (text.startswith(prefix) and text.endswith(suffix)) or len(text) < len(prefix) + len(suffix):
+        return 0
+    middle = text[len(prefix) : len(text) - len(suffix)]
+    return len(middle) if middle and suggestion.startswith(middle) else 0
+
+
+def _nearest(text: str, needle: str, expected: int) -> int:
+    """Index of the occurrence of `needle` nearest to `expected`, or -1."""
+    best, i = -1, text.find(needle)
+    while i >= 0:
+        if best < 0 or abs(i - expected) < abs(best - expected):
+            best = i
+        i = text.find(needle, i + 1)
+    return best
+
+
+def locate(prefix: str, suffix: str, accepted_len: int, text: str) -> str:
+    """The current text of the region the suggestion was inserted into: between the document text
+    that preceded and followed it, found again after edits elsewhere; a window if those are gone."""
+    before, after = prefix[-ANCHOR_CHARS:], suffix[:ANCHOR_CHARS]
+    start = _nearest(text, before, len(prefix) - len(before)) if before else 0
+    if start >= 0:
+        start += len(before)
+        end = text.find(after, start) if after else len(text)
+        if end >= 0:
+            return text[start:end]
+    centre = min(len(prefix), len(text))
+    return text[max(0, centre - accepted_len) : centre + 2 * accepted_len]
+
+
+def survival(prefix: str, suffix: str, accepted: str, text: str) -> float:
+    """Share of the accepted text still present, in order, where it was inserted (0..1)."""
+    if not accepted:
+        return 1.0
+    region = locate(prefix, suffix, len(accepted), text)
+    matcher = SequenceMatcher(None, accepted, region, autojunk=False)
+    kept = sum(block.size for block in matcher.get_matching_blocks())
+    return min(1.0, kept / len(accepted))
+
+
+def suggestion_id_of(params: Any) -> str:
+    """The id in a `hotwire-assist/dismissed` notification's params (an object or a dict)."""
+    value = params.get("id") if isinstance(params, dict) else getattr(params, "id", None)
+    return str(value) if value is not None else ""
