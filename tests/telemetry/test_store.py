@@ -94,7 +94,14 @@ def test_export_purge_and_summary(tmp_path):
             ]
         )
         summary = store.summary()
-        assert summary["counts"] == {"shown": 4, "accepted": 1, "rejected": 1, "ignored": 1, "partial": 1, "survival": 2}
+        assert summary["counts"] == {
+            "shown": 4,
+            "accepted": 1,
+            "rejected": 1,
+            "ignored": 1,
+            "partial": 1,
+            "survival": 2,
+        }
         assert summary["acceptance_rate"] == pytest.approx(0.5)
         assert summary["mean_survival"] == pytest.approx(0.75)
         out = tmp_path / "bundle.jsonl"
