@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from hotwire_assist.cli.check import check_command, index_command
+from hotwire_assist.cli.telemetry import telemetry_app
 from hotwire_assist.core.config import ConfigError, default_model_dir, load_config
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ model_app = typer.Typer(help="Build and inspect models.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 app.command("check")(check_command)
 app.command("index")(index_command)
+app.add_typer(telemetry_app, name="telemetry")
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 

@@ -84,7 +84,7 @@ def user_config_path() -> Path:
 
 def data_dir() -> Path:
     """Where models, the telemetry store and logs live (XDG data dir, overridable for tests)."""
-    return Path(os.environ.get(ENV_PREFIX + "DATA_DIR", ENV_PREFIX + "API_KEY") or platformdirs.user_data_dir(APP_NAME))
+    return Path(os.environ.get(ENV_PREFIX + "DATA_DIR") or platformdirs.user_data_dir(APP_NAME))
 
 
 def default_model_dir() -> Path:

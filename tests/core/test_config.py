@@ -65,3 +65,13 @@ def test_per_language_and_per_workspace_switches(tmp_path):
     assert completion_allowed(config, "erb", Path("/work/app"))
     assert not completion_allowed(config, "ruby", Path("/work/app"))
     assert not completion_allowed(config, "erb", Path("/secret/app"))
+
+
+def test_data_dir_is_xdg_unless_overridden(monkeypatch, tmp_path):
+    from hotwire_assist.core.config import data_dir
+
+    monkeypatch.delenv("HOTWIRE_ASSIST_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert data_dir() == tmp_path / "xdg" / "hotwire-assist"
+    monkeypatch.setenv("HOTWIRE_ASSIST_DATA_DIR", str(tmp_path / "mine"))
+    assert data_dir() == tmp_path / "mine"
