@@ -146,3 +146,68 @@ def ollama_modelfile(gguf_path: Path, family: PromptFamily, num_ctx: int) -> str
         "PARAMETER temperature 0\n"
         f"{stops}"
     )
+
+
+def export_lora_gguf(adapter_dir: Path, out_path: Path, base_config: dict) -> Path:
+    """Write a peft LoRA adapter as a GGUF adapter that llama.cpp applies at load (`Llama(lora_path=...)`).
+
+    Same naming as llama.cpp's convert_lora_to_gguf.py: `<base tensor>.lora_a` ([r, in]) and `.lora_b`
+    ([out, r]); Q/K `lora_b` get the base's RoPE permutation because they produce Q/K rows.
+    """
+    from safetensors.numpy import load_file
+
+    adapter = json.loads((adapter_dir / "adapter_config.json").read_text())
+    if adapter.get("use_rslora") or adapter.get("use_dora"):
+        raise ValueError("rsLoRA/DoRA adapters have no GGUF LoRA form; export the merged model instead")
+    n_head = base_config["num_attention_heads"]
+    n_kv = base_config.get("num_key_value_heads") or n_head
+    tensors = load_file(str(adapter_dir / "adapter_model.safetensors"))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_suffix(".gguf.tmp")
+    writer = gguf.GGUFWriter(str(tmp), "llama")
+    writer.add_string(gguf.Keys.General.TYPE, gguf.GGUFType.ADAPTER)
+    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(adapter["lora_alpha"]))
+    for key, value in sorted(tensors.items()):
+        # base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight → model.layers.0.self_attn.q_proj.weight
+        module, ab = key.removeprefix("base_model.model.").rsplit(".lora_", 1)
+        if ab not in ("A.weight", "B.weight"):
+            raise ValueError(f"adapter tensor '{key}' is not a LoRA A/B matrix")
+        arr = value.astype(np.float32)
+        if ab == "B.weight" and module.endswith("self_attn.q_proj"):
+            arr = _rope_permute(arr, n_head)
+        elif ab == "B.weight" and module.endswith("self_attn.k_proj"):
+            arr = _rope_permute(arr, n_kv)
+        writer.add_tensor(f"{gguf_tensor_name(module + '.weight')}.lora_{ab[0].lower()}", arr)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    tmp.replace(out_path)
+    return out_path
+
+
+def export_merged(
+    base_dir: Path, adapter_dir: Path, out_dir: Path, family: PromptFamily, name: str = "hotwire-assist"
+) -> dict[str, Path]:
+    """Merge a LoRA adapter into its base and write what the backends load: out_dir/hf (transformers),
+    out_dir/model.gguf (llama.cpp), out_dir/Modelfile (Ollama) and out_dir/adapter.gguf (the adapter
+    alone, for llama.cpp's lora_path), the last only where the base is one this exporter writes."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=torch.float32)
+    merged = PeftModel.from_pretrained(base, str(adapter_dir)).merge_and_unload()
+    hf_dir = out_dir / "hf"
+    hf_dir.mkdir(parents=True, exist_ok=True)
+    merged.save_pretrained(str(hf_dir), safe_serialization=True)
+    AutoTokenizer.from_pretrained(str(base_dir)).save_pretrained(str(hf_dir))
+    out = {"hf": hf_dir}
+    config = json.loads((hf_dir / "config.json").read_text())
+    out["gguf"] = export_gguf(hf_dir, out_dir / "model.gguf", family, name=name)
+    out["lora_gguf"] = export_lora_gguf(adapter_dir, out_dir / "adapter.gguf", config)
+    modelfile = out_dir / "Modelfile"
+    modelfile.write_text(ollama_modelfile(out["gguf"], family, int(config.get("max_position_embeddings", 2048))))
+    out["modelfile"] = modelfile
+    return out
