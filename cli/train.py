@@ -86,6 +86,7 @@ def export_command(
     out_dir: Annotated[Path, typer.Option("--out", help="Where hf/, model.gguf, adapter.gguf and Modelfile go.")],
     family: Annotated[str | None, typer.Option("--family", help="Prompt family (default: as trained).")] = None,
     name: Annotated[str, typer.Option("--name", help="Model name written into the GGUF.")] = "hotwire-assist",
+    quant: Annotated[str, typer.Option("--quant", help="f32, f16 or q8_0 (k-quants: llama.cpp's quantize).")] = "f32",
 ) -> None:
     """Merge the adapter into the base, write GGUF (llama.cpp), a GGUF LoRA and an Ollama Modelfile.
 
@@ -101,7 +102,7 @@ def export_command(
         train_json = adapter_dir / "train.json"
         family = json.loads(train_json.read_text())["family"] if train_json.is_file() else "hotwire-tiny"
     try:
-        paths = export_merged(base_dir, adapter_dir, out_dir, get_family(family), name=name)
+        paths = export_merged(base_dir, adapter_dir, out_dir, get_family(family), name=name, quant=quant)
     except (ValueError, OSError) as e:
         err.print(f"[red]export failed:[/red] {e}")
         raise typer.Exit(1) from None

@@ -26,6 +26,9 @@ _LAYER_NAMES = {
     "self_attn.k_proj.weight": "attn_k.weight",
     "self_attn.v_proj.weight": "attn_v.weight",
     "self_attn.o_proj.weight": "attn_output.weight",
+    "self_attn.q_proj.bias": "attn_q.bias",  # qwen2 has Q/K/V biases
+    "self_attn.k_proj.bias": "attn_k.bias",
+    "self_attn.v_proj.bias": "attn_v.bias",
     "post_attention_layernorm.weight": "ffn_norm.weight",
     "mlp.gate_proj.weight": "ffn_gate.weight",
     "mlp.up_proj.weight": "ffn_up.weight",
@@ -44,10 +47,40 @@ def gguf_tensor_name(hf_name: str) -> str:
     parts = hf_name.split(".")
     if parts[:2] == ["model", "layers"] and ".".join(parts[3:]) in _LAYER_NAMES:
         return f"blk.{parts[2]}.{_LAYER_NAMES['.'.join(parts[3:])]}"
-    raise ValueError(f"tensor '{hf_name}' has no GGUF name for the llama architecture")
+    raise ValueError(f"tensor '{hf_name}' has no GGUF name for the llama/qwen2 architectures")
 
 
-def _tokenizer_metadata(writer: gguf.GGUFWriter, tokenizer_json: dict, family: PromptFamily) -> None:
+# Architectures this exporter writes: HF model_type → whether llama.cpp wants Q/K rows permuted
+# (llama's graph uses interleaved RoPE; qwen2's uses NeoX RoPE, which is HF's rotate-half layout).
+ARCHITECTURES = {"llama": True, "qwen2": False}
+QUANTS = {
+    "f32": (gguf.LlamaFileType.ALL_F32, None),
+    "f16": (gguf.LlamaFileType.MOSTLY_F16, gguf.GGMLQuantizationType.F16),
+    # k-quants need rows that are multiples of 256; q8_0 needs 32, so tiny test models can use it
+    "q8_0": (gguf.LlamaFileType.MOSTLY_Q8_0, gguf.GGMLQuantizationType.Q8_0),
+}
+
+
+def _pre_tokenizer(tokenizer_json: dict, model_type: str) -> str:
+    """llama.cpp's name for the pre-tokenizer: byte-level alone is 'gpt-2' (ours); Qwen's regex split is 'qwen2'."""
+    pre = tokenizer_json.get("pre_tokenizer") or {}
+    if pre.get("type") == "ByteLevel" and pre.get("use_regex", True):
+        return "gpt-2"
+    if model_type == "qwen2":
+        return "qwen2"
+    raise ValueError(
+        "unknown pre-tokenizer; convert with llama.cpp's convert_hf_to_gguf.py (llama-cpp-python source archive)"
+    )
+
+
+def _rope_theta(config: dict) -> float:
+    """transformers 5 keeps rope_theta in rope_parameters; older configs at the top level."""
+    return float((config.get("rope_parameters") or {}).get("rope_theta") or config.get("rope_theta") or 10000.0)
+
+
+def _tokenizer_metadata(
+    writer: gguf.GGUFWriter, tokenizer_json: dict, family: PromptFamily, pre: str, vocab_size: int
+) -> None:
     vocab: dict[str, int] = tokenizer_json["model"]["vocab"]
     for added in tokenizer_json.get("added_tokens", []):
         vocab[added["content"]] = added["id"]
@@ -55,12 +88,23 @@ def _tokenizer_metadata(writer: gguf.GGUFWriter, tokenizer_json: dict, family: P
     if [vocab[t] for t in tokens] != list(range(len(tokens))):
         raise ValueError("tokenizer ids are not contiguous")
     special = {a["content"] for a in tokenizer_json.get("added_tokens", []) if a.get("special")}
+    # Real bases pad the embedding past the tokenizer (Qwen2.5: 151,665 tokens, 151,936 rows).
+    tokens += [f"[PAD{i}]" for i in range(len(tokens), vocab_size)]
     merges = [m if isinstance(m, str) else " ".join(m) for m in tokenizer_json["model"]["merges"]]
     writer.add_tokenizer_model("gpt2")
-    # Our pre-tokenizer is HF's ByteLevel regex, which is exactly llama.cpp's "gpt-2" pre-tokenizer.
-    writer.add_tokenizer_pre("gpt-2")
+    # HF's ByteLevel regex (our tokenizer) is exactly llama.cpp's "gpt-2" pre-tokenizer.
+    writer.add_tokenizer_pre(pre)
     writer.add_token_list(tokens)
-    writer.add_token_types([gguf.TokenType.CONTROL if t in special else gguf.TokenType.NORMAL for t in tokens])
+    writer.add_token_types(
+        [
+            gguf.TokenType.CONTROL
+            if t in special
+            else gguf.TokenType.UNUSED
+            if i >= len(vocab)
+            else gguf.TokenType.NORMAL
+            for i, t in enumerate(tokens)
+        ]
+    )
     writer.add_token_merges(merges)
     eos = vocab[family.eos]
     writer.add_bos_token_id(eos)
@@ -76,24 +120,34 @@ def _tokenizer_metadata(writer: gguf.GGUFWriter, tokenizer_json: dict, family: P
         writer.add_uint32(gguf.Keys.Tokenizer.FIM_SEP_ID, vocab[family.file_sep])
 
 
-def export_gguf(hf_dir: Path, out_path: Path, family: PromptFamily, name: str = "hotwire-tiny") -> Path:
-    """Write hf_dir (config.json, model.safetensors, tokenizer.json) as one F32 GGUF file."""
+def export_gguf(
+    hf_dir: Path, out_path: Path, family: PromptFamily, name: str = "hotwire-tiny", quant: str = "f32"
+) -> Path:
+    """Write hf_dir (config.json, model*.safetensors, tokenizer.json) as one GGUF file (f32, f16 or q8_0)."""
     from safetensors.numpy import load_file
 
     config = json.loads((hf_dir / "config.json").read_text())
-    if config.get("model_type") != "llama":
+    arch = config.get("model_type")
+    if arch not in ARCHITECTURES:
         raise ValueError(
-            f"{hf_dir}: model_type '{config.get('model_type')}' — this exporter writes the llama "
-            "architecture; convert other architectures with llama.cpp's convert_hf_to_gguf.py"
+            f"{hf_dir}: model_type '{arch}' — this exporter writes {', '.join(ARCHITECTURES)}; "
+            "convert other architectures with llama.cpp's convert_hf_to_gguf.py"
         )
-    tensors = load_file(str(hf_dir / "model.safetensors"))
+    if quant not in QUANTS:
+        raise ValueError(f"unknown quantisation '{quant}' (known: {', '.join(QUANTS)})")
+    file_type, qtype = QUANTS[quant]
+    tensors = {}
+    for shard in sorted(hf_dir.glob("model*.safetensors")):
+        tensors.update(load_file(str(shard)))
+    tokenizer_json = json.loads((hf_dir / "tokenizer.json").read_text())
+    pre = _pre_tokenizer(tokenizer_json, arch)
     n_head = config["num_attention_heads"]
     n_kv = config.get("num_key_value_heads") or n_head
     head_dim = config.get("head_dim") or config["hidden_size"] // n_head
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_suffix(".gguf.tmp")
-    writer = gguf.GGUFWriter(str(tmp), "llama")
+    writer = gguf.GGUFWriter(str(tmp), arch)
     writer.add_name(name)
     writer.add_context_length(config["max_position_embeddings"])
     writer.add_embedding_length(config["hidden_size"])
@@ -102,21 +156,27 @@ def export_gguf(hf_dir: Path, out_path: Path, family: PromptFamily, name: str = 
     writer.add_head_count(n_head)
     writer.add_head_count_kv(n_kv)
     writer.add_rope_dimension_count(head_dim)
-    writer.add_rope_freq_base(float(config.get("rope_theta", 10000.0)))
+    writer.add_rope_freq_base(_rope_theta(config))
     writer.add_layer_norm_rms_eps(float(config["rms_norm_eps"]))
     writer.add_vocab_size(config["vocab_size"])
-    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
-    _tokenizer_metadata(writer, json.loads((hf_dir / "tokenizer.json").read_text()), family)
+    writer.add_file_type(file_type)
+    _tokenizer_metadata(writer, tokenizer_json, family, pre, config["vocab_size"])
 
     for hf_name, value in tensors.items():
         if hf_name == "lm_head.weight" and config.get("tie_word_embeddings"):
             continue  # llama.cpp reuses token_embd when output.weight is absent
         arr = value.astype(np.float32)
-        if hf_name.endswith("self_attn.q_proj.weight"):
+        if ARCHITECTURES[arch] and hf_name.endswith(("self_attn.q_proj.weight", "self_attn.q_proj.bias")):
             arr = _rope_permute(arr, n_head)
-        elif hf_name.endswith("self_attn.k_proj.weight"):
+        elif ARCHITECTURES[arch] and hf_name.endswith(("self_attn.k_proj.weight", "self_attn.k_proj.bias")):
             arr = _rope_permute(arr, n_kv)
-        writer.add_tensor(gguf_tensor_name(hf_name), arr)
+        if qtype is None or arr.ndim < 2 or arr.shape[-1] % 32:  # norms and biases stay f32
+            writer.add_tensor(gguf_tensor_name(hf_name), arr)
+        elif qtype == gguf.GGMLQuantizationType.F16:
+            writer.add_tensor(gguf_tensor_name(hf_name), arr.astype(np.float16))
+        else:
+            data = gguf.quants.quantize(arr, qtype)
+            writer.add_tensor(gguf_tensor_name(hf_name), data, raw_shape=data.shape, raw_dtype=qtype)
 
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
@@ -159,12 +219,16 @@ def export_lora_gguf(adapter_dir: Path, out_path: Path, base_config: dict) -> Pa
     adapter = json.loads((adapter_dir / "adapter_config.json").read_text())
     if adapter.get("use_rslora") or adapter.get("use_dora"):
         raise ValueError("rsLoRA/DoRA adapters have no GGUF LoRA form; export the merged model instead")
+    arch = base_config.get("model_type")
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"model_type '{arch}': no GGUF LoRA export for this architecture")
     n_head = base_config["num_attention_heads"]
     n_kv = base_config.get("num_key_value_heads") or n_head
+    permute = ARCHITECTURES[arch]
     tensors = load_file(str(adapter_dir / "adapter_model.safetensors"))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_suffix(".gguf.tmp")
-    writer = gguf.GGUFWriter(str(tmp), "llama")
+    writer = gguf.GGUFWriter(str(tmp), arch)
     writer.add_string(gguf.Keys.General.TYPE, gguf.GGUFType.ADAPTER)
     writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
     writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(adapter["lora_alpha"]))
@@ -174,9 +238,9 @@ def export_lora_gguf(adapter_dir: Path, out_path: Path, base_config: dict) -> Pa
         if ab not in ("A.weight", "B.weight"):
             raise ValueError(f"adapter tensor '{key}' is not a LoRA A/B matrix")
         arr = value.astype(np.float32)
-        if ab == "B.weight" and module.endswith("self_attn.q_proj"):
+        if permute and ab == "B.weight" and module.endswith("self_attn.q_proj"):
             arr = _rope_permute(arr, n_head)
-        elif ab == "B.weight" and module.endswith("self_attn.k_proj"):
+        elif permute and ab == "B.weight" and module.endswith("self_attn.k_proj"):
             arr = _rope_permute(arr, n_kv)
         writer.add_tensor(f"{gguf_tensor_name(module + '.weight')}.lora_{ab[0].lower()}", arr)
     writer.write_header_to_file()
@@ -188,7 +252,12 @@ def export_lora_gguf(adapter_dir: Path, out_path: Path, base_config: dict) -> Pa
 
 
 def export_merged(
-    base_dir: Path, adapter_dir: Path, out_dir: Path, family: PromptFamily, name: str = "hotwire-assist"
+    base_dir: Path,
+    adapter_dir: Path,
+    out_dir: Path,
+    family: PromptFamily,
+    name: str = "hotwire-assist",
+    quant: str = "f32",
 ) -> dict[str, Path]:
     """Merge a LoRA adapter into its base and write what the backends load: out_dir/hf (transformers),
     out_dir/model.gguf (llama.cpp), out_dir/Modelfile (Ollama) and out_dir/adapter.gguf (the adapter
@@ -205,7 +274,7 @@ def export_merged(
     AutoTokenizer.from_pretrained(str(base_dir)).save_pretrained(str(hf_dir))
     out = {"hf": hf_dir}
     config = json.loads((hf_dir / "config.json").read_text())
-    out["gguf"] = export_gguf(hf_dir, out_dir / "model.gguf", family, name=name)
+    out["gguf"] = export_gguf(hf_dir, out_dir / "model.gguf", family, name=name, quant=quant)
     out["lora_gguf"] = export_lora_gguf(adapter_dir, out_dir / "adapter.gguf", config)
     modelfile = out_dir / "Modelfile"
     modelfile.write_text(ollama_modelfile(out["gguf"], family, int(config.get("max_position_embeddings", 2048))))

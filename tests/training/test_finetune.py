@@ -121,9 +121,14 @@ def run(tiny_model: Path, tmp_path_factory) -> dict:
 
 
 def _tokenizer(base: Path):
+    return _tokenizer_dir(base / "hf")
+
+
+def _tokenizer_dir(path: Path):
+    """As finetune loads it: transformers 5 may substitute the model type's own tokenizer class."""
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(base / "hf"))
+    return AutoTokenizer.from_pretrained(str(path))
 
 
 def test_target_loss_goes_down_on_training_and_held_out_items(run):
@@ -272,3 +277,57 @@ def test_malformed_jsonl_names_file_and_line(tiny_model, tmp_path):
         train_app, ["finetune", str(tiny_model / "hf"), "--data", str(bad), "--out", str(tmp_path / "o")]
     )
     assert result.exit_code == 1 and f"{bad}:2" in result.output
+
+
+def test_a_qwen2_base_fine_tunes_and_its_merged_gguf_matches_token_for_token(run, tmp_path):
+    """Another architecture through the same code (AutoModel, peft, export): a tiny random Qwen2 with
+    Q/K/V biases, NeoX RoPE and rope_theta 1e6, as in Qwen2.5-Coder; only the size differs."""
+    from llama_cpp import Llama
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, Qwen2Config, Qwen2ForCausalLM
+
+    from hotwire_assist.training.export import export_merged
+    from hotwire_assist.training.finetune import finetune
+
+    tok = _tokenizer(run["base"])
+    torch.manual_seed(0)
+    config = Qwen2Config(
+        vocab_size=len(tok) + 12,  # padded past the tokenizer, as real bases are
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        tie_word_embeddings=True,
+        rope_theta=1e6,
+        initializer_range=0.3,  # a random model with decided (not near-tied) greedy choices
+        eos_token_id=tok.convert_tokens_to_ids(FAMILY.eos),
+    )
+    base = tmp_path / "qwen2"
+    Qwen2ForCausalLM(config).save_pretrained(base)
+    tok.save_pretrained(base)
+    info = finetune(
+        base, tmp_path / "adapter", FinetuneConfig(steps=3, lr=1e-2, max_len=256), [run["data"]], (), (), False
+    )
+    assert info["after"]["train_loss"] < info["before"]["train_loss"]
+    paths = export_merged(base, tmp_path / "adapter", tmp_path / "export", FAMILY)
+
+    prefix, _, suffix = _card("card")
+    prompt = fim_prompt(FAMILY, prefix, suffix, "app/views/cards/_card.html.erb")
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(str(base)), str(tmp_path / "adapter"))
+    qtok = _tokenizer_dir(base)
+    ids = qtok(prompt, add_special_tokens=False)["input_ids"]
+    expected = model.eval().generate(input_ids=torch.tensor([ids]), max_new_tokens=12, do_sample=False)[0, len(ids) :]
+    llm = Llama(model_path=str(paths["gguf"]), n_ctx=256, n_threads=2, verbose=False)
+    try:
+        tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+        assert tokens == ids
+        got = []
+        for t in llm.generate(tokens, temp=0.0):
+            got.append(t)
+            if len(got) == len(expected):
+                break
+    finally:
+        llm.close()
+    assert got == expected.tolist()
