@@ -25,9 +25,9 @@ from pygls.lsp.client import LanguageClient
 
 from hotwire_assist.core.config import Config, default_model_dir
 from hotwire_assist.core.prompt import fim_prompt, get_family
-from hotwire_assist.server.backends import GenerationParams, until_stop
+from hotwire_assist.server.backends import GenerationParams
 from hotwire_assist.server.backends.llama_cpp import LlamaCppBackend
-from hotwire_assist.server.completion import is_mid_line, stream_to_boundary
+from hotwire_assist.server.completion import CompletionEngine
 
 APP = Path(__file__).resolve().parents[1] / "examples" / "todo_app"
 FAMILY = get_family("hotwire-tiny")
@@ -71,20 +71,16 @@ async def inline(client: LanguageClient, uri: str, line: int, col: int) -> list:
     return list(r.items if isinstance(r, types.InlineCompletionList) else r or [])
 
 
-def bare_latency(backend: LlamaCppBackend, text: str, offset: int, rel: str) -> float:
-    config = Config()
-    prefix, suffix = text[:offset], text[offset:]
-    prompt = fim_prompt(FAMILY, prefix, suffix, rel, [], budget_chars=config.completion.prompt_chars)
-    params = GenerationParams(max_tokens=config.model.max_tokens, stop=FAMILY.stop)
+def bare_latency(engine: CompletionEngine, text: str, offset: int, rel: str) -> float:
+    """The same prompt and generation as the server's, called directly: no LSP, no asyncio, no debounce."""
     t0 = time.perf_counter()
-    stream_to_boundary(until_stop(backend.generate(prompt, params, threading.Event()), params.stop),
-                       is_mid_line(suffix), config.completion.max_lines)
+    engine._generate(text[:offset], text[offset:], rel, [], threading.Event())
     return time.perf_counter() - t0
 
 
 async def overhead(model: Path) -> None:
     client = await start_server(model)
-    backend = LlamaCppBackend(model, context_size=2048)
+    engine = CompletionEngine(Config(), LlamaCppBackend(model, context_size=2048))
     ratios, e2e_ms, bare_ms = [], [], []
     for version, (path, line, col) in enumerate(positions(), 1):
         text = path.read_text()
@@ -93,7 +89,7 @@ async def overhead(model: Path) -> None:
             types.TextDocumentItem(uri, "", version, text)))
         offset = sum(len(x) + 1 for x in text.split("\n")[:line]) + col
         rel = path.relative_to(APP).as_posix()
-        bare = min(bare_latency(backend, text, offset, rel) for _ in range(2))
+        bare = min(bare_latency(engine, text, offset, rel) for _ in range(2))
         t0 = time.perf_counter()
         await inline(client, uri, line, col)
         e2e = time.perf_counter() - t0 - DEBOUNCE_MS / 1000

@@ -168,7 +168,7 @@ class CompletionEngine:
             try:
                 return stream_to_boundary(chunks, is_mid_line(suffix), self.config.completion.max_lines)
             except PromptTooLong as e:
-                budget = int(budget * e.room / e.tokens * 0.9)
+                budget = int(min(budget, len(prompt)) * e.room / e.tokens * 0.9)  # shrink what was sent
             finally:
                 chunks.close()
         raise BackendError("the prompt does not fit the model's context", "Lower completion.prompt_chars.")

@@ -126,3 +126,21 @@ async def test_a_slow_backend_times_out_and_the_server_answers_empty():
     engine.config.model.timeout_s = 0.3
     assert await engine.complete("doc", "a", "\n", "x.rb") is None
     assert "took longer than 0.3 s" in notes[0]
+
+
+async def test_a_prompt_too_long_for_the_model_is_rebuilt_to_fit():
+    from hotwire_assist.server.backends.base import PromptTooLong
+
+    class SmallContext(ScriptedBackend):
+        """Accepts prompts of at most 300 characters, as a model with a short context would."""
+
+        def generate(self, prompt, params, cancel):
+            if len(prompt) > 300:
+                raise PromptTooLong(len(prompt), 300)
+            yield from super().generate(prompt, params, cancel)
+
+    backend = SmallContext(delay=0.0)
+    engine, notes = engine_with(backend, debounce_ms=0)
+    prefix = "".join(f"line {i}\n" for i in range(60))  # well under prompt_chars, well over the context
+    assert (await engine.complete("doc", prefix, "\n", "x.rb")).text == "hello world"
+    assert notes == []
