@@ -249,8 +249,7 @@ def did_close(ls: HotwireServer, params: types.DidCloseTextDocumentParams) -> No
         task.cancel()
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
     if ls.engine:
-        ls.engine.cancel(params.text_document.uri)
-        ls.engine.cache.clear(params.text_document.uri)
+        ls.engine.forget(params.text_document.uri)
     ls.telemetry.closed(params.text_document.uri)
 
 

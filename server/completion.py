@@ -20,6 +20,7 @@ from hotwire_assist.server.backends import Backend, BackendError, GenerationPara
 from hotwire_assist.server.backends.base import Episode, PromptTooLong
 
 log = logging.getLogger(__name__)
+TYPING_GAP_S = 0.3  # requests closer than this are one typing burst
 
 LANGUAGE_BY_SUFFIX = {
     ".erb": "erb",
@@ -140,11 +141,28 @@ class CompletionEngine:
         self.family = get_family(config.model.family)
         self.cache = TypeAheadCache(config.completion.cache_size)
         self._tickets: dict[str, _Ticket] = {}
+        self._last_request: dict[str, float] = {}
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="generate")
         self._episode = Episode()
         self._notify = notify
         self.generations_started = 0
         self.last_error = ""
+
+    def _debounce_s(self, doc: str, now: float) -> float:
+        """The configured debounce, stretched while the user is typing faster than it: a request that
+        arrives less than TYPING_GAP_S after the last waits 1.5 gaps, so a burst starts one generation."""
+        last = self._last_request.get(doc)
+        self._last_request[doc] = now
+        delay = self.config.completion.debounce_ms / 1000
+        if last is not None and now - last < TYPING_GAP_S:
+            delay = max(delay, min(1.5 * (now - last), TYPING_GAP_S))
+        return delay
+
+    def forget(self, doc: str) -> None:
+        """The document closed: drop what the engine kept for it."""
+        self.cancel(doc)
+        self.cache.clear(doc)
+        self._last_request.pop(doc, None)
 
     def cancel(self, doc: str) -> None:
         """The document changed or a newer request came: stop its generation, never show it."""
@@ -181,7 +199,7 @@ class CompletionEngine:
             return Suggestion(uuid.uuid4().hex, hit, (time.perf_counter() - t0) * 1000, cached=True)
         self.cancel(doc)
         ticket = self._tickets[doc] = _Ticket(threading.Event(), t0)
-        await asyncio.sleep(self.config.completion.debounce_ms / 1000)
+        await asyncio.sleep(self._debounce_s(doc, t0))
         if ticket.cancel.is_set():
             return None
         future = asyncio.get_running_loop().run_in_executor(

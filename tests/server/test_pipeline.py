@@ -144,3 +144,15 @@ async def test_a_prompt_too_long_for_the_model_is_rebuilt_to_fit():
     prefix = "".join(f"line {i}\n" for i in range(60))  # well under prompt_chars, well over the context
     assert (await engine.complete("doc", prefix, "\n", "x.rb")).text == "hello world"
     assert notes == []
+
+
+async def test_typing_faster_than_the_debounce_still_starts_one_generation():
+    backend = ScriptedBackend(delay=0.0)
+    engine, _ = engine_with(backend, debounce_ms=20)
+    tasks = []
+    for i in range(1, 15):  # a keystroke every 40 ms, twice the configured debounce
+        tasks.append(asyncio.create_task(engine.complete("doc", "x" * i, "\n", "x.rb")))
+        await asyncio.sleep(0.04)
+    results = await asyncio.gather(*tasks)
+    assert backend.started <= 2
+    assert results[-1] is not None and all(r is None for r in results[1:-1])  # the first ran before typing
