@@ -60,6 +60,9 @@ def postprocess(raw: str, prefix: str, suffix: str, max_lines: int) -> str:
     At a line end: up to max_lines lines, ending at a blank line.
     """
     line_suffix = suffix.split("\n", 1)[0].strip()
+    line_prefix = prefix.rsplit("\n", 1)[-1]
+    if line_prefix.strip() and not raw.split("\n", 1)[0].strip():
+        return ""  # the user is writing this line; a suggestion that starts on the next one is off the point
     if is_mid_line(suffix):
         text = raw.split("\n", 1)[0].rstrip()
         if line_suffix and text.endswith(line_suffix):

@@ -19,6 +19,13 @@ def test_line_end_allows_a_block_up_to_a_blank_line_or_max_lines():
     assert postprocess("a\nb\nc\nd\n", "", "", 2) == "a\nb"
 
 
+def test_a_suggestion_that_abandons_the_line_being_written_is_dropped():
+    assert postprocess("\n<%= render @todo %>", "<%= turbo_stream.", "\n", 8) == ""
+    assert postprocess("\n  <%= render @todo %>", "<% @todos.each do |todo| %>\n", "\n", 8) == (
+        "\n  <%= render @todo %>"
+    )
+
+
 def test_empty_whitespace_and_suffix_repeats_are_dropped():
     assert postprocess("   \n", "x", "", 8) == ""
     assert postprocess("<% end %>", "<% if a %>\n", "<% end %>\n", 8) == ""
