@@ -131,8 +131,9 @@ class TypeAheadCache:
 
 @dataclass
 class _Ticket:
+    """A document's request in flight; setting `cancel` stops its generation and hides its answer."""
+
     cancel: threading.Event
-    started: float
 
 
 class CompletionEngine:
@@ -201,7 +202,7 @@ class CompletionEngine:
         if (hit := self.cache.get(doc, prefix, suffix)) is not None:
             return Suggestion(uuid.uuid4().hex, hit, (time.perf_counter() - t0) * 1000, cached=True)
         self.cancel(doc)
-        ticket = self._tickets[doc] = _Ticket(threading.Event(), t0)
+        ticket = self._tickets[doc] = _Ticket(threading.Event())
         await asyncio.sleep(self._debounce_s(doc, t0))
         if ticket.cancel.is_set():
             return None
@@ -246,7 +247,7 @@ class CompletionEngine:
     def _failed(self, error: BackendError) -> None:
         self.last_error = error.user_message()
         log.warning("backend error: %s", error.user_message())
-        if self._episode.failed(error.user_message()):
+        if self._episode.failed():
             self._notify(f"hotwire-assist: {error.user_message()}")
 
     def close(self) -> None:

@@ -105,10 +105,11 @@ class Episode:
 
     failing: bool = False
 
-    def failed(self, message: str) -> str | None:
+    def failed(self) -> bool:
+        """True for the first failure of an episode: the one to tell the user about."""
         first = not self.failing
         self.failing = True
-        return message if first else None
+        return first
 
     def recovered(self) -> bool:
         was = self.failing
