@@ -202,9 +202,8 @@ async def inline_completion(ls: HotwireServer, params: types.InlineCompletionPar
         return types.InlineCompletionList(items=[])
     ls.telemetry.shown_in_document(s, ls.workspace.get_text_document(params.text_document.uri), params.position)
     here = types.Range(params.position, params.position)
-    accepted = types.Command(
-        title="Accepted", command=ACCEPTED_COMMAND, arguments=[s.id]
-    )  # the editor runs it on accept
+    # The editor runs the item's command when the user accepts it.
+    accepted = types.Command(title="Accepted", command=ACCEPTED_COMMAND, arguments=[s.id])
     return types.InlineCompletionList(
         items=[types.InlineCompletionItem(insert_text=s.text, range=here, command=accepted)]
     )
