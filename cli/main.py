@@ -196,7 +196,7 @@ def quickstart(
     """
     from hotwire_assist.cli.quickstart import run_quickstart
 
-    if not (default_model_dir() / "model.gguf").exists() and not load_config(app_dir).model.path:
+    if not (default_model_dir() / "model.gguf").exists() and not _config(app_dir).model.path:
         err.print("No model yet: building the embedded default (a few minutes, once).")
         build_default(recipe="default", out_dir=None, corpus=None, steps=None)
     raise typer.Exit(run_quickstart(app_dir, out))
