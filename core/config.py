@@ -102,22 +102,20 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {e}") from e
 
 
+# Environment variables with the prefix that are not settings.
+_NOT_SETTINGS = {ENV_PREFIX + "CONFIG", ENV_PREFIX + "DATA_DIR", ENV_PREFIX + "API_KEY"}
+
+
 def _env_layer(environ: dict[str, str]) -> dict[str, Any]:
     """HOTWIRE_ASSIST_<SECTION>_<KEY>=value; lists are comma-separated."""
     layer: dict[str, Any] = {}
     sections = Config.model_fields
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name in (
-            ENV_PREFIX + "CONFIG",
-            ENV_PREFIX + "DATA_DIR",
-            ENV_PREFIX + "API_KEY",
-        ):
+        if not name.startswith(ENV_PREFIX) or name in _NOT_SETTINGS:
             continue
-        rest = name[len(ENV_PREFIX) :].lower()
-        section, _, key = rest.partition("_")
-        if section not in sections or not key:
-            raise ConfigError(f"environment variable {name}: unknown setting '{section}.{key}'")
-        field = sections[section].annotation.model_fields.get(key)  # type: ignore[union-attr]
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("_")
+        model = sections[section].annotation if section in sections else None
+        field = model.model_fields.get(key) if model else None  # type: ignore[union-attr]
         if field is None:
             raise ConfigError(f"environment variable {name}: unknown setting '{section}.{key}'")
         value: Any = raw
