@@ -11,48 +11,38 @@ M.nvim_0_11 = has("nvim-0.11")
 local uv = vim.uv or vim.loop
 M.uv = uv
 
+-- Client methods became `client:method(...)` in 0.11; before, they were `client.method(...)`.
+local function call(client, name, ...)
+  if M.nvim_0_11 then
+    return client[name](client, ...)
+  end
+  return client[name](...)
+end
+
 --- Send a request; returns ok, request_id.
 function M.request(client, method, params, handler, bufnr)
-  if M.nvim_0_11 then
-    return client:request(method, params, handler, bufnr)
-  end
-  return client.request(method, params, handler, bufnr)
+  return call(client, "request", method, params, handler, bufnr)
 end
 
 --- Blocking request; returns {result=, err=} or nil on timeout.
 function M.request_sync(client, method, params, timeout_ms, bufnr)
-  if M.nvim_0_11 then
-    return client:request_sync(method, params, timeout_ms, bufnr)
-  end
-  return client.request_sync(method, params, timeout_ms, bufnr)
+  return call(client, "request_sync", method, params, timeout_ms, bufnr)
 end
 
 function M.notify(client, method, params)
-  if M.nvim_0_11 then
-    return client:notify(method, params)
-  end
-  return client.notify(method, params)
+  return call(client, "notify", method, params)
 end
 
 function M.cancel_request(client, id)
-  if M.nvim_0_11 then
-    return client:cancel_request(id)
-  end
-  return client.cancel_request(id)
+  return call(client, "cancel_request", id)
 end
 
 function M.is_stopped(client)
-  if M.nvim_0_11 then
-    return client:is_stopped()
-  end
-  return client.is_stopped()
+  return call(client, "is_stopped")
 end
 
 function M.stop(client, force)
-  if M.nvim_0_11 then
-    return client:stop(force)
-  end
-  return client.stop(force)
+  return call(client, "stop", force)
 end
 
 --- Clients attached to a buffer with the given name.
