@@ -14,6 +14,29 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 SCHEMA_VERSION = 1
 
+# The seed's pattern categories: "<group>/<topic>". The curated set covers every one; `data report`
+# measures balance over them; evaluation tasks use the same names.
+CATEGORIES: tuple[str, ...] = (
+    "turbo-frames/navigation",
+    "turbo-frames/lazy-loading",
+    "turbo-frames/permanent-morphing",
+    "turbo-frames/forms",
+    "turbo-streams/actions",
+    "turbo-streams/broadcasts",
+    "turbo-streams/controller-responses",
+    "turbo-streams/error-handling",
+    "stimulus/targets",
+    "stimulus/action-params",
+    "stimulus/values",
+    "stimulus/lifecycle",
+    "stimulus/outlets",
+    "advanced/progressive-enhancement",
+    "advanced/native",
+    "advanced/accessibility",
+    "advanced/performance",
+    "advanced/security",
+)
+
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -52,6 +75,26 @@ class Example(_Record):
         if self.kind == "fim" and (not self.path or not self.middle):
             raise ValueError("a fim example needs 'path' and a non-empty 'middle'")
         return self
+
+
+class PreferencePair(_Record):
+    """A chosen-vs-rejected pair for a preference loss (DPO) or unlikelihood on `rejected`.
+
+    `prompt` is the full prompt text in the model's own format (FIM or instruction, built by
+    core.prompt), so a pair is ready to train on as is. Telemetry ingestion writes these from
+    dismissed suggestions; curated anti-pattern examples can be written the same way.
+    """
+
+    id: str = Field(min_length=1)
+    prompt_format: str = Field(min_length=1)  # a core.prompt family name, e.g. "hotwire-tiny"
+    prompt: str = Field(min_length=1)
+    chosen: str
+    rejected: str = Field(min_length=1)
+    path: str = ""
+    category: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    license: str = Field(min_length=1)
+    schema_version: int = SCHEMA_VERSION
 
 
 TelemetryKind = Literal["shown", "accepted", "rejected", "partial", "ignored", "survival"]
