@@ -78,23 +78,36 @@ class Example(_Record):
 
 
 class PreferencePair(_Record):
-    """A chosen-vs-rejected pair for a preference loss (DPO) or unlikelihood on `rejected`.
+    """Chosen-vs-rejected code for one request, for a preference loss (DPO) or unlikelihood on `rejected`.
 
-    `prompt` is the full prompt text in the model's own format (FIM or instruction, built by
-    core.prompt), so a pair is ready to train on as is. Telemetry ingestion writes these from
-    dismissed suggestions; curated anti-pattern examples can be written the same way.
+    Format-independent like `Example`: the prompt is built at training time with core.prompt for
+    whichever model is trained. `fim`: the hole at `path` between `prefix` and `suffix`; `chosen` and
+    `rejected` are two middles. `instruction`: `input` (+ `context`) asks for the file at `path`;
+    `chosen` and `rejected` are two versions of it. `rejected` is what the rules engine (or a user's
+    dismissal) says not to write. Telemetry ingestion writes these from dismissed suggestions.
     """
 
     id: str = Field(min_length=1)
-    prompt_format: str = Field(min_length=1)  # a core.prompt family name, e.g. "hotwire-tiny"
-    prompt: str = Field(min_length=1)
-    chosen: str
+    kind: Literal["instruction", "fim"]
+    input: str = ""
+    context: list[FileText] = []
+    path: str = Field(min_length=1)
+    prefix: str = ""
+    suffix: str = ""
+    chosen: str = Field(min_length=1)
     rejected: str = Field(min_length=1)
-    path: str = ""
     category: str = Field(min_length=1)
     source: str = Field(min_length=1)
     license: str = Field(min_length=1)
     schema_version: int = SCHEMA_VERSION
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> PreferencePair:
+        if self.kind == "instruction" and not self.input.strip():
+            raise ValueError("an instruction pair needs a non-empty 'input'")
+        if self.chosen == self.rejected:
+            raise ValueError("'chosen' and 'rejected' are the same text")
+        return self
 
 
 TelemetryKind = Literal["shown", "accepted", "rejected", "partial", "ignored", "survival"]
