@@ -6,9 +6,9 @@ line and the field that is wrong.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -135,23 +135,48 @@ class TelemetryEvent(_Record):
     schema_version: int = SCHEMA_VERSION
 
 
+R = TypeVar("R", bound=BaseModel)
+
+
 class DatasetError(ValueError):
     """A dataset file holds a line that is not a valid example."""
 
 
-def read_examples(path: Path) -> Iterator[Example]:
-    """Yield examples from a JSONL file; a bad line raises with its file and line number."""
+def _problem(e: Exception) -> str:
+    if isinstance(e, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, err['loc'])) or 'record'}: {err['msg']}" for err in e.errors())
+    return f"not JSON ({e})"
+
+
+def read_records(
+    path: Path, model: type[R], *, skip_bad: bool = False, problems: list[str] | None = None
+) -> Iterator[R]:
+    """Yield records from a JSONL file. A bad line raises DatasetError naming file:line and the field;
+    with `skip_bad` it is skipped instead and the same message appended to `problems` — never dropped silently."""
+    if skip_bad and problems is None:
+        raise ValueError("skip_bad needs a `problems` list to report skipped lines in")
     with path.open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                yield Example.model_validate(json.loads(line))
+                yield model.model_validate(json.loads(line))
             except (json.JSONDecodeError, ValidationError) as e:
-                raise DatasetError(f"{path}:{n}: {e}") from None
+                message = f"{path}:{n}: {_problem(e)}"
+                if not skip_bad:
+                    raise DatasetError(message) from None
+                problems.append(message)  # type: ignore[union-attr]
 
 
-def write_examples(path: Path, examples: list[Example]) -> None:
+def read_examples(path: Path, *, skip_bad: bool = False, problems: list[str] | None = None) -> Iterator[Example]:
+    return read_records(path, Example, skip_bad=skip_bad, problems=problems)
+
+
+def read_pairs(path: Path, *, skip_bad: bool = False, problems: list[str] | None = None) -> Iterator[PreferencePair]:
+    return read_records(path, PreferencePair, skip_bad=skip_bad, problems=problems)
+
+
+def write_examples(path: Path, examples: Sequence[BaseModel]) -> None:
     """Write atomically, so an interrupted write never leaves half a dataset."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     with tmp.open("w", encoding="utf-8") as f:

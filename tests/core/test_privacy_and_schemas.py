@@ -43,3 +43,18 @@ def test_corrupt_dataset_line_names_file_and_line(tmp_path):
     f.write_text(good.model_dump_json() + "\n" + json.dumps({"id": "2"}) + "\n")
     with pytest.raises(DatasetError, match=r"d.jsonl:2"):
         list(read_examples(f))
+
+
+def test_skipping_bad_lines_reports_each_one_and_keeps_the_good(tmp_path):
+    good = Example(
+        id="1", kind="fim", path="a.erb", prefix="<", middle="p", suffix=">", category="x", source="s", license="MIT"
+    )
+    f = tmp_path / "d.jsonl"
+    f.write_text(f"{good.model_dump_json()}\n{{not json\n{json.dumps({'id': '2', 'kind': 'fim'})}\n")
+    problems: list[str] = []
+    assert [e.id for e in read_examples(f, skip_bad=True, problems=problems)] == ["1"]
+    assert len(problems) == 2
+    assert problems[0].endswith(
+        "d.jsonl:2: not JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"
+    )
+    assert problems[1].startswith(f"{f}:3: ") and "category" in problems[1]
