@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -143,6 +144,7 @@ class FileFacts:
     model: dict | None = None
     controller: dict | None = None
     versions: dict[str, str] = field(default_factory=dict)
+    routes: list[dict] = field(default_factory=list)
 
 
 def view_name(path: str) -> str | None:
@@ -230,6 +232,12 @@ def _call_facts(doc: SourceText, call: Node, facts: FileFacts, this_view: str | 
     if recv_text == "turbo_stream" and name in STREAM_DIRECTIVES + tuple(f"{d}_all" for d in STREAM_DIRECTIVES):
         if name != "refresh" and not name.endswith("_all") and args:
             facts.stream_targets.append(IdDef(id_pattern(doc, args[0]), doc.path, line, "stream-target"))
+    elif name.startswith("broadcast_") and "refresh" not in name:
+        # `broadcast_append_to stream, target: "todos"`: a stream target written from a model or job
+        for p in option_pairs(call):
+            if pair_key(doc, p) == "target":
+                glob = id_pattern(doc, p.child_by_field_name("value"))
+                facts.stream_targets.append(IdDef(glob, doc.path, line, "stream-target"))
     elif name == "render" and recv is None:
         for pname in _rendered_partials(doc, call, this_view):
             facts.renders.append(pname)
@@ -258,6 +266,15 @@ def _rendered_partials(doc: SourceText, call: Node, this_view: str | None) -> li
             if rn != "*":
                 out.append("*/" + _singular(rn))
     return out
+
+
+def _plural(word: str) -> str:
+    """Rails' plural for the common cases: `resource :search` routes to SearchesController."""
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
 
 
 def _singular(word: str) -> str:
@@ -294,10 +311,13 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
         facts.model = {"name": name, "path": doc.path, "broadcasts": sorted(set(broadcasts))}
     if "/app/controllers/" in "/" + p:
         facts.controller = _controller_facts(doc)
+    if p.endswith("config/routes.rb"):
+        facts.routes = parse_routes(doc)
 
 
 def _controller_facts(doc: RubyDoc) -> dict:
     actions: dict[str, list[str]] = {}
+    lines: dict[str, int] = {}
     cls = next((n for n in walk(doc.tree.root_node) if n.type == "class"), None)
     body = cls.child_by_field_name("body") if cls is not None else None
     private = False
@@ -313,12 +333,127 @@ def _controller_facts(doc: RubyDoc) -> dict:
                     if r is not None and r.type == "identifier" and node_text(doc, r) in ("format", "f"):
                         formats.append(call_name(doc, c))
             actions[name] = sorted(set(formats))
+            lines[name] = doc.line_of(n.start_byte)
     name = node_text(doc, cls.child_by_field_name("name")) if cls is not None else ""
-    return {"name": name, "path": doc.path, "actions": actions}
+    return {"name": name, "path": doc.path, "actions": actions, "action_lines": lines}
+
+
+# --- config/routes.rb ------------------------------------------------------------------------------
+
+_REST = {  # action -> (verb, path suffix after the member/collection path)
+    "index": ("GET", ""),
+    "create": ("POST", ""),
+    "new": ("GET", "/new"),
+    "edit": ("GET", "/:id/edit"),
+    "show": ("GET", "/:id"),
+    "update": ("PATCH", "/:id"),
+    "destroy": ("DELETE", "/:id"),
+}
+_HTTP_VERBS = ("get", "post", "patch", "put", "delete")
+
+
+def _symbols(doc: SourceText, node: Node | None) -> list[str]:
+    """`:show`, `"show"` or `%i[index show]` / `[:index, :show]` as a list of names."""
+    if node is None:
+        return []
+    if node.type in ("array", "symbol_array", "string_array"):
+        return [v for c in node.named_children if (v := literal(doc, c) or node_text(doc, c).lstrip(":"))]
+    v = literal(doc, node)
+    return [v] if v else []
+
+
+def _block_calls(call: Node) -> list[Node]:
+    """The calls directly inside a call's `do ... end` / `{ }` block."""
+    block = call.child_by_field_name("block")
+    if block is None:
+        return []
+    body = next((c for c in block.named_children if c.type in ("body_statement", "block_body")), None)
+    return [c for c in (body.named_children if body is not None else []) if c.type == "call"]
+
+
+def parse_routes(doc: RubyDoc) -> list[dict]:
+    """Routes `resources`/`resource` (nested, `only:`/`except:`, member/collection), verbs, `root` and
+    `namespace` declare, as {verb, path, action: "ctrl#action", line}; dynamic parts are skipped."""
+    out: list[dict] = []
+    draw = next((c for c in doc.calls if call_name(doc, c) == "draw"), None)
+    if draw is not None:
+        _routes_in(doc, _block_calls(draw), "", "", None, out)
+    return out
+
+
+def _routes_in(doc: RubyDoc, calls_: list[Node], prefix: str, module: str, res: tuple | None, out: list) -> None:
+    """`res` is (controller, member path, collection path, scope) of the enclosing resource, if any."""
+    for call in calls_:
+        name, args = call_name(doc, call), positional_args(call)
+        opts = {pair_key(doc, p): p.child_by_field_name("value") for p in option_pairs(call)}
+        line = doc.line_of(call.start_byte)
+        first = literal(doc, args[0]) if args else None
+
+        def add(verb: str, path: str, action: str, line: int = line) -> None:
+            out.append({"verb": verb, "path": path or "/", "action": action, "line": line})
+
+        if name in ("resources", "resource") and first:
+            plural = name == "resources"
+            ctrl = module + (literal(doc, opts.get("controller")) or (first if plural else _plural(first)))
+            base = f"{prefix}/{first}"
+            member = f"{base}/:id" if plural else base
+            only, except_ = _symbols(doc, opts.get("only")), _symbols(doc, opts.get("except"))
+            for action, (verb, suffix) in _REST.items():
+                if (not plural and action == "index") or (only and action not in only) or action in except_:
+                    continue
+                add(verb, base + (suffix.replace("/:id", "") if not plural else suffix), f"{ctrl}#{action}")
+            nested = f"{base}/:{_singular(first)}_id" if plural else base
+            _routes_in(doc, _block_calls(call), nested, module, (ctrl, member, base, None), out)
+        elif name in ("member", "collection") and res is not None:
+            _routes_in(doc, _block_calls(call), prefix, module, (*res[:3], name), out)
+        elif name == "namespace" and first:
+            _routes_in(doc, _block_calls(call), f"{prefix}/{first}", f"{module}{first}/", None, out)
+        elif name == "scope":
+            _routes_in(doc, _block_calls(call), prefix + (f"/{first}" if first else ""), module, res, out)
+        elif name == "root" and (to := first or literal(doc, opts.get("to"))):
+            add("GET", prefix, to)
+        elif name in _HTTP_VERBS and (args or opts):
+            _verb_route(doc, name, call, args[0] if args else None, opts, prefix, module, res, add)
+
+
+def _verb_route(
+    doc: RubyDoc,
+    verb: str,
+    call: Node,
+    arg: Node | None,
+    opts: dict,
+    prefix: str,
+    module: str,
+    res: tuple | None,
+    add: Callable[..., None],
+) -> None:
+    """`get :stats, on: :member`, `get "up" => "health#show"`, `get "about", to: "pages#about"`."""
+    path, to = literal(doc, arg), literal(doc, opts.get("to"))
+    if path is None:  # `get "up" => "rails/health#show"` parses as a hash argument
+        for p in option_pairs(call):
+            k = p.child_by_field_name("key")
+            if k is not None and k.type == "string":
+                path, to = literal(doc, k), literal(doc, p.child_by_field_name("value"))
+    if path is None:
+        return
+    on = literal(doc, opts.get("on")) or (res[3] if res else None)
+    if res is not None and (on or (arg is not None and arg.type == "simple_symbol")):
+        base = res[1] if on == "member" else res[2]
+        add(verb.upper(), f"{base}/{path}", to or f"{res[0]}#{path}")
+    else:
+        add(verb.upper(), f"{prefix}/{path.lstrip('/')}", module + to if to else f"{module}{path}#{path}")
 
 
 # --- JavaScript: Stimulus controllers --------------------------------------------------------------
 
+# A class-body method, TypeScript modifiers and return types allowed: `  async save(event: Event): Promise<void> {`
+_JS_METHOD = re.compile(
+    r"^[ \t]+(?:(?:public|private|protected|override)\s+)?(?:async\s+)?(?:static\s+)?(get\s+|set\s+)?"
+    r"([A-Za-z_$][\w$]*)\s*(?:<[^>()]*>)?\s*\([^)]*\)\s*(?::\s*[^{;=]+?)?\s*\{",
+    re.M,
+)
+# An arrow-function property: `  toggle = (event) => {`
+_JS_ARROW = re.compile(r"^[ \t]+([A-Za-z_$][\w$]*)\s*(?::\s*[^=]+)?=\s*(?:async\s*)?(?:\([^)]*\)|\w+)\s*=>", re.M)
 _JS_KEYWORDS = {"if", "for", "while", "switch", "catch", "function", "return", "constructor", "super"}
 
 
@@ -369,13 +504,8 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
     ident = stimulus_identifier(doc.path)
     if ident is None or "extends" not in text:
         return
-    methods = [
-        m.group(2)
-        for m in re.finditer(
-            r"^[ \t]+(?:async\s+)?(?:static\s+)?(get\s+|set\s+)?([A-Za-z_$][\w$]*)\s*\([^)]*\)\s*\{", text, re.M
-        )
-        if m.group(2) not in _JS_KEYWORDS and not m.group(1)
-    ]
+    methods = [m.group(2) for m in _JS_METHOD.finditer(text) if m.group(2) not in _JS_KEYWORDS and not m.group(1)]
+    methods += _JS_ARROW.findall(text)
     ctrl = StimulusController(
         ident,
         doc.path,
@@ -549,6 +679,10 @@ class AppIndex:
         return any(identifier in f.data_controllers for f in facts)
 
     @property
+    def routes(self) -> list[dict]:
+        return self._all("routes")
+
+    @property
     def models(self) -> list[dict]:
         return [f.model for f in self.files.values() if f.model]
 
@@ -572,6 +706,7 @@ class AppIndex:
             "partials": {k: rel(v) for k, v in sorted(self.partials.items())},
             "models": [{**m, "path": rel(m["path"])} for m in self.models],
             "controllers": [{**c, "path": rel(c["path"])} for c in self.controllers],
+            "routes": self.routes,
             "custom_stream_actions": sorted(self.custom_stream_actions),
         }
 
