@@ -202,7 +202,8 @@ def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
                 facts.stream_targets.append(IdDef(tgt, doc.path, line(el.start), "stream-target"))
     for call in doc.calls:
         _call_facts(doc, call, facts, this_view)
-    facts.ids.extend(IdDef(f.id, f.file, f.line, "id") for f in facts.frames)
+    seen = {(d.id, d.line) for d in facts.ids}
+    facts.ids.extend(IdDef(f.id, f.file, f.line, "id") for f in facts.frames if (f.id, f.line) not in seen)
 
 
 def _erb_id_glob(doc: ErbDoc, start: int, end: int) -> str:
@@ -232,7 +233,7 @@ def _call_facts(doc: SourceText, call: Node, facts: FileFacts, this_view: str | 
     if recv_text == "turbo_stream" and name in STREAM_DIRECTIVES + tuple(f"{d}_all" for d in STREAM_DIRECTIVES):
         if name != "refresh" and not name.endswith("_all") and args:
             facts.stream_targets.append(IdDef(id_pattern(doc, args[0]), doc.path, line, "stream-target"))
-    elif name.startswith("broadcast_") and "refresh" not in name:
+    elif name.startswith("broadcast") and "refresh" not in name:
         # `broadcast_append_to stream, target: "todos"`: a stream target written from a model or job
         for p in option_pairs(call):
             if pair_key(doc, p) == "target":
@@ -335,6 +336,11 @@ def _controller_facts(doc: RubyDoc) -> dict:
             actions[name] = sorted(set(formats))
             lines[name] = doc.line_of(n.start_byte)
     name = node_text(doc, cls.child_by_field_name("name")) if cls is not None else ""
+    parent = cls.parent if cls is not None else None
+    while parent is not None:  # `module Admin; class UsersController` is Admin::UsersController
+        if parent.type == "module":
+            name = f"{node_text(doc, parent.child_by_field_name('name'))}::{name}"
+        parent = parent.parent
     return {"name": name, "path": doc.path, "actions": actions, "action_lines": lines}
 
 
@@ -692,7 +698,7 @@ class AppIndex:
 
     def to_json(self) -> dict:
         """Stable JSON for `hotwire-assist index --format json`."""
-        rel = self._rel
+        rel = self.rel
         return {
             "root": str(self.root) if self.root else None,
             "versions": self.versions,
@@ -710,7 +716,8 @@ class AppIndex:
             "custom_stream_actions": sorted(self.custom_stream_actions),
         }
 
-    def _rel(self, path: str) -> str:
+    def rel(self, path: str) -> str:
+        """A path relative to the app root (as shown to users and in JSON)."""
         if self.root is None:
             return path
         try:
