@@ -203,7 +203,12 @@ class CompletionEngine:
             return Suggestion(uuid.uuid4().hex, hit, (time.perf_counter() - t0) * 1000, cached=True)
         self.cancel(doc)
         ticket = self._tickets[doc] = _Ticket(threading.Event())
-        await asyncio.sleep(self._debounce_s(doc, t0))
+        try:
+            await asyncio.sleep(self._debounce_s(doc, t0))
+        except asyncio.CancelledError:  # the client cancelled the request ($/cancelRequest)
+            if self._tickets.get(doc) is ticket:
+                del self._tickets[doc]
+            raise
         if ticket.cancel.is_set():
             return None
         future = asyncio.get_running_loop().run_in_executor(
@@ -211,6 +216,9 @@ class CompletionEngine:
         )
         try:
             raw = await asyncio.wait_for(asyncio.shield(future), self.config.model.timeout_s)
+        except asyncio.CancelledError:
+            ticket.cancel.set()  # the client cancelled the request: stop generating for it
+            raise
         except TimeoutError:
             ticket.cancel.set()
             self._failed(
