@@ -9,9 +9,10 @@ import logging
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcParseError
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
@@ -31,13 +32,18 @@ DIAGNOSTICS_DEBOUNCE_S = 0.25
 ACCEPTED_COMMAND = "hotwire-assist.accepted"
 DISMISSED_NOTIFICATION = "hotwire-assist/dismissed"
 _ANSWERED = object()
+# Half of a UTF-16 surrogate pair: a client may send one (JSON allows it) but no model can encode it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Protocol(LanguageServerProtocol):
-    """Answers requests whose params do not deserialize (pygls 2.1 drops them, and clients hang)."""
+    """Answers requests whose params do not deserialize (pygls 2.1 drops them, and clients hang), and
+    bodies that are JSON but no JSON-RPC message (pygls 2.1 drops those too) with Invalid Request."""
 
     def structure_message(self, data: dict[str, Any]):
         try:
+            if "method" in data and "jsonrpc" in data and (data["jsonrpc"], type(data["method"])) != ("2.0", str):
+                raise JsonRpcInvalidRequest()
             return super().structure_message(data)
         except JsonRpcException as exc:
             if isinstance(data, dict) and "method" in data and isinstance(data.get("id"), (int, str)):
@@ -46,8 +52,14 @@ class _Protocol(LanguageServerProtocol):
             raise
 
     def handle_message(self, message):
-        if message is not _ANSWERED:
-            super().handle_message(message)
+        if message is _ANSWERED:
+            return
+        if not hasattr(message, "jsonrpc"):  # an array, a scalar, or an object without "jsonrpc"
+            msg_id = message.get("id") if isinstance(message, dict) else None
+            msg_id = msg_id if isinstance(msg_id, (int, str)) else None
+            self._send_response(msg_id, error=JsonRpcInvalidRequest().to_response_error())
+            return
+        super().handle_message(message)
 
 
 class HotwireServer(LanguageServer):
@@ -58,6 +70,7 @@ class HotwireServer(LanguageServer):
         self.engine: CompletionEngine | None = None
         self.index: AppIndex | None = None
         self._checks: dict[str, asyncio.Task] = {}
+        self._checking: dict[str, asyncio.Future] = {}  # the rules run in a thread, per document
         self.telemetry = TelemetryRecorder(self.config)
         self._telemetry_ticks: asyncio.Task | None = None
 
@@ -111,7 +124,18 @@ class HotwireServer(LanguageServer):
         self._checks[uri] = asyncio.get_running_loop().create_task(self._check(uri, external, delay))
 
     async def _check(self, uri: str, external: bool, delay: float) -> None:
-        await asyncio.sleep(delay)
+        try:
+            await asyncio.sleep(delay)
+            if (running := self._checking.get(uri)) is not None:
+                await asyncio.wait({running})  # one rules run per document at a time: no backlog of stale runs
+            await self._check_now(uri, external)
+        finally:
+            if self._checks.get(uri) is asyncio.current_task():
+                del self._checks[uri]
+
+    async def _check_now(self, uri: str, external: bool) -> None:
+        if not self.is_open(uri):
+            return  # closed, or never opened: never read a file the editor does not show
         doc = self.workspace.get_text_document(uri)
         path = to_fs_path(uri) or uri
         try:
@@ -121,16 +145,24 @@ class HotwireServer(LanguageServer):
         if self.index is not None:
             self.index.update_file(path, text)
         # Ruby and Herb (external) run on open and save; every keystroke gets the fast in-process rules.
-        findings = await asyncio.to_thread(check_source, path, text, self.index, external=external)
+        run = self._checking[uri] = asyncio.ensure_future(
+            asyncio.to_thread(check_source, path, text, self.index, external=external)
+        )
+        run.add_done_callback(lambda f: self._checking.pop(uri, None) if self._checking.get(uri) is f else None)
+        findings = await asyncio.shield(run)
         if self.workspace.get_text_document(uri).version == version:
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=to_diagnostics(findings), version=version)
             )
 
+    def is_open(self, uri: str) -> bool:
+        """The editor opened this document (pygls keys them unquoted, and reads any other from disk)."""
+        return unquote(uri) in self.workspace.text_documents
+
     async def suggest(self, uri: str, position: types.Position) -> Suggestion | None:
         """The suggestion for a cursor, or None when it is off here, private, stale or empty."""
-        if self.engine is None:
-            return None
+        if self.engine is None or not self.is_open(uri):
+            return None  # only documents the editor opened: never read a file from disk behind its back
         doc = self.workspace.get_text_document(uri)
         path = to_fs_path(uri) or uri
         if not completion_allowed(self.config, language_of(path, doc.language_id or ""), self.root):
@@ -152,7 +184,9 @@ class HotwireServer(LanguageServer):
                 rel = Path(path).resolve().relative_to(self.root.resolve()).as_posix()
             except ValueError:
                 rel = Path(path).name
-        suggestion = await self.engine.complete(uri, source[:offset], source[offset:], rel)
+        prefix = _LONE_SURROGATE.sub("\ufffd", source[:offset])
+        suffix = _LONE_SURROGATE.sub("\ufffd", source[offset:])
+        suggestion = await self.engine.complete(uri, prefix, suffix, rel)
         if suggestion is None or self.workspace.get_text_document(uri).version != version:
             return None  # the document changed while we generated: never answer stale
         return suggestion
