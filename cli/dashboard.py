@@ -65,10 +65,7 @@ def dashboard_command(
         err.print(f"[red]{host} is not a loopback address; add --allow-remote to serve beyond this machine[/red]")
         raise typer.Exit(2)
 
-    import uvicorn
-
     from hotwire_assist.core.telemetry import default_store_path
-    from hotwire_assist.evaluation.dashboard.app import DashboardState, create_app
     from hotwire_assist.evaluation.dashboard.insights import load_telemetry
     from hotwire_assist.evaluation.dashboard.pairs import RunError, load_pairing
     from hotwire_assist.evaluation.dashboard.votes import DB_FILE, VoteStore
@@ -87,6 +84,10 @@ def dashboard_command(
     data = load_telemetry(sources)
     for line in data.problems:
         err.print(f"[yellow]{line}[/yellow]")
+    import uvicorn
+
+    from hotwire_assist.evaluation.dashboard.app import DashboardState, create_app
+
     token = secrets.token_urlsafe(24) if allow_remote else None
     sock = _bind(host, port)
     shown_host = f"[{host}]" if ":" in host else host

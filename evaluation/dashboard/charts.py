@@ -6,25 +6,30 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import matplotlib
 from markupsafe import Markup
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
-plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "figure.dpi": 96})
+def _pyplot():
+    """matplotlib on first use (it takes seconds to import), headless, with text kept as SVG text."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "figure.dpi": 96})
+    return plt
 
 
 def _svg(fig) -> Markup:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     text = buf.getvalue()
     return Markup(text[text.index("<svg") :])  # our own drawing; labels are escaped by matplotlib
 
 
 def _fig(title: str):
-    fig, ax = plt.subplots(figsize=(5.2, 2.6))
+    fig, ax = _pyplot().subplots(figsize=(5.2, 2.6))
     ax.set_title(title)
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
@@ -72,7 +77,7 @@ def latency_chart(latency: dict[str, Any]) -> Markup:
 def rate_bars(title: str, groups: dict[str, dict[str, Any]]) -> Markup:
     """Acceptance rate per group, labelled with how many suggestions were resolved."""
     names = [k for k, v in groups.items() if v["acceptance_rate"] is not None]
-    fig, ax = plt.subplots(figsize=(5.2, 0.5 + 0.35 * max(len(names), 1)))
+    fig, ax = _pyplot().subplots(figsize=(5.2, 0.5 + 0.35 * max(len(names), 1)))
     ax.set_title(title)
     ax.spines[["top", "right"]].set_visible(False)
     bars = ax.barh(names, [100 * groups[n]["acceptance_rate"] for n in names], color="#7aa974")
@@ -85,7 +90,7 @@ def rate_bars(title: str, groups: dict[str, dict[str, Any]]) -> Markup:
 def preference_chart(title: str, groups: dict[str, dict[str, Any]], label_a: str) -> Markup:
     """Run A's preference rate per group with its Wilson interval as error bars."""
     names = [k for k, v in groups.items() if v["a_rate"] is not None]
-    fig, ax = plt.subplots(figsize=(5.2, 0.6 + 0.35 * max(len(names), 1)))
+    fig, ax = _pyplot().subplots(figsize=(5.2, 0.6 + 0.35 * max(len(names), 1)))
     ax.set_title(title)
     ax.spines[["top", "right"]].set_visible(False)
     rates = [100 * groups[n]["a_rate"] for n in names]

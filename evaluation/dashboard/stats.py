@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from itertools import combinations
 
-from scipy.stats import binomtest
-
 
 def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float] | None:
     """The Wilson score interval for `successes` out of `trials`; None when there are no trials."""
@@ -18,6 +16,8 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
         return None
     if not 0 <= successes <= trials:
         raise ValueError(f"successes ({successes}) must be between 0 and trials ({trials})")
+    from scipy.stats import binomtest  # here, not at import: scipy.stats takes seconds to import
+
     ci = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="wilson")
     return float(ci.low), float(ci.high)
 

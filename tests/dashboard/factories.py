@@ -42,17 +42,16 @@ def sample(task_id: str, model: str, category: str, code: str, passed: bool = Tr
 
 
 def write_runs(root: Path, n: int = 4) -> tuple[Path, Path]:
-    """Run A ("candidate") and run B ("base") over the same n tasks; B's outputs carry a finding."""
+    """Run A (model "alpha-ft") and run B ("omega-generic") over the same n tasks: A writes a Turbo Frame, B a
+    plain div with an error finding. The code never names the model, so a page can be checked for blindness."""
     a, b = root / "run-a", root / "run-b"
     for i in range(n):
         task, cat = f"task-{i:02d}", CATEGORIES[i % len(CATEGORIES)]
         append_result(
             a,
-            sample(
-                task, "candidate", cat, f'<%= turbo_frame_tag "items_{i}" do %>\n  <p>candidate {i}</p>\n<% end %>\n'
-            ),
+            sample(task, "alpha-ft", cat, f'<%= turbo_frame_tag "items_{i}" do %>\n  <p>item {i}</p>\n<% end %>\n'),
         )
-        append_result(b, sample(task, "base", cat, f"<div>\n  <p>base {i}</p>\n</div>\n", passed=False))
+        append_result(b, sample(task, "omega-generic", cat, f"<div>\n  <p>item {i}</p>\n</div>\n", passed=False))
     return a, b
 
 
