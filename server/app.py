@@ -24,6 +24,8 @@ from hotwire_assist.core.rules import check_source
 from hotwire_assist.server.backends import BackendError, make_backend
 from hotwire_assist.server.completion import CompletionEngine, Suggestion, language_of
 from hotwire_assist.server.diagnostics import quick_fixes, to_diagnostics
+from hotwire_assist.server.hotwire_completions import LOOKBEHIND, index_completions, to_lsp_items
+from hotwire_assist.server.navigation import Symbol, definitions, hover_markdown, symbol_at
 from hotwire_assist.server.telemetry import TelemetryRecorder, suggestion_id_of
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ class HotwireServer(LanguageServer):
         self.root: Path | None = None
         self.engine: CompletionEngine | None = None
         self.index: AppIndex | None = None
+        self._indexing: asyncio.Future | None = None
         self._checks: dict[str, asyncio.Task] = {}
         self._checking: dict[str, asyncio.Future] = {}  # the rules run in a thread, per document
         self.telemetry = TelemetryRecorder(self.config)
@@ -112,10 +115,17 @@ class HotwireServer(LanguageServer):
     async def build_index(self) -> None:
         """The app's frames, stream targets and Stimulus controllers, for the cross-file rules."""
         if self.root is not None:
+            self._indexing = asyncio.ensure_future(asyncio.to_thread(index_app, self.root))
             try:
-                self.index = await asyncio.to_thread(index_app, self.root)
+                self.index = await self._indexing
             except OSError as e:
                 log.warning("cannot index %s: %s", self.root, e)
+
+    async def ready_index(self) -> AppIndex | None:
+        """The index once the build started at `initialized` is done (the first requests race it)."""
+        if self._indexing is not None and not self._indexing.done():
+            await asyncio.wait({self._indexing})
+        return self.index
 
     def schedule_check(self, uri: str, external: bool, delay: float = DIAGNOSTICS_DEBOUNCE_S) -> None:
         """Re-check a document after the typing pauses; a newer edit replaces the pending check."""
@@ -243,16 +253,27 @@ async def inline_completion(ls: HotwireServer, params: types.InlineCompletionPar
     )
 
 
-@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", " ", '"', "#", ">"]))
+@server.feature(
+    types.TEXT_DOCUMENT_COMPLETION,
+    types.CompletionOptions(trigger_characters=[".", " ", '"', "'", "#", ">", "-", ":"]),
+)
 async def completion(ls: HotwireServer, params: types.CompletionParams) -> types.CompletionList:
-    """The model's suggestion as a completion item, for clients without inline completion
-    (those with it show it as ghost text; offering it twice would be noise)."""
-    if ls.client_capabilities.text_document and ls.client_capabilities.text_document.inline_completion:
+    """Index items (frame ids, Stimulus names, stream actions and targets) for every client, plus the model's
+    suggestion as an item for clients without inline completion (those show it as ghost text)."""
+    if not ls.is_open(params.text_document.uri):
         return types.CompletionList(is_incomplete=False, items=[])
+    index = await ls.ready_index()
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    offset = min(doc.offset_at_position(params.position), len(doc.source))
+    found = index_completions(doc.source[max(0, offset - LOOKBEHIND) : offset], index, doc.source)
+    items = to_lsp_items(found, params.position) if found else []
+    if ls.client_capabilities.text_document and ls.client_capabilities.text_document.inline_completion:
+        return types.CompletionList(is_incomplete=False, items=items)
     s = await ls.suggest(params.text_document.uri, params.position)
     if s is None:
-        return types.CompletionList(is_incomplete=True, items=[])
-    line = ls.workspace.get_text_document(params.text_document.uri).lines[params.position.line]
+        return types.CompletionList(is_incomplete=True, items=items)
+    lines = ls.workspace.get_text_document(params.text_document.uri).lines
+    line = lines[params.position.line] if params.position.line < len(lines) else ""  # the end of the document
     before = line[: params.position.character]
     word = re.search(r"\w*$", before).group(0)  # clients filter items by the word being typed
     start = types.Position(params.position.line, params.position.character - len(word))
@@ -265,7 +286,36 @@ async def completion(ls: HotwireServer, params: types.CompletionParams) -> types
         insert_text_format=types.InsertTextFormat.PlainText,
         text_edit=types.TextEdit(types.Range(start, params.position), word + s.text),
     )
-    return types.CompletionList(is_incomplete=True, items=[item])
+    return types.CompletionList(is_incomplete=True, items=[item, *items])
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+async def hover(ls: HotwireServer, params: types.HoverParams) -> types.Hover | None:
+    """A Stimulus controller's targets, values and actions; where a Turbo Frame is defined."""
+    symbol = await _symbol_at(ls, params.text_document.uri, params.position)
+    if symbol is None or ls.index is None:
+        return None
+    return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, hover_markdown(symbol, ls.index)))
+
+
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+async def definition(ls: HotwireServer, params: types.DefinitionParams) -> list[types.Location] | None:
+    """Stimulus identifier -> its controller file (at the action method); frame id -> where it is defined."""
+    symbol = await _symbol_at(ls, params.text_document.uri, params.position)
+    if symbol is None:
+        return None
+    return [
+        types.Location(Path(d.path).as_uri(), types.Range(types.Position(d.line, 0), types.Position(d.line, 0)))
+        for d in definitions(symbol)
+    ]
+
+
+async def _symbol_at(ls: HotwireServer, uri: str, position: types.Position) -> Symbol | None:
+    if not ls.is_open(uri):
+        return None
+    index = await ls.ready_index()
+    lines = ls.workspace.get_text_document(uri).lines
+    return symbol_at(lines[position.line], position.character, index) if position.line < len(lines) else None
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)

@@ -84,7 +84,7 @@ def definitions(symbol: Symbol) -> list[Location]:
     assert symbol.controller is not None
     path = symbol.controller.path
     if symbol.method:
-        return [Location(path, _line_of(path, rf"^\s+(?:async\s+)?{re.escape(symbol.method)}\s*[(=]"))]
+        return [Location(path, _line_of(path, rf"^[ \t]+(?:async\s+)?{re.escape(symbol.method)}\s*[(=]"))]
     return [Location(path, _line_of(path, r"^export\s+default\s+class|^\s*class\s"))]
 
 
