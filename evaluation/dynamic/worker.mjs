@@ -1,0 +1,52 @@
+// The worker thread that runs samples, one at a time. The supervisor (runner.mjs) owns the per-sample
+// timeout: when a sample hangs, even in an endless synchronous loop, it terminates this thread and starts
+// a fresh one, so the batch goes on.
+import { parentPort, workerData } from "node:worker_threads";
+import { describeError, loadLibraries } from "./dom.mjs";
+import { runStimulus } from "./stimulus.mjs";
+import { TurboHost } from "./turbo_stream.mjs";
+
+let currentLog = null; // where errors escaping the sample's promises are recorded
+
+// Sample code can leave rejected promises or throw from callbacks jsdom does not guard; both belong to the
+// sample that is running, and neither may take the worker down.
+process.on("unhandledRejection", (reason) => currentLog?.errors.push(`unhandled rejection: ${describeError(reason)}`));
+process.on("uncaughtException", (error) => currentLog?.errors.push(`uncaught exception: ${describeError(error)}`));
+
+let libs;
+try {
+  libs = await loadLibraries(workerData.nodeModules);
+} catch (e) {
+  parentPort.postMessage({ fatal: `cannot load jsdom/Turbo/Stimulus from ${workerData.nodeModules}: ${e.message}` });
+  process.exit(1);
+}
+const turbo = new TurboHost(libs);
+parentPort.postMessage({
+  ready: true,
+  versions: { node: process.versions.node, turbo: libs.turbo.version, stimulus: libs.stimulus.version },
+});
+
+async function runSample(sample, deadline) {
+  if (sample.kind === "turbo_stream") {
+    currentLog = turbo.window().log;
+    return turbo.run(sample, deadline);
+  }
+  return runStimulus(libs, sample, deadline, (log) => (currentLog = log));
+}
+
+parentPort.on("message", async ({ sample, timeoutMs }) => {
+  const started = performance.now();
+  const deadline = Date.now() + timeoutMs;
+  currentLog = null;
+  let result;
+  try {
+    const { checks, console } = await runSample(sample, deadline);
+    const ok = checks.failures.length === 0 && Object.values(checks.checks).every(Boolean);
+    const error = ok ? null : checks.failures.join("; ") || "a check failed";
+    result = { id: sample.id, ok, checks: checks.checks, error, console };
+  } catch (e) {
+    result = { id: sample.id, ok: false, checks: {}, error: `checker error: ${describeError(e)}`, console: [] };
+  }
+  result.duration_ms = Math.round((performance.now() - started) * 10) / 10;
+  parentPort.postMessage({ result });
+});
