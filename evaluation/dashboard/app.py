@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from markupsafe import Markup
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import TextLexer, get_lexer_for_filename
+from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_filename
 from pygments.util import ClassNotFound
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -45,11 +46,25 @@ class DashboardState:
     telemetry: TelemetryData
     token: str | None = None  # required on every request when serving beyond loopback
 
+    @cached_property
+    def insights(self) -> dict[str, Any]:
+        """Telemetry is loaded once at start, so its figures (rules-engine runs included) are computed once."""
+        return compute_insights(self.telemetry)
+
+    @cached_property
+    def insight_charts(self) -> dict[str, Markup]:
+        return _insight_charts(self.insights)
+
 
 def code_html(path: str, text: str) -> Markup:
     """Server-side syntax highlighting by file name (ERB, Ruby, JS…); plain text when the type is unknown."""
     try:
-        lexer = get_lexer_for_filename(path, stripnl=False)
+        # Pygments maps no file name to ERB (only *.rhtml), so Rails templates are named here
+        lexer = (
+            get_lexer_by_name("rhtml", stripnl=False)
+            if path.endswith(".erb")
+            else get_lexer_for_filename(path, stripnl=False)
+        )
     except ClassNotFound:
         lexer = TextLexer(stripnl=False)
     return Markup(highlight(text, lexer, _FORMATTER))  # Pygments escapes the code it formats
@@ -196,8 +211,7 @@ async def export(request: Request) -> Response:
     return _message(request, "Exported", f"Wrote {path}; `eval report` on run A includes it.")
 
 
-async def insights_page(request: Request) -> Response:
-    data = compute_insights(_state(request).telemetry)
+def _insight_charts(data: dict[str, Any]) -> dict[str, Markup]:
     svg: dict[str, Markup] = {}
     if data["events"]:
         svg["acceptance"] = charts.acceptance_chart(data["over_time"])
@@ -207,7 +221,12 @@ async def insights_page(request: Request) -> Response:
         svg["file_type"] = charts.rate_bars("Acceptance by file type", data["by_file_type"])
         if data["by_area"]:
             svg["area"] = charts.rate_bars("Acceptance by Hotwire area", data["by_area"])
-    return _page(request, "insights.html", d=data, svg=svg)
+    return svg
+
+
+async def insights_page(request: Request) -> Response:
+    st = _state(request)
+    return _page(request, "insights.html", d=st.insights, svg=st.insight_charts)
 
 
 # --- JSON -------------------------------------------------------------------------------------------------------
@@ -238,7 +257,7 @@ async def api_pairs(request: Request) -> Response:
 
 
 async def api_insights(request: Request) -> Response:
-    return JSONResponse(compute_insights(_state(request).telemetry))
+    return JSONResponse(_state(request).insights)
 
 
 async def code_css(request: Request) -> Response:

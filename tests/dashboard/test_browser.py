@@ -30,7 +30,7 @@ def _sign_in(page, reviewer: str) -> None:
 
 def _vote_for_a(page, accept_a: bool = True) -> None:
     """Prefer run A's output (the Turbo Frame, wherever it landed) and answer 'accept?' for both sides."""
-    a_side = "left" if "turbo_frame_tag" in page.inner_text("#left") else "right"
+    a_side = "left" if "turbo_frame_tag" in page.inner_text("#left .code") else "right"
     b_side = "right" if a_side == "left" else "left"
     page.check(f"input[name={a_side}_accept][value={'yes' if accept_a else 'no'}]")
     page.check(f"input[name={b_side}_accept][value=no]")
@@ -51,7 +51,8 @@ def test_blind_review_stores_votes_and_updates_the_summary(tmp_path, browser, st
     assert "Request for task-00" in ann.inner_text("#prompt")
     content = ann.content()
     assert "alpha-ft" not in content and "omega-generic" not in content
-    assert ann.locator("#left .code span").count() > 0 and ann.locator("#right .code span").count() > 0
+    assert ann.locator("#left .code span.nt").count() > 0 and ann.locator("#right .code span.nt").count() > 0
+    assert ann.locator(".code span.cp").count() > 0  # run A's ERB tags, highlighted as ERB
     finding = ann.locator("details", has_text="Rules-engine findings (1)")
     assert not finding.locator("li").is_visible()
     finding.locator("summary").click()
