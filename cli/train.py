@@ -11,10 +11,57 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 train_app = typer.Typer(help="Fine-tune a base model with LoRA and export it for the backends.", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
+
+
+def _report(info: dict, out_dir: Path) -> None:
+    b, a = info["before"], info["after"]
+    out.print(f"adapter saved to {out_dir} ({info['items']['train']} items, {info['tokens_per_second']:.0f} tok/s)")
+    if info["resumed_from"]:
+        out.print(f"resumed from {info['resumed_from']}")
+    out.print(f"target loss (train): {b['train_loss']} → {a['train_loss']}")
+    out.print(f"target loss (held-out): {b['held_out_loss']} → {a['held_out_loss']}")
+    if info["dropped"]:
+        out.print(f"dropped {len(info['dropped'])} item(s) by the rules-engine screen; see train.json")
+    for problem in info["skipped_lines"]:
+        err.print(f"[yellow]skipped malformed line[/yellow] {escape(problem)}")
+
+
+def _run(base: str, out_dir: Path, cfg, spec, resume: bool) -> None:
+    from hotwire_assist.core.schemas import DatasetError
+    from hotwire_assist.training.finetune import finetune
+
+    try:
+        info = finetune(base, out_dir, cfg, spec, resume=resume)
+    except (DatasetError, ValueError, FileNotFoundError, OSError) as e:
+        err.print(f"[red]fine-tuning failed:[/red] {escape(str(e))}")
+        raise typer.Exit(1) from None
+    _report(info, out_dir)
+
+
+@train_app.command("run")
+def run_command(
+    config: Annotated[Path, typer.Argument(help="A TOML run file (base, output, data, [train], [[curriculum]]).")],
+    resume: Annotated[bool, typer.Option(help="Resume from the output's last checkpoint if there is one.")] = True,
+) -> None:
+    """Fine-tune as a run file says; rerunning an interrupted run resumes from its last checkpoint.
+
+    Example (examples/train.toml):
+
+        hotwire-assist train run examples/train.toml
+    """
+    from hotwire_assist.training.finetune import load_run_config
+
+    try:
+        base, out_dir, cfg, spec = load_run_config(config)
+    except (ValueError, TypeError) as e:
+        err.print(f"[red]bad run file:[/red] {escape(str(e))}")
+        raise typer.Exit(2) from None
+    _run(base, out_dir, cfg, spec, resume)
 
 
 @train_app.command("finetune")
@@ -28,31 +75,39 @@ def finetune_command(
     negative: Annotated[
         list[Path], typer.Option("--negative", help="JSONL of anti-pattern examples, trained against (unlikelihood).")
     ] = [],  # noqa: B006
+    pairs: Annotated[
+        list[Path], typer.Option("--pairs", help="JSONL of preference pairs (chosen learned, rejected penalised).")
+    ] = [],  # noqa: B006
     family: Annotated[str, typer.Option("--family", help="Prompt family of the base.")] = "hotwire-tiny",
     steps: Annotated[int, typer.Option("--steps", min=1)] = 200,
     rank: Annotated[int, typer.Option("--rank", min=1, help="LoRA rank.")] = 8,
     alpha: Annotated[int | None, typer.Option("--alpha", help="LoRA alpha (default 2 × rank).")] = None,
     lr: Annotated[float, typer.Option("--lr")] = 2e-4,
-    batch: Annotated[int, typer.Option("--batch", min=1)] = 8,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Items per micro-batch.")] = 8,
     grad_accum: Annotated[int, typer.Option("--grad-accum", min=1)] = 1,
     target_modules: Annotated[
         str, typer.Option("--target-modules", help="Comma-separated module names LoRA adapts.")
     ] = "q_proj,k_proj,v_proj,o_proj",
     max_len: Annotated[int, typer.Option("--max-len", min=16, help="Tokens per example.")] = 1024,
+    packing: Annotated[bool, typer.Option(help="Pack each micro-batch into one row (no padding).")] = True,
+    skip_bad_lines: Annotated[
+        bool, typer.Option("--skip-bad-lines", help="Skip and report malformed JSONL lines instead of failing.")
+    ] = False,
+    save_steps: Annotated[int, typer.Option("--save-steps", min=1, help="Checkpoint every N steps.")] = 50,
+    resume: Annotated[bool, typer.Option(help="Resume from the output's last checkpoint if there is one.")] = True,
     seed: Annotated[int, typer.Option("--seed")] = 1234,
 ) -> None:
-    """Train a LoRA adapter on Example JSONL files and/or source trees.
+    """Train a LoRA adapter on Example/pair JSONL files and/or source trees (`train run` takes a run file).
 
     Example:
 
         hotwire-assist train finetune ~/models/qwen2.5-coder-1.5b --family qwen2.5-coder \\
-            --data data/curated.jsonl --source ~/src/my_rails_app --out runs/lora1 --steps 300 --rank 16
+            --data training/curated/turbo.jsonl --source ~/src/my_rails_app --out runs/lora1 --steps 300 --rank 16
     """
-    from hotwire_assist.core.schemas import DatasetError
-    from hotwire_assist.training.finetune import FinetuneConfig, finetune
+    from hotwire_assist.training.finetune import DataSpec, FinetuneConfig
 
-    if not data and not source:
-        err.print("[red]nothing to train on:[/red] give --data FILE.jsonl and/or --source DIR")
+    if not data and not source and not pairs:
+        err.print("[red]nothing to train on:[/red] give --data FILE.jsonl, --pairs FILE.jsonl and/or --source DIR")
         raise typer.Exit(2)
     cfg = FinetuneConfig(
         family=family,
@@ -64,19 +119,12 @@ def finetune_command(
         alpha=alpha or 2 * rank,
         target_modules=tuple(m.strip() for m in target_modules.split(",") if m.strip()),
         max_len=max_len,
+        packing=packing,
+        skip_bad_lines=skip_bad_lines,
+        save_steps=save_steps,
         seed=seed,
     )
-    try:
-        info = finetune(base_dir, out_dir, cfg, data=data, sources=source, negative=negative)
-    except (DatasetError, ValueError, FileNotFoundError, OSError) as e:
-        err.print(f"[red]fine-tuning failed:[/red] {e}")
-        raise typer.Exit(1) from None
-    b, a = info["before"], info["after"]
-    out.print(f"adapter saved to {out_dir} ({info['items']['train']} items, {info['tokens_per_second']:.0f} tok/s)")
-    out.print(f"target loss (train): {b['train_loss']} → {a['train_loss']}")
-    out.print(f"target loss (held-out): {b['held_out_loss']} → {a['held_out_loss']}")
-    if info["dropped"]:
-        out.print(f"dropped {len(info['dropped'])} example(s) flagged by the rules engine; see train.json")
+    _run(base_dir, out_dir, cfg, DataSpec(data, source, negative, pairs), resume)
 
 
 @train_app.command("export")

@@ -156,3 +156,20 @@ def instruction_prompt(request: str, context: Sequence[Snippet] = ()) -> str:
     """A plain instruction prompt for base models: the request, the related files, then the answer."""
     files = "".join(f"### File: {s.path}\n{s.text.rstrip()}\n\n" for s in context)
     return f"{files}### Request\n{request.strip()}\n\n### Response\n"
+
+
+def instruction_target(outputs: Sequence[Snippet], family: PromptFamily) -> str:
+    """The answer to an instruction prompt: each output file in the prompt's own `### File:` layout.
+    Training learns it; evaluation and the server's "generate from a request" parse it back."""
+    body = "\n".join(f"### File: {f.path}\n{f.text.rstrip()}\n" for f in outputs)
+    return body + family.eos
+
+
+def parse_files(answer: str) -> list[Snippet]:
+    """Files from a generated answer in the `### File:` layout (the inverse of instruction_target)."""
+    files: list[Snippet] = []
+    for block in answer.split("### File: ")[1:]:
+        path, _, text = block.partition("\n")
+        if path.strip():
+            files.append(Snippet(path.strip(), text.rstrip() + "\n"))
+    return files

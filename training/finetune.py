@@ -1,26 +1,36 @@
 """LoRA fine-tuning of any Hugging Face causal LM on Hotwire examples. Read it top to bottom:
 
 1. load the base (a folder or a hub name: configuration, never logic) and its tokenizer;
-2. turn `Example` JSONL files and source trees into (prompt, target) items with the shared prompt
-   module, so the model learns exactly the format the server asks in;
+2. turn `Example` and `PreferencePair` JSONL files and source trees into (prompt, target) items with the
+   shared prompt module, so the model learns exactly the format the server asks in;
 3. screen every target with the rules engine (anti-patterns, below);
-4. order the items by difficulty and train with a progressive schedule (curriculum, below);
-5. train LoRA adapters with AdamW, loss on target tokens only (prompt tokens are labelled -100);
+4. order the items by the curriculum and lay out every micro-batch of the run in advance;
+5. train LoRA adapters with the transformers Trainer (checkpoints, resume, seeds, mixed precision,
+   `accelerate launch` on several GPUs): loss on target tokens only, micro-batches packed into one row;
 6. measure target loss on the fixed held-out split (and on the training items) before and after;
-7. save the adapter (`save_pretrained`) and `train.json` with the figures.
+7. save the adapter (`save_pretrained`) and `train.json` with the config, data hash and figures.
 
 Anti-patterns (the seed's "penalised anti-patterns"): a *positive* item whose target the rules engine
 flags with an error-level finding is DROPPED — we never teach code the engine rejects — and is listed
-in train.json. Items from an explicit *negative* file (`negative=`) are the opposite: their target is
-what the model must not write. They get no likelihood loss; instead an unlikelihood term
--log(1 - p(token)) on the target tokens that lie on the flagged lines (the anti-pattern itself, not the
-`<%= link_to` that good code shares). A negative the engine does not flag is dropped too: it would
-penalise code we accept.
+in train.json. *Negative* items are the opposite: their target is what the model must not write. They
+get no likelihood loss; instead an unlikelihood term -log(1 - p(token)) on the target tokens that lie on
+the flagged lines (the anti-pattern itself, not the `<%= link_to` that good code shares). Negatives come
+from `negative=` example files and from the `rejected` side of preference pairs (whose `chosen` side is a
+positive). A curated negative the engine does not flag is dropped (it would penalise code we accept); a
+rejected suggestion from telemetry (source "telemetry…": a user dismissed it) is penalised whole.
+We chose unlikelihood over DPO: it needs no reference model (half the memory, one forward pass), works
+on FIM and instruction items alike, and aims the penalty at the flagged tokens rather than the sequence.
 
-Curriculum: items are sorted by (stage, target length) — stage 0 single-line FIM, 1 multi-line FIM,
-2 instruction answers. Step s samples its batch from the first k items of that order, where k grows
-linearly from `curriculum_start` of the items to all of them at `curriculum_warmup` of the run; later
-steps keep replaying the easy items, so nothing learned early is forgotten.
+Curriculum (the seed's progressive schedule, configurable as `curriculum`): each item goes to the first
+stage one of whose selectors matches it — "fim-line", "fim-block", "instruction", optionally with a
+category prefix ("instruction:turbo-streams/", ":advanced/security" for any kind); unmatched items go to
+the last stage. Items are ordered by (stage, target length). Micro-step s samples its items from the
+first k of that order, k growing linearly from `curriculum_start` of the items to all of them at
+`curriculum_warmup` of the run; later steps keep replaying the easy items, so nothing is forgotten.
+
+Packing: a micro-batch's items are concatenated into one row with position ids restarting per item;
+transformers turns those into a block-diagonal attention mask, so items never see each other and no
+token is padding. `packing = false` pads instead (the plain-Trainer baseline of the benchmark).
 """
 
 from __future__ import annotations
@@ -30,38 +40,62 @@ import json
 import math
 import random
 import time
+import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
 
-from hotwire_assist.core.prompt import PromptFamily, Snippet, fim_training_text, get_family, instruction_prompt
-from hotwire_assist.core.schemas import Example, FileText, read_examples
+from hotwire_assist.core.prompt import (
+    PromptFamily,
+    Snippet,
+    fim_training_text,
+    get_family,
+    instruction_prompt,
+    instruction_target,
+)
+from hotwire_assist.core.schemas import Example, PreferencePair, read_examples, read_pairs
 from hotwire_assist.training.corpus import SourceFile, is_held_out, load_sources, random_hole
 
-STAGES = ("single-line FIM", "multi-line FIM", "instruction")
+# The seed's progressive schedule: vocabulary/basic patterns → complex interactions → performance →
+# security and accessibility.
+DEFAULT_CURRICULUM: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("vocabulary", ("fim-line",)),
+    (
+        "basic patterns",
+        ("fim-block", "instruction:turbo-frames/", "instruction:stimulus/targets", "instruction:stimulus/values"),
+    ),
+    ("complex interactions", ("instruction:turbo-streams/", "instruction:stimulus/", "instruction:advanced/")),
+    ("performance", (":advanced/performance",)),
+    ("security and accessibility", (":advanced/security", ":advanced/accessibility")),
+)
 
 
 @dataclass
 class FinetuneConfig:
     family: str = "hotwire-tiny"
     steps: int = 200
-    batch: int = 8
+    batch: int = 8  # items per micro-batch
     grad_accum: int = 1
     lr: float = 2e-4
+    warmup_steps: int = 10
     weight_decay: float = 0.0
     rank: int = 8
     alpha: int = 16
     dropout: float = 0.0
     target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
     max_len: int = 1024  # tokens per item; capped by the base's position limit
+    packing: bool = True
     fim_per_file: int = 4  # holes cut per source file
+    curriculum: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_CURRICULUM
     curriculum_start: float = 0.34
     curriculum_warmup: float = 0.5
     unlikelihood_weight: float = 1.0
     penalise_severity: str = "error"
     eval_max: int = 64  # training items measured before/after (the held-out split is measured whole)
+    save_steps: int = 50  # checkpoint interval; a rerun with the same output resumes from the last one
+    skip_bad_lines: bool = False  # skip (and report) malformed JSONL lines instead of failing the run
     seed: int = 1234
 
 
@@ -72,21 +106,27 @@ class Item:
     id: str
     prompt: str
     target: str
-    stage: int
+    kind: str  # "fim-line", "fim-block" or "instruction": what the curriculum selects on
+    category: str
     held_out: bool
     negative: bool = False
+    stage: int = 0
     # character spans of `target` that the rules engine flags (where unlikelihood applies)
     bad_spans: list[tuple[int, int]] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
 
 
+def stage_of(kind: str, category: str, curriculum: Sequence[tuple[str, Sequence[str]]]) -> int:
+    """The first curriculum stage with a selector matching (kind, category); else the last stage."""
+    for n, (_, selectors) in enumerate(curriculum):
+        for sel in selectors:
+            k, _, prefix = sel.partition(":")
+            if (not k or k == kind) and category.startswith(prefix):
+                return n
+    return len(curriculum) - 1
+
+
 # --- 2. examples → items ------------------------------------------------------------------------
-
-
-def instruction_target(outputs: Sequence[FileText], family: PromptFamily) -> str:
-    """The answer to an instruction prompt: each output file in the prompt's own `### File:` layout."""
-    body = "\n".join(f"### File: {f.path}\n{f.content.rstrip()}\n" for f in outputs)
-    return body + family.eos
 
 
 def _line_spans(text: str, lines: Iterable[int]) -> list[tuple[int, int]]:
@@ -133,27 +173,86 @@ def fim_item(
     suffix: str,
     context: Sequence[Snippet],
     held_out: bool,
-    severity: str,
+    cfg: FinetuneConfig,
+    category: str = "",
     negative: bool = False,
 ) -> Item:
     prompt, target = fim_training_text(family, prefix, middle, suffix, path, context)
-    item = Item(id, prompt, target, 0 if "\n" not in middle.strip("\n") else 1, held_out, negative)
-    return _screen(item, [(-len(prefix), path, prefix + middle + suffix)], severity)
+    kind = "fim-line" if "\n" not in middle.strip("\n") else "fim-block"
+    item = Item(id, prompt, target, kind, category, held_out, negative, stage_of(kind, category, cfg.curriculum))
+    return _screen(item, [(-len(prefix), path, prefix + middle + suffix)], cfg.penalise_severity)
 
 
-def example_item(ex: Example, family: PromptFamily, severity: str, negative: bool = False) -> Item:
+def instruction_item(
+    family: PromptFamily,
+    id: str,
+    request: str,
+    context: Sequence[Snippet],
+    outputs: Sequence[Snippet],
+    held_out: bool,
+    cfg: FinetuneConfig,
+    category: str,
+    negative: bool = False,
+) -> Item:
+    target = instruction_target(outputs, family)
+    stage = stage_of("instruction", category, cfg.curriculum)
+    item = Item(id, instruction_prompt(request, context), target, "instruction", category, held_out, negative, stage)
+    files, offset = [], 0
+    for f in outputs:
+        offset += len(f"### File: {f.path}\n")
+        files.append((offset, f.path, f.text))
+        offset += len(f.text.rstrip()) + 2
+    return _screen(item, files, cfg.penalise_severity)
+
+
+def example_item(ex: Example, family: PromptFamily, cfg: FinetuneConfig, negative: bool = False) -> Item:
+    """The example itself as one item."""
     context = [Snippet(c.path, c.content) for c in ex.context]
     held = is_held_out(ex.id)
     if ex.kind == "fim":
-        return fim_item(family, ex.id, ex.path, ex.prefix, ex.middle, ex.suffix, context, held, severity, negative)
-    target = instruction_target(ex.output, family)
-    item = Item(ex.id, instruction_prompt(ex.input, context), target, 2, held, negative)
-    files, offset = [], 0
-    for f in ex.output:
-        offset += len(f"### File: {f.path}\n")
-        files.append((offset, f.path, f.content))
-        offset += len(f.content.rstrip()) + 2
-    return _screen(item, files, severity)
+        return fim_item(
+            family, ex.id, ex.path, ex.prefix, ex.middle, ex.suffix, context, held, cfg, ex.category, negative
+        )
+    outputs = [Snippet(f.path, f.content) for f in ex.output]
+    return instruction_item(family, ex.id, ex.input, context, outputs, held, cfg, ex.category, negative)
+
+
+def example_items(ex: Example, family: PromptFamily, cfg: FinetuneConfig) -> list[Item]:
+    """A positive example's item, plus FIM holes cut from an instruction example's output files (on the
+    example's side of the held-out split, so a held-out example never leaks into training through its code)."""
+    items = [example_item(ex, family, cfg)]
+    rng = random.Random(f"{cfg.seed}:{ex.id}")
+    for f in ex.output if ex.kind == "instruction" else []:
+        for n in range(cfg.fim_per_file if f.content.strip() else 0):
+            prefix, middle, suffix = random_hole(f.content, rng)
+            if middle.strip():
+                hid = f"{ex.id}:{f.path}#{n}"
+                items.append(
+                    fim_item(family, hid, f.path, prefix, middle, suffix, (), items[0].held_out, cfg, ex.category)
+                )
+    return items
+
+
+def pair_items(pair: PreferencePair, family: PromptFamily, cfg: FinetuneConfig) -> list[Item]:
+    """`chosen` as a positive item and `rejected` as a negative one, built the same way."""
+    context = [Snippet(c.path, c.content) for c in pair.context]
+    held = is_held_out(pair.id)
+    out = []
+    for side, text, negative in (("chosen", pair.chosen, False), ("rejected", pair.rejected, True)):
+        id = f"{pair.id}:{side}"
+        if pair.kind == "fim":
+            it = fim_item(
+                family, id, pair.path, pair.prefix, text, pair.suffix, context, held, cfg, pair.category, negative
+            )
+        else:
+            it = instruction_item(
+                family, id, pair.input, context, [Snippet(pair.path, text)], held, cfg, pair.category, negative
+            )
+        if negative and not it.bad_spans and pair.source.startswith("telemetry"):
+            it.bad_spans = [(0, len(it.target) - len(family.eos))]  # a user dismissed it: penalise it whole
+            it.rules = ["telemetry/dismissed"]
+        out.append(it)
+    return out
 
 
 def source_items(sources: list[SourceFile], family: PromptFamily, cfg: FinetuneConfig) -> list[Item]:
@@ -165,24 +264,31 @@ def source_items(sources: list[SourceFile], family: PromptFamily, cfg: FinetuneC
         for n in range(cfg.fim_per_file):
             prefix, middle, suffix = random_hole(src.text, rng)
             if middle.strip():
-                id = f"{src.path}#{n}"
-                items.append(fim_item(family, id, src.path, prefix, middle, suffix, (), held, cfg.penalise_severity))
+                items.append(fim_item(family, f"{src.path}#{n}", src.path, prefix, middle, suffix, (), held, cfg))
     return items
 
 
-def build_items(
-    family: PromptFamily,
-    cfg: FinetuneConfig,
-    data: Sequence[Path] = (),
-    sources: Sequence[Path] = (),
-    negative: Sequence[Path] = (),
-) -> tuple[list[Item], list[dict]]:
-    """All items, and the ones dropped by the anti-pattern screen (with their rules) for train.json."""
-    items = [example_item(ex, family, cfg.penalise_severity) for p in data for ex in read_examples(p)]
-    for root in sources:
+@dataclass
+class DataSpec:
+    """Where a run's items come from. Globs are expanded by the caller (see load_run_config)."""
+
+    data: list[Path] = field(default_factory=list)  # Example JSONL
+    sources: list[Path] = field(default_factory=list)  # source trees to cut FIM holes from
+    negative: list[Path] = field(default_factory=list)  # Example JSONL of anti-patterns
+    pairs: list[Path] = field(default_factory=list)  # PreferencePair JSONL
+
+
+def build_items(family: PromptFamily, cfg: FinetuneConfig, spec: DataSpec) -> tuple[list[Item], list[dict], list[str]]:
+    """All items; the ones dropped by the anti-pattern screen (with their rules); malformed lines skipped."""
+    problems: list[str] = []
+    read = {"skip_bad": cfg.skip_bad_lines, "problems": problems}
+    items = [it for p in spec.data for ex in read_examples(p, **read) for it in example_items(ex, family, cfg)]
+    for root in spec.sources:
         items += source_items(load_sources(root), family, cfg)
-    for p in negative:
-        items += [example_item(ex, family, cfg.penalise_severity, negative=True) for ex in read_examples(p)]
+    for p in spec.negative:
+        items += [example_item(ex, family, cfg, negative=True) for ex in read_examples(p, **read)]
+    for p in spec.pairs:
+        items += [it for pair in read_pairs(p, **read) for it in pair_items(pair, family, cfg)]
     kept, dropped = [], []
     for it in items:
         if it.negative != bool(it.bad_spans):  # flagged positive, or a negative the engine accepts
@@ -190,7 +296,7 @@ def build_items(
             dropped.append({"id": it.id, "reason": why, "rules": it.rules})
         else:
             kept.append(it)
-    return kept, dropped
+    return kept, dropped, problems
 
 
 # --- 4. curriculum ------------------------------------------------------------------------------
@@ -202,7 +308,7 @@ def order_items(items: list[Item], lengths: Sequence[int]) -> list[int]:
 
 
 def schedule(order: list[int], steps: int, batch: int, cfg: FinetuneConfig, rng: random.Random) -> list[list[int]]:
-    """The batches of a progressive run: step s samples from the easiest k(s) items, k growing to all."""
+    """The micro-batches of a progressive run: step s samples from the easiest k(s) items, k growing to all."""
     n, out = len(order), []
     warm = max(1, int(steps * cfg.curriculum_warmup))
     for s in range(steps):
@@ -236,12 +342,12 @@ def encode(tok, item: Item, max_len: int) -> Encoded:
     return Encoded(p + t, [-100] * len(p) + labels, [-100] * len(p) + ul)
 
 
-def collate(batch: list[Encoded], pad_id: int, device: torch.device) -> dict[str, torch.Tensor]:
+def collate(batch: list[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
     """Right-pad to the longest item; padding is masked out of attention and loss."""
     width = max(len(e.ids) for e in batch)
 
     def pad(rows: list[list[int]], value: int) -> torch.Tensor:
-        return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long, device=device)
+        return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long)
 
     return {
         "input_ids": pad([e.ids for e in batch], pad_id),
@@ -251,9 +357,27 @@ def collate(batch: list[Encoded], pad_id: int, device: torch.device) -> dict[str
     }
 
 
+def pack(batch: list[Encoded]) -> dict[str, torch.Tensor]:
+    """One row holding every item, position ids restarting per item (no padding, no cross-attention).
+    An item's first token is never a label: it would be predicted from the previous item."""
+    row: dict[str, list[int]] = {"input_ids": [], "position_ids": [], "labels": [], "ul_labels": []}
+    for e in batch:
+        row["input_ids"] += e.ids
+        row["position_ids"] += list(range(len(e.ids)))
+        row["labels"] += [-100, *e.labels[1:]]
+        row["ul_labels"] += [-100, *e.ul_labels[1:]]
+    return {k: torch.tensor([v], dtype=torch.long) for k, v in row.items()}
+
+
 def losses(model, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, int]:
     """(mean target NLL, mean unlikelihood, target tokens). Only labelled positions reach log_softmax."""
-    logits = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).logits[:, :-1].float()
+    out = model(
+        input_ids=b["input_ids"],
+        attention_mask=b.get("attention_mask"),
+        position_ids=b.get("position_ids"),
+        use_cache=False,  # with a cache, transformers would not see the packed sequences
+    )
+    logits = out.logits[:, :-1].float()
     labels, ul_labels = b["labels"][:, 1:], b["ul_labels"][:, 1:]
     zero = logits.sum() * 0.0
     nll, ul = zero, zero
@@ -268,15 +392,110 @@ def losses(model, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tenso
 
 
 @torch.no_grad()
-def target_loss(model, encoded: list[Encoded], pad_id: int, device: torch.device, batch: int = 8) -> float | None:
+def target_loss(model, encoded: list[Encoded], pad_id: int, batch: int = 8) -> float | None:
     """Token-weighted mean NLL on target tokens: the figure that should go down."""
+    was_training = model.training
     model.eval()
+    device = next(model.parameters()).device
     total, count = 0.0, 0
     for i in range(0, len(encoded), batch):
-        nll, _, n = losses(model, collate(encoded[i : i + batch], pad_id, device))
+        b = {k: v.to(device) for k, v in collate(encoded[i : i + batch], pad_id).items()}
+        nll, _, n = losses(model, b)
         total, count = total + nll.item() * n, count + n
-    model.train()
+    model.train(was_training)
     return round(total / count, 4) if count else None
+
+
+# --- 5. the Trainer -----------------------------------------------------------------------------
+
+
+class MicroBatches(torch.utils.data.Dataset):
+    """Micro-batch i of the laid-out schedule; the Trainer reads them in order (one per device step)."""
+
+    def __init__(self, encoded: list[Encoded], batches: list[list[int]]):
+        self.encoded, self.batches = encoded, batches
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, i: int) -> list[Encoded]:
+        return [self.encoded[j] for j in self.batches[i]]
+
+
+def _trainer_class():
+    """Defined lazily: importing transformers is slow, and only a run needs it."""
+    from transformers import Trainer
+
+    class HotwireTrainer(Trainer):
+        """The Trainer with our loss: target NLL + weighted unlikelihood on flagged negative tokens."""
+
+        loss_is_scaled_for_ga = False  # a per-micro-batch mean: the Trainer divides by grad_accum
+
+        def __init__(self, *args, unlikelihood_weight: float = 1.0, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.unlikelihood_weight = unlikelihood_weight
+            self.last = (float("nan"), 0.0)
+            self.tokens = 0
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            nll, ul, _ = losses(model, inputs)
+            self.last = (nll.item(), ul.item())
+            self.tokens += (
+                inputs["input_ids"].numel() if "attention_mask" not in inputs else int(inputs["attention_mask"].sum())
+            )
+            loss = nll + self.unlikelihood_weight * ul
+            return (loss, None) if return_outputs else loss
+
+    return HotwireTrainer
+
+
+def _progress_callback(steps: int, show: bool):
+    """Rich progress with loss, unlikelihood and tokens/s (the Trainer's tqdm is off)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from transformers import TrainerCallback
+
+    class RichProgress(TrainerCallback):
+        def __init__(self):
+            columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+            columns += [TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
+            columns += [
+                TextColumn("loss {task.fields[loss]:.3f}  ul {task.fields[ul]:.3f}  {task.fields[tps]:.0f} tok/s")
+            ]
+            self.bar = Progress(*columns, disable=not show, transient=True)
+            self.trainer = None
+            self.t0 = 0.0
+            self.task = None
+
+        def on_train_begin(self, args, state, control, **kw):
+            self.bar.start()
+            self.t0 = time.time()
+            self.task = self.bar.add_task(
+                "LoRA", total=steps, completed=state.global_step, loss=float("nan"), ul=0.0, tps=0.0
+            )
+
+        def on_step_end(self, args, state, control, **kw):
+            nll, ul = self.trainer.last
+            tps = self.trainer.tokens / max(1e-9, time.time() - self.t0)
+            self.bar.update(self.task, completed=state.global_step, loss=nll, ul=ul, tps=tps)
+
+        def on_train_end(self, args, state, control, **kw):
+            self.bar.stop()
+
+    return RichProgress()
+
+
+def data_digest(items: Iterable[Item]) -> str:
+    digest = hashlib.sha256()
+    for it in items:
+        digest.update(json.dumps([it.id, it.prompt, it.target, it.negative]).encode())
+    return digest.hexdigest()
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -286,22 +505,20 @@ def finetune(
     base: str | Path,
     out_dir: Path,
     cfg: FinetuneConfig,
-    data: Sequence[Path] = (),
-    sources: Sequence[Path] = (),
-    negative: Sequence[Path] = (),
+    spec: DataSpec,
     show_progress: bool = True,
+    resume: bool = True,
 ) -> dict:
-    """Train a LoRA adapter on `base` and save it (with train.json) in out_dir; returns the figures."""
+    """Train a LoRA adapter on `base` and save it (with train.json) in out_dir; returns the figures.
+    Checkpoints go to out_dir/checkpoints; with `resume`, a run picks up from the last one there."""
     from peft import LoraConfig, get_peft_model
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments, set_seed
+    from transformers.trainer_utils import get_last_checkpoint
 
     t0 = time.time()
-    random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
-    rng = random.Random(cfg.seed)
+    set_seed(cfg.seed)
     family = get_family(cfg.family)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    cuda = torch.cuda.is_available()
 
     # 1. The base model and tokenizer. The family's FIM tokens must be single tokens in its vocabulary.
     tok = AutoTokenizer.from_pretrained(str(base))
@@ -309,11 +526,11 @@ def finetune(
     if missing:
         raise ValueError(f"{base}: tokens of prompt family '{family.name}' are not single tokens: {missing}")
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.convert_tokens_to_ids(family.eos)
-    model = AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32).to(device)
+    model = AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32)
     max_len = min(cfg.max_len, getattr(model.config, "max_position_embeddings", cfg.max_len) or cfg.max_len)
 
     # 2-3. Items, screened by the rules engine; then tokens and masks.
-    items, dropped = build_items(family, cfg, data, sources, negative)
+    items, dropped, problems = build_items(family, cfg, spec)
     train = [it for it in items if not it.held_out]
     held = [it for it in items if it.held_out and not it.negative]
     if not train:
@@ -322,11 +539,11 @@ def finetune(
     enc_held = [encode(tok, it, max_len) for it in held]
     enc_eval = [e for e, it in zip(enc_train, train, strict=True) if not it.negative][: cfg.eval_max]
 
-    # 4. The progressive schedule.
+    # 4. The progressive schedule, laid out for the whole run.
     order = order_items(train, [len(e.ids) - e.labels.count(-100) for e in enc_train])
-    batches = schedule(order, cfg.steps * cfg.grad_accum, cfg.batch, cfg, rng)
+    batches = schedule(order, cfg.steps * cfg.grad_accum, cfg.batch, cfg, random.Random(cfg.seed))
 
-    # 5. LoRA adapters; only they train.
+    # 5. LoRA adapters (only they train), driven by the Trainer.
     lora = LoraConfig(
         r=cfg.rank,
         lora_alpha=cfg.alpha,
@@ -335,69 +552,131 @@ def finetune(
         task_type="CAUSAL_LM",
     )
     model = get_peft_model(model, lora)
-    model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    autocast = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    if cuda:
+        model.to("cuda")
+    before = {"held_out_loss": target_loss(model, enc_held, pad_id), "train_loss": target_loss(model, enc_eval, pad_id)}
 
-    # 6a. Before.
-    def measure() -> dict[str, float | None]:
-        held_loss = target_loss(model, enc_held, pad_id, device)
-        return {"held_out_loss": held_loss, "train_loss": target_loss(model, enc_eval, pad_id, device)}
-
-    before = measure()
-
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    columns += [TextColumn("loss {task.fields[loss]:.3f}  ul {task.fields[ul]:.3f}  {task.fields[tps]:.0f} tok/s")]
-    tokens, history, t_train = 0, [], time.time()
-    with Progress(*columns, disable=not show_progress, transient=True) as bar:
-        task = bar.add_task("LoRA", total=cfg.steps, loss=float("nan"), ul=0.0, tps=0.0)
-        for step in range(cfg.steps):
-            lr = cfg.lr * min(1.0, (step + 1) / 10) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / cfg.steps)))
-            for g in opt.param_groups:
-                g["lr"] = lr
-            for micro in range(cfg.grad_accum):
-                b = collate([enc_train[i] for i in batches[step * cfg.grad_accum + micro]], pad_id, device)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-                    nll, ul, _ = losses(model, b)
-                ((nll + cfg.unlikelihood_weight * ul) / cfg.grad_accum).backward()
-                tokens += int(b["attention_mask"].sum())
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            history.append((nll.item(), ul.item()))
-            tps = tokens / max(1e-9, time.time() - t_train)
-            bar.update(task, advance=1, loss=nll.item(), ul=ul.item(), tps=tps)
+    ckpt_dir = out_dir / "checkpoints"
+    args = TrainingArguments(
+        output_dir=str(ckpt_dir),
+        max_steps=cfg.steps,
+        per_device_train_batch_size=1,  # one laid-out micro-batch per device step
+        gradient_accumulation_steps=cfg.grad_accum,
+        learning_rate=cfg.lr,
+        lr_scheduler_type="cosine",
+        warmup_steps=min(cfg.warmup_steps, max(0, cfg.steps // 10)),
+        weight_decay=cfg.weight_decay,
+        max_grad_norm=1.0,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        train_sampling_strategy="sequential",  # the curriculum already ordered and sampled the batches
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=2,
+        logging_steps=max(1, cfg.steps // 50),
+        bf16=cuda and torch.cuda.is_bf16_supported(),
+        fp16=cuda and not torch.cuda.is_bf16_supported(),
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        dataloader_pin_memory=cuda,
+        report_to=[],
+        disable_tqdm=True,
+    )
+    Trainer = _trainer_class()
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=MicroBatches(enc_train, batches),
+        data_collator=(lambda b: pack(b[0])) if cfg.packing else (lambda b: collate(b[0], pad_id)),
+        unlikelihood_weight=cfg.unlikelihood_weight,
+    )
+    progress = _progress_callback(cfg.steps, show_progress)
+    progress.trainer = trainer
+    trainer.add_callback(progress)
+    last = get_last_checkpoint(str(ckpt_dir)) if resume and ckpt_dir.is_dir() else None
+    t_train = time.time()
+    result = trainer.train(resume_from_checkpoint=last)
     train_seconds = time.time() - t_train
 
-    # 6b. After.
-    after = measure()
+    # 6. After.
+    after = {"held_out_loss": target_loss(model, enc_held, pad_id), "train_loss": target_loss(model, enc_eval, pad_id)}
+    losses_logged = [h["loss"] for h in trainer.state.log_history if "loss" in h]
 
     # 7. The adapter and the figures.
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out_dir))
-    digest = hashlib.sha256()
-    for it in items:
-        digest.update(json.dumps([it.id, it.prompt, it.target, it.negative]).encode())
+    tok.save_pretrained(str(out_dir))
     info = {
         "base": str(base),
         "family": family.name,
         "config": asdict(cfg),
-        "data": [str(p) for p in data],
-        "sources": [str(p) for p in sources],
-        "negative": [str(p) for p in negative],
-        "data_sha256": digest.hexdigest(),
+        "data": {k: [str(p) for p in v] for k, v in asdict(spec).items()},
+        "data_sha256": data_digest(items),
         "items": {"train": len(train), "held_out": len(held), "negative": sum(it.negative for it in train)},
-        "stages": {name: sum(it.stage == n for it in train) for n, name in enumerate(STAGES)},
+        "stages": {name: sum(it.stage == n for it in train) for n, (name, _) in enumerate(cfg.curriculum)},
         "dropped": dropped,
-        "trainable_parameters": sum(p.numel() for p in params),
+        "skipped_lines": problems,
+        "resumed_from": last,
+        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "before": before,
         "after": after,
-        "final_loss": round(sum(h[0] for h in history[-10:]) / len(history[-10:]), 4),
-        "final_unlikelihood": round(sum(h[1] for h in history[-10:]) / len(history[-10:]), 4),
-        "tokens_per_second": round(tokens / max(1e-9, train_seconds), 1),
-        "device": device.type,
+        "final_loss": round(sum(losses_logged[-5:]) / len(losses_logged[-5:]), 4) if losses_logged else None,
+        "train_runtime_loss": round(result.training_loss, 4),
+        "tokens_per_second": round(trainer.tokens / max(1e-9, train_seconds), 1),
+        "device": "cuda" if cuda else "cpu",
         "seconds": round(time.time() - t0, 2),
     }
     (out_dir / "train.json").write_text(json.dumps(info, indent=2))
     return info
+
+
+# --- run configuration files --------------------------------------------------------------------
+
+
+def load_run_config(path: Path) -> tuple[str, Path, FinetuneConfig, DataSpec]:
+    """(base, output dir, config, data) from a TOML run file; paths and globs are relative to the file.
+
+    base = "models/base"            # a folder or a hub name
+    output = "runs/lora1"
+    data = ["training/curated/*.jsonl"]
+    pairs = ["training/curated/pairs.jsonl"]
+    sources = []                    # source trees to cut FIM holes from
+    negative = []
+    [train]                         # any FinetuneConfig field: steps, batch, lr, rank, packing, ...
+    [[curriculum]]                  # optional: replaces the default stages, in order
+    name = "vocabulary"
+    select = ["fim-line"]
+    """
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ValueError(f"{path}: {e}") from None
+    here = path.parent
+
+    def paths(key: str) -> list[Path]:
+        out: list[Path] = []
+        for pattern in raw.get(key, []):
+            matches = sorted(here.glob(pattern)) if any(c in pattern for c in "*?[") else [here / pattern]
+            if not matches or not all(m.exists() for m in matches):
+                raise ValueError(f"{path}: {key} = {pattern!r} matches no file")
+            out += matches
+        return out
+
+    for key in ("base", "output"):
+        if not isinstance(raw.get(key), str):
+            raise ValueError(f"{path}: `{key}` is required (a string)")
+    known = {f.name for f in fields(FinetuneConfig)} - {"curriculum"}
+    train = dict(raw.get("train", {}))
+    unknown = sorted(set(train) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown [train] setting(s) {unknown}; known: {sorted(known)}")
+    if "target_modules" in train:
+        train["target_modules"] = tuple(train["target_modules"])
+    if "curriculum" in raw:
+        train["curriculum"] = tuple((s["name"], tuple(s["select"])) for s in raw["curriculum"])
+    base = raw["base"]
+    base = str(here / base) if (here / base).exists() else base  # a folder next to the file, else a hub name
+    spec = DataSpec(paths("data"), paths("sources"), paths("negative"), paths("pairs"))
+    if not (spec.data or spec.sources or spec.pairs):
+        raise ValueError(f"{path}: nothing to train on: give `data`, `pairs` or `sources`")
+    return base, here / raw["output"], FinetuneConfig(**train), spec

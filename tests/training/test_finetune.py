@@ -18,6 +18,7 @@ from hotwire_assist.core.prompt import fim_prompt, get_family
 from hotwire_assist.core.schemas import Example, FileText, write_examples
 from hotwire_assist.training.corpus import is_held_out
 from hotwire_assist.training.finetune import (
+    DataSpec,
     FinetuneConfig,
     build_items,
     encode,
@@ -81,7 +82,7 @@ def _dataset(tmp: Path) -> tuple[Path, Path]:
                 '      form: { data: { turbo_confirm: "Delete this comment?" } } %>\n',
             )
         ],
-        category="turbo-frames/form-submission",
+        category="turbo-streams/controller-responses",
         source="test",
         license="MIT",
     )
@@ -120,6 +121,10 @@ def run(tiny_model: Path, tmp_path_factory) -> dict:
     }
 
 
+def _items(run: dict) -> list:
+    return build_items(FAMILY, FinetuneConfig(), DataSpec(data=[run["data"]]))[0]
+
+
 def _tokenizer(base: Path):
     return _tokenizer_dir(base / "hf")
 
@@ -133,7 +138,8 @@ def _tokenizer_dir(path: Path):
 
 def test_target_loss_goes_down_on_training_and_held_out_items(run):
     info = run["info"]
-    assert info["items"]["train"] == 10 and info["items"]["held_out"] == 3
+    derived = [d for d in _items(run) if ":" in d.id]  # FIM holes cut from the instruction example's file
+    assert derived and info["items"]["train"] == 10 + len(derived) and info["items"]["held_out"] == 3
     before, after = info["before"], info["after"]
     assert after["train_loss"] < 0.8 * before["train_loss"], info
     assert after["held_out_loss"] < before["held_out_loss"], info
@@ -145,7 +151,7 @@ def test_target_loss_goes_down_on_training_and_held_out_items(run):
 def test_prompt_tokens_are_masked(run):
     tok = _tokenizer(run["base"])
     ex = _fim("x", "card")
-    item = example_item(ex, FAMILY, "error")
+    item = example_item(ex, FAMILY, FinetuneConfig())
     enc = encode(tok, item, 256)
     n_prompt = len(tok(item.prompt, add_special_tokens=False)["input_ids"])
     assert enc.labels[:n_prompt] == [-100] * n_prompt
@@ -157,7 +163,7 @@ def test_prompt_tokens_are_masked(run):
 
 
 def test_curriculum_goes_single_line_then_multi_line_then_instruction(run):
-    items, _ = build_items(FAMILY, FinetuneConfig(), data=[run["data"]])
+    items = [it for it in _items(run) if ":" not in it.id]
     tok = _tokenizer(run["base"])
     lengths = [len(tok(it.target, add_special_tokens=False)["input_ids"]) for it in items]
     order = order_items(items, lengths)
@@ -181,7 +187,7 @@ def test_anti_patterns_dropped_from_positives_and_penalised_as_negatives(run):
     assert info["items"]["negative"] == 1
 
     tok = _tokenizer(run["base"])
-    neg = build_items(FAMILY, FinetuneConfig(), negative=[run["negative"]])[0][0]
+    neg = build_items(FAMILY, FinetuneConfig(), DataSpec(negative=[run["negative"]]))[0][0]
     assert neg.negative and neg.rules == ["security/html-safe"]
     enc = encode(tok, neg, 256)
     assert all(label == -100 for label in enc.labels)  # a negative is never learned
@@ -308,7 +314,7 @@ def test_a_qwen2_base_fine_tunes_and_its_merged_gguf_matches_token_for_token(run
     Qwen2ForCausalLM(config).save_pretrained(base)
     tok.save_pretrained(base)
     info = finetune(
-        base, tmp_path / "adapter", FinetuneConfig(steps=3, lr=1e-2, max_len=256), [run["data"]], (), (), False
+        base, tmp_path / "adapter", FinetuneConfig(steps=3, lr=1e-2, max_len=256), DataSpec([run["data"]]), False
     )
     assert info["after"]["train_loss"] < info["before"]["train_loss"]
     paths = export_merged(base, tmp_path / "adapter", tmp_path / "export", FAMILY)

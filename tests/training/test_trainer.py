@@ -1,0 +1,196 @@
+"""The Trainer-driven run: packing is exact, runs resume after a kill, pairs and run files work."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from hotwire_assist.cli.train import train_app
+from hotwire_assist.core.prompt import get_family
+from hotwire_assist.core.schemas import Example, PreferencePair, write_examples
+from hotwire_assist.training.finetune import (
+    DEFAULT_CURRICULUM,
+    DataSpec,
+    FinetuneConfig,
+    build_items,
+    collate,
+    encode,
+    example_item,
+    load_run_config,
+    losses,
+    pack,
+    stage_of,
+)
+
+pytestmark = pytest.mark.slow
+FAMILY = get_family("hotwire-tiny")
+NAMES = ["card", "post", "note", "task", "item", "list", "room", "deal", "team", "page", "user", "plan"]
+
+
+def _examples(n: int = 12) -> list[Example]:
+    out = []
+    for k, name in enumerate(NAMES[:n]):
+        out.append(
+            Example(
+                id=f"t-{k}",
+                kind="fim",
+                path=f"app/views/{name}s/_{name}.html.erb",
+                prefix=f"<%= turbo_frame_tag dom_id({name}) do %>\n  " + "<p>filler</p>\n  " * (k % 4),
+                middle=f'<%= link_to {name}.title, {name}_path({name}), data: {{ turbo_frame: "_top" }} %>',
+                suffix="\n<% end %>\n",
+                category="turbo-frames/navigation",
+                source="test",
+                license="MIT",
+            )
+        )
+    return out
+
+
+def _pair(id: str, rejected: str, source: str = "curated") -> PreferencePair:
+    return PreferencePair(
+        id=id,
+        kind="fim",
+        path="app/views/notes/_note.html.erb",
+        prefix="<div>\n  ",
+        suffix="\n</div>\n",
+        chosen="<%= note.body %>",
+        rejected=rejected,
+        category="advanced/security",
+        source=source,
+        license="MIT",
+    )
+
+
+def test_the_default_curriculum_follows_the_seed_schedule():
+    names = [name for name, _ in DEFAULT_CURRICULUM]
+    assert names[0] == "vocabulary" and names[-1] == "security and accessibility"
+    assert stage_of("fim-line", "advanced/security", DEFAULT_CURRICULUM) == 0  # first matching stage wins
+    assert stage_of("instruction", "turbo-frames/forms", DEFAULT_CURRICULUM) == 1
+    assert stage_of("instruction", "turbo-streams/actions", DEFAULT_CURRICULUM) == 2
+    assert stage_of("instruction", "advanced/performance", DEFAULT_CURRICULUM) == 2  # "instruction:advanced/"
+    assert stage_of("fim-block", "x", (("a", ("fim-line",)), ("b", (":advanced/",)))) == 1  # unmatched: last
+
+
+def test_packed_rows_give_the_same_loss_as_padded_batches(tiny_model):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_model / "hf"))
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_model / "hf"), dtype=torch.float32).eval()
+    encoded = [encode(tok, example_item(ex, FAMILY, FinetuneConfig()), 256) for ex in _examples(5)]
+    assert len({len(e.ids) for e in encoded}) > 1  # variable length: padding would be needed
+    with torch.no_grad():
+        packed, _, n_packed = losses(model, pack(encoded))
+        padded, _, n_padded = losses(model, collate(encoded, 0))
+        one_by_one = [losses(model, pack([e])) for e in encoded]
+    assert n_packed == n_padded
+    assert packed.item() == pytest.approx(padded.item(), rel=1e-4)
+    weighted = sum(nll.item() * n for nll, _, n in one_by_one) / sum(n for _, _, n in one_by_one)
+    assert packed.item() == pytest.approx(weighted, rel=1e-4)  # no item attends to another
+
+
+def test_pairs_teach_the_chosen_side_and_penalise_the_rejected_one(tmp_path):
+    pairs = tmp_path / "pairs.jsonl"
+    write_examples(
+        pairs,
+        [
+            _pair("p1", "<%= note.body.html_safe %>"),
+            _pair("p2", "<%= note.body %>!", source="telemetry:dev-a"),  # dismissed by a user, not flagged
+            _pair("p3", "<%= note.body %>?"),  # curated but the engine accepts it: dropped
+        ],
+    )
+    items, dropped, problems = build_items(FAMILY, FinetuneConfig(), DataSpec(pairs=[pairs]))
+    by_id = {it.id: it for it in items}
+    assert not problems
+    assert not by_id["p1:chosen"].negative and by_id["p1:chosen"].target.startswith("<%= note.body %>")
+    assert by_id["p1:rejected"].negative and by_id["p1:rejected"].rules == ["security/html-safe"]
+    rejected = by_id["p2:rejected"]
+    assert rejected.rules == ["telemetry/dismissed"]
+    assert rejected.target[slice(*rejected.bad_spans[0])] == "<%= note.body %>!"
+    assert [d["id"] for d in dropped] == ["p3:rejected"]
+
+
+def test_bad_lines_fail_the_run_or_are_skipped_and_reported(tiny_model, tmp_path):
+    data = tmp_path / "d.jsonl"
+    write_examples(data, _examples(6))
+    data.write_text(data.read_text() + "{oops\n")
+    args = ["finetune", str(tiny_model / "hf"), "--data", str(data), "--steps", "2", "--max-len", "128"]
+    failed = CliRunner().invoke(train_app, [*args, "--out", str(tmp_path / "a")])
+    assert failed.exit_code == 1 and f"{data}:7" in failed.output
+    ok = CliRunner().invoke(train_app, [*args, "--out", str(tmp_path / "b"), "--skip-bad-lines"])
+    assert ok.exit_code == 0, ok.output
+    assert f"{data}:7" in ok.output
+    skipped = json.loads((tmp_path / "b" / "train.json").read_text())["skipped_lines"]
+    assert len(skipped) == 1 and skipped[0].startswith(f"{data}:7: not JSON")
+
+
+def test_run_file_resolves_globs_and_rejects_unknown_settings(tiny_model, tmp_path):
+    (tmp_path / "data").mkdir()
+    write_examples(tmp_path / "data" / "a.jsonl", _examples(6))
+    run = tmp_path / "run.toml"
+    run.write_text(
+        f'base = "{tiny_model / "hf"}"\noutput = "out"\ndata = ["data/*.jsonl"]\n'
+        "[train]\nsteps = 2\nmax_len = 128\npacking = false\n"
+        '[[curriculum]]\nname = "all"\nselect = [":"]\n'
+    )
+    base, out, cfg, spec = load_run_config(run)
+    assert base == str(tiny_model / "hf") and out == tmp_path / "out"
+    assert spec.data == [tmp_path / "data" / "a.jsonl"] and cfg.steps == 2 and not cfg.packing
+    assert cfg.curriculum == (("all", (":",)),)
+
+    result = CliRunner().invoke(train_app, ["run", str(run)])
+    assert result.exit_code == 0, result.output
+    info = json.loads((tmp_path / "out" / "train.json").read_text())
+    assert info["stages"] == {"all": info["items"]["train"]}
+
+    run.write_text(run.read_text().replace("steps = 2", "stepz = 2"))
+    bad = CliRunner().invoke(train_app, ["run", str(run)])
+    assert bad.exit_code == 2 and "unknown [train] setting(s) ['stepz']" in bad.output
+    run.write_text(run.read_text().replace("stepz", "steps").replace("data/*.jsonl", "nope/*.jsonl"))
+    assert "matches no file" in CliRunner().invoke(train_app, ["run", str(run)]).output
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_unbroken_run_does(tiny_model, tmp_path):
+    from safetensors.torch import load_file
+
+    data = tmp_path / "d.jsonl"
+    write_examples(data, _examples())
+    exe = Path(sys.executable).parent / "hotwire-assist"
+
+    def args(out: Path) -> list[str]:
+        a = [str(exe), "train", "finetune", str(tiny_model / "hf"), "--data", str(data), "--out", str(out)]
+        return [*a, "--steps", "8", "--save-steps", "2", "--max-len", "128", "--batch", "4", "--lr", "1e-2"]
+
+    env = dict(os.environ)
+    out = tmp_path / "broken"
+    proc = subprocess.Popen(args(out), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        while not (out / "checkpoints" / "checkpoint-4" / "trainer_state.json").exists():
+            assert proc.poll() is None and time.time() < deadline, "the run ended before its second checkpoint"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert not (out / "train.json").exists()
+
+    resumed = subprocess.run(args(out), env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    info = json.loads((out / "train.json").read_text())
+    assert info["resumed_from"] is not None and "checkpoint-" in info["resumed_from"]
+
+    unbroken = subprocess.run(args(tmp_path / "whole"), env=env, capture_output=True, text=True, timeout=300)
+    assert unbroken.returncode == 0, unbroken.stderr
+    a = load_file(str(out / "adapter_model.safetensors"))
+    b = load_file(str(tmp_path / "whole" / "adapter_model.safetensors"))
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], atol=1e-5, rtol=1e-4)
