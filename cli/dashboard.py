@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import socket
+import sqlite3
 from pathlib import Path
 from typing import Annotated
 
@@ -79,7 +80,12 @@ def dashboard_command(
             raise typer.Exit(2) from None
         for problem in pairing.problems:
             err.print(f"[yellow]{problem}[/yellow]")
-        votes = VoteStore(db or runs[0] / DB_FILE)
+        db_path = db or runs[0] / DB_FILE
+        try:
+            votes = VoteStore(db_path)
+        except (sqlite3.Error, OSError) as e:
+            err.print(f"[red]cannot open the votes database {db_path}: {e}; choose another with --db[/red]")
+            raise typer.Exit(2) from None
     sources = telemetry if telemetry else [p for p in [default_store_path()] if p.exists()]
     data = load_telemetry(sources)
     for line in data.problems:

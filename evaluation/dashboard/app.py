@@ -133,6 +133,10 @@ async def review(request: Request) -> Response:
     reviewer = _reviewer(request)
     if reviewer is None:
         return RedirectResponse("/reviewer", status_code=303)
+    if not st.pairing.pairs:
+        return _message(
+            request, "Nothing to review", "The runs share no task with output: " + "; ".join(st.pairing.problems)
+        )
     comparison = st.pairing.comparison
     done = st.votes.reviewed(comparison, reviewer)
     pair_id = st.votes.next_pair(comparison, reviewer, [p.id for p in st.pairing.pairs])

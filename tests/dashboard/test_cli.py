@@ -52,3 +52,13 @@ def test_cross_site_posts_are_refused(tmp_path, start_dashboard):
     r = httpx.post(d.base + "/export", headers={"Origin": "http://evil.example"})
     assert r.status_code == 403
     assert not (a / "reviews.json").exists()
+
+
+def test_unusable_votes_database_is_a_message(tmp_path):
+    a, b = write_runs(tmp_path, n=1)
+    not_a_db = tmp_path / "votes.sqlite3"
+    not_a_db.write_text("this is not sqlite")
+    result = runner.invoke(app, ["dashboard", "--runs", str(a), str(b), "--db", str(not_a_db)])
+    assert result.exit_code == 2
+    assert "cannot open the votes database" in result.output and "Traceback" not in result.output
+    assert not_a_db.read_text() == "this is not sqlite"
