@@ -137,6 +137,7 @@ class FileFacts:
     frame_refs: list[IdDef] = field(default_factory=list)
     stream_targets: list[IdDef] = field(default_factory=list)
     data_controllers: list[str] = field(default_factory=list)
+    stimulus_refs: list[str] = field(default_factory=list)  # identifiers in data-action / data-<id>-target
     renders: list[str] = field(default_factory=list)
     stimulus: StimulusController | None = None
     custom_stream_actions: list[str] = field(default_factory=list)
@@ -196,6 +197,10 @@ def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
         ctrl = el.attrs.get("data-controller")
         if ctrl is not None and ctrl.value:
             facts.data_controllers.extend(ctrl.value.split())
+        act = el.attrs.get("data-action")
+        if act is not None and act.value:
+            facts.stimulus_refs.extend(re.findall(r"(?:^|->|\s)([\w-]+)#", act.value))
+        facts.stimulus_refs.extend(m.group(1) for a in el.attrs if (m := _TARGET_ATTR.fullmatch(a)))
         if el.origin == "html" and el.name == "turbo-stream":
             tgt = el.get("target")
             if tgt:
@@ -204,6 +209,9 @@ def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
         _call_facts(doc, call, facts, this_view)
     seen = {(d.id, d.line) for d in facts.ids}
     facts.ids.extend(IdDef(f.id, f.file, f.line, "id") for f in facts.frames if (f.id, f.line) not in seen)
+
+
+_TARGET_ATTR = re.compile(r"data-([\w-]+?)-(?:target|[\w-]+-value|[\w-]+-outlet)")
 
 
 def _erb_id_glob(doc: ErbDoc, start: int, end: int) -> str:
@@ -233,6 +241,7 @@ def _call_facts(doc: SourceText, call: Node, facts: FileFacts, this_view: str | 
     if recv_text == "turbo_stream" and name in STREAM_DIRECTIVES + tuple(f"{d}_all" for d in STREAM_DIRECTIVES):
         if name != "refresh" and not name.endswith("_all") and args:
             facts.stream_targets.append(IdDef(id_pattern(doc, args[0]), doc.path, line, "stream-target"))
+        facts.renders.extend(_rendered_partials(doc, call, this_view, skip=1))  # `partial:` or a record to render
     elif name.startswith("broadcast") and "refresh" not in name:
         # `broadcast_append_to stream, target: "todos"`: a stream target written from a model or job
         for p in option_pairs(call):
@@ -246,9 +255,10 @@ def _call_facts(doc: SourceText, call: Node, facts: FileFacts, this_view: str | 
         pass
 
 
-def _rendered_partials(doc: SourceText, call: Node, this_view: str | None) -> list[str]:
+def _rendered_partials(doc: SourceText, call: Node, this_view: str | None, skip: int = 0) -> list[str]:
+    """Partials a call renders; `skip` leading arguments are not the partial (a stream action's target)."""
     out: list[str] = []
-    args = positional_args(call)
+    args = positional_args(call)[skip:]
     for p in option_pairs(call):
         if pair_key(doc, p) in ("partial", "layout"):
             v = literal(doc, p.child_by_field_name("value"))
@@ -257,19 +267,19 @@ def _rendered_partials(doc: SourceText, call: Node, this_view: str | None) -> li
         elif pair_key(doc, p) == "collection":
             v = p.child_by_field_name("value")
             if v is not None:
-                out.append("*/" + _singular(_record_name(doc, v)))
+                out.append("*/" + singularize(_record_name(doc, v)))
     if args:
         v = literal(doc, args[0])
-        if v is not None and args[0].type == "string":
+        if v is not None and args[0].type == "string" and not skip:  # a stream action's string is content
             out.append(_resolve_partial(this_view, v))
         elif args[0].type in ("instance_variable", "identifier", "call"):
             rn = _record_name(doc, args[0])
             if rn != "*":
-                out.append("*/" + _singular(rn))
+                out.append("*/" + singularize(rn))
     return out
 
 
-def _plural(word: str) -> str:
+def pluralize(word: str) -> str:
     """Rails' plural for the common cases: `resource :search` routes to SearchesController."""
     if word.endswith(("s", "x", "ch", "sh")):
         return word + "es"
@@ -278,7 +288,7 @@ def _plural(word: str) -> str:
     return word + "s"
 
 
-def _singular(word: str) -> str:
+def singularize(word: str) -> str:
     if word.endswith("ies"):
         return word[:-3] + "y"
     if word.endswith(("ches", "shes", "sses", "xes")):
@@ -400,7 +410,7 @@ def _routes_in(doc: RubyDoc, calls_: list[Node], prefix: str, module: str, res: 
 
         if name in ("resources", "resource") and first:
             plural = name == "resources"
-            ctrl = module + (literal(doc, opts.get("controller")) or (first if plural else _plural(first)))
+            ctrl = module + (literal(doc, opts.get("controller")) or (first if plural else pluralize(first)))
             base = f"{prefix}/{first}"
             member = f"{base}/:id" if plural else base
             only, except_ = _symbols(doc, opts.get("only")), _symbols(doc, opts.get("except"))
@@ -408,7 +418,7 @@ def _routes_in(doc: RubyDoc, calls_: list[Node], prefix: str, module: str, res: 
                 if (not plural and action == "index") or (only and action not in only) or action in except_:
                     continue
                 add(verb, base + (suffix.replace("/:id", "") if not plural else suffix), f"{ctrl}#{action}")
-            nested = f"{base}/:{_singular(first)}_id" if plural else base
+            nested = f"{base}/:{singularize(first)}_id" if plural else base
             _routes_in(doc, _block_calls(call), nested, module, (ctrl, member, base, None), out)
         elif name in ("member", "collection") and res is not None:
             _routes_in(doc, _block_calls(call), prefix, module, (*res[:3], name), out)
@@ -603,11 +613,16 @@ class AppIndex:
         self.files: dict[str, FileFacts] = {}
         self.versions: dict[str, str] = {}
         self._cache: dict[str, list] = {}
+        self.generation = 0  # bumped on every change: caches of derived facts key on it
 
     # building
     def add_doc(self, doc: Doc) -> None:
         self.files[doc.path] = extract_facts(doc)
+        self._changed()
+
+    def _changed(self) -> None:
         self._cache.clear()
+        self.generation += 1
 
     def update_file(self, path: str | Path, text: str | None = None) -> None:
         """Re-index one file (from `text` when given, else from disk); removes it when it is gone."""
@@ -622,7 +637,7 @@ class AppIndex:
         doc = make_doc(key, text) if text is not None else None
         if doc is None:
             self.files.pop(key, None)
-            self._cache.clear()
+            self._changed()
         else:
             self.add_doc(doc)
 

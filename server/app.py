@@ -19,7 +19,9 @@ from pygls.uris import to_fs_path
 
 from hotwire_assist.core.appindex import AppIndex, index_app
 from hotwire_assist.core.config import Config, ConfigError, completion_allowed, load_config
+from hotwire_assist.core.context import ContextCache
 from hotwire_assist.core.privacy import is_excluded
+from hotwire_assist.core.prompt import Snippet
 from hotwire_assist.core.rules import check_source
 from hotwire_assist.server.backends import BackendError, make_backend
 from hotwire_assist.server.completion import CompletionEngine, Suggestion, language_of
@@ -29,6 +31,7 @@ from hotwire_assist.server.navigation import Symbol, definitions, hover_markdown
 from hotwire_assist.server.telemetry import TelemetryRecorder, suggestion_id_of
 
 log = logging.getLogger(__name__)
+CURATED_DIR = Path(__file__).resolve().parents[1] / "training" / "curated"  # data files, not an import
 VERSION = "0.1.0"
 DIAGNOSTICS_DEBOUNCE_S = 0.25
 ACCEPTED_COMMAND = "hotwire-assist.accepted"
@@ -72,6 +75,7 @@ class HotwireServer(LanguageServer):
         self.engine: CompletionEngine | None = None
         self.index: AppIndex | None = None
         self._indexing: asyncio.Future | None = None
+        self.context = ContextCache()
         self._checks: dict[str, asyncio.Task] = {}
         self._checking: dict[str, asyncio.Future] = {}  # the rules run in a thread, per document
         self.telemetry = TelemetryRecorder(self.config)
@@ -111,6 +115,19 @@ class HotwireServer(LanguageServer):
             return
         self.engine = CompletionEngine(self.config, backend, notify=self.notify_user)
         self.telemetry.set_engine(backend.name, backend.model_id, self.engine.family.name)
+        c = self.config.completion
+        self.context = ContextCache(CURATED_DIR, c.prompt_chars // 3, self.config.privacy.exclude)
+        self.engine.context_provider = self.prompt_context
+
+    def prompt_context(self, rel: str, prefix: str) -> list[Snippet]:
+        """Related files and similar curated examples for a prompt (runs in the generation thread)."""
+        if self.index is None or self.root is None:
+            return []
+        try:
+            return self.context.get(self.index, self.root / rel, prefix[-300:])
+        except (RuntimeError, OSError) as e:  # the index changed while we read it: no context this once
+            log.info("no prompt context for %s: %s", rel, e)
+            return []
 
     async def build_index(self) -> None:
         """The app's frames, stream targets and Stimulus controllers, for the cross-file rules."""

@@ -151,6 +151,8 @@ class CompletionEngine:
         self._notify = notify
         self.generations_started = 0
         self.last_error = ""
+        # (path, prefix) -> related files and examples for the prompt; called only when generating
+        self.context_provider: Callable[[str, str], list[Snippet]] | None = None
 
     def _debounce_s(self, doc: str, now: float) -> float:
         """The configured debounce, stretched while the user is typing faster than it: a request that
@@ -184,6 +186,8 @@ class CompletionEngine:
             top_p=self.config.model.top_p,
         )
         budget = self.config.completion.prompt_chars
+        if not context and self.context_provider is not None:
+            context = self.context_provider(path, prefix)
         for _ in range(4):
             prompt = fim_prompt(self.family, prefix, suffix, path, context, budget_chars=budget)
             chunks = until_stop(self.backend.generate(prompt, params, cancel), params.stop)
