@@ -75,7 +75,8 @@ class Pool {
     if (this.fatal) return failed(sample.id, this.fatal);
     const worker = this.worker;
     const outcome = await new Promise((resolve) => {
-      const timer = setTimeout(() => finish({ timedOut: true }), timeoutMs + 250);
+      // The worker cuts samples that wait too long itself; this catches the ones that never yield.
+      const timer = setTimeout(() => finish({ timedOut: true }), timeoutMs + 500);
       const onMessage = (msg) => msg.result && finish({ result: msg.result });
       const onError = (e) => finish({ crashed: `the checker crashed: ${e.message}` });
       const onExit = (code) => finish({ crashed: `the checker exited (code ${code})` });

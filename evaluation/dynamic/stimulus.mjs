@@ -52,6 +52,7 @@ async function loadModule(libs, win, source, filename, deadline) {
   try {
     await mod.evaluate({ timeout: Math.max(1, deadline - Date.now()) });
   } catch (e) {
+    if (e?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT") throw new Error("timed out evaluating the module (an endless loop?)");
     throw new Error(`evaluating the module failed: ${describeError(e)}`);
   }
   return mod.namespace;
@@ -86,14 +87,14 @@ function fire(window, element, action) {
   element.dispatchEvent(event);
 }
 
-export async function runStimulus(libs, sample, deadline, onLog) {
+export async function runStimulus(libs, sample, deadline, onWindow) {
   const checks = new Checks();
   const source = typeof sample.controller_source === "string" ? sample.controller_source : "";
   const identifier = sample.identifier;
   const filename = sample.source_path || `${identifier}_controller.js`;
   const usesTurbo = /@hotwired\/turbo|\bTurbo\b/.test(source);
   const win = createWindow(libs, sample.fixture_html, { stimulus: true, turbo: usesTurbo });
-  onLog(win.log);
+  onWindow(win);
   const { window } = win;
   const document = window.document;
   const errors = []; // Stimulus reports errors in initialize/connect/actions through handleError

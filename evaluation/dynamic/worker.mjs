@@ -7,6 +7,7 @@ import { runStimulus } from "./stimulus.mjs";
 import { TurboHost } from "./turbo_stream.mjs";
 
 let currentLog = null; // where errors escaping the sample's promises are recorded
+let currentWindow = null; // a Stimulus sample's window, closed here if the sample never finishes
 
 // Sample code can leave rejected promises or throw from callbacks jsdom does not guard; both belong to the
 // sample that is running, and neither may take the worker down.
@@ -31,21 +32,47 @@ async function runSample(sample, deadline) {
     currentLog = turbo.window().log;
     return turbo.run(sample, deadline);
   }
-  return runStimulus(libs, sample, deadline, (log) => (currentLog = log));
+  return runStimulus(libs, sample, deadline, (win) => {
+    currentLog = win.log;
+    currentWindow = win.window;
+  });
+}
+
+/** Waiting that never ends (e.g. a top-level await) is cut here, without restarting the worker; an endless
+ * synchronous loop never lets this timer fire, and the supervisor terminates the worker instead. */
+function cutOff(sample, timeoutMs) {
+  let timer;
+  const promise = new Promise((resolve) => {
+    timer = setTimeout(() => {
+      if (sample.kind === "turbo_stream") turbo.discard();
+      currentWindow?.close();
+      resolve({ timedOut: `timed out after ${(timeoutMs / 1000).toFixed(1)} s waiting for the sample; it was cut off` });
+    }, timeoutMs);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
 }
 
 parentPort.on("message", async ({ sample, timeoutMs }) => {
   const started = performance.now();
   const deadline = Date.now() + timeoutMs;
   currentLog = null;
+  currentWindow = null;
+  const cut = cutOff(sample, timeoutMs);
   let result;
   try {
-    const { checks, console } = await runSample(sample, deadline);
-    const ok = checks.failures.length === 0 && Object.values(checks.checks).every(Boolean);
-    const error = ok ? null : checks.failures.join("; ") || "a check failed";
-    result = { id: sample.id, ok, checks: checks.checks, error, console };
+    const outcome = await Promise.race([runSample(sample, deadline), cut.promise]);
+    if (outcome.timedOut) {
+      result = { id: sample.id, ok: false, checks: {}, error: outcome.timedOut, console: [] };
+    } else {
+      const { checks, console } = outcome;
+      const ok = checks.failures.length === 0 && Object.values(checks.checks).every(Boolean);
+      const error = ok ? null : checks.failures.join("; ") || "a check failed";
+      result = { id: sample.id, ok, checks: checks.checks, error, console };
+    }
   } catch (e) {
     result = { id: sample.id, ok: false, checks: {}, error: `checker error: ${describeError(e)}`, console: [] };
+  } finally {
+    cut.cancel();
   }
   result.duration_ms = Math.round((performance.now() - started) * 10) / 10;
   parentPort.postMessage({ result });
