@@ -26,6 +26,7 @@ from hotwire_assist.core.rules import check_source
 from hotwire_assist.server.backends import BackendError, make_backend
 from hotwire_assist.server.completion import CompletionEngine, Suggestion, language_of
 from hotwire_assist.server.diagnostics import quick_fixes, to_diagnostics
+from hotwire_assist.server.documents import use_lsp_lines
 from hotwire_assist.server.hotwire_completions import LOOKBEHIND, index_completions, to_lsp_items
 from hotwire_assist.server.navigation import Symbol, definitions, hover_markdown, symbol_at
 from hotwire_assist.server.telemetry import TelemetryRecorder, suggestion_id_of
@@ -224,6 +225,7 @@ server = HotwireServer()
 
 @server.feature(types.INITIALIZE)
 def initialize(ls: HotwireServer, params: types.InitializeParams) -> None:
+    use_lsp_lines(ls.workspace)
     root = None
     if params.workspace_folders:
         root = to_fs_path(params.workspace_folders[0].uri)

@@ -1,0 +1,41 @@
+"""Documents split into lines the way LSP counts them.
+
+pygls 2.1 splits with `str.splitlines`, which also ends a line at U+2028, U+0085, form feed and other
+separators; LSP ends lines only at \\n, \\r\\n and \\r. A JavaScript string with U+2028 in it, or a form
+feed in a Ruby file, then shifts every later position, and incremental edits corrupt the server's copy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pygls.workspace import TextDocument, Workspace
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+class LspTextDocument(TextDocument):
+    @property
+    def lines(self) -> Sequence[str]:
+        return tuple(_LINE.findall(self.source))
+
+
+class LspWorkspace(Workspace):
+    def _create_text_document(
+        self, doc_uri: str, source: str | None = None, version: int | None = None, language_id: str | None = None
+    ) -> TextDocument:
+        return LspTextDocument(
+            doc_uri,
+            source=source,
+            version=version,
+            language_id=language_id,
+            sync_kind=self._sync_kind,
+            position_codec=self._position_codec,
+        )
+
+
+def use_lsp_lines(workspace: Workspace) -> None:
+    """Make the workspace pygls just created at `initialize` (nothing open yet) create LSP-line documents."""
+    if type(workspace) is Workspace:
+        workspace.__class__ = LspWorkspace
