@@ -583,12 +583,13 @@ def iter_app_files(root: Path) -> list[Path]:
             if e.is_dir():
                 if e.name not in SKIP_DIRS and not e.name.startswith("."):
                     stack.append(e)
-            elif e.name == "Gemfile.lock" or _indexable(e):
+            elif e.name == "Gemfile.lock" or indexable(e):
                 out.append(e)
     return sorted(out)
 
 
-def _indexable(p: Path) -> bool:
+def indexable(p: Path) -> bool:
+    """Whether the index (and the checker) reads this file."""
     from hotwire_assist.core.rules.source import file_kind
 
     return file_kind(str(p)) is not None

@@ -30,6 +30,7 @@ from hotwire_assist.server.documents import use_lsp_lines
 from hotwire_assist.server.hotwire_completions import LOOKBEHIND, index_completions, to_lsp_items
 from hotwire_assist.server.navigation import Symbol, definitions, hover_markdown, symbol_at
 from hotwire_assist.server.telemetry import TelemetryRecorder, suggestion_id_of
+from hotwire_assist.server.watch import IndexWatcher
 
 log = logging.getLogger(__name__)
 CURATED_DIR = Path(__file__).resolve().parents[1] / "training" / "curated"  # data files, not an import
@@ -77,6 +78,7 @@ class HotwireServer(LanguageServer):
         self.index: AppIndex | None = None
         self._indexing: asyncio.Future | None = None
         self.context = ContextCache()
+        self.watcher: IndexWatcher | None = None
         self._checks: dict[str, asyncio.Task] = {}
         self._checking: dict[str, asyncio.Future] = {}  # the rules run in a thread, per document
         self.telemetry = TelemetryRecorder(self.config)
@@ -238,6 +240,9 @@ def initialize(ls: HotwireServer, params: types.InitializeParams) -> None:
 @server.feature(types.INITIALIZED)
 async def initialized(ls: HotwireServer, params: types.InitializedParams) -> None:
     await ls.build_index()
+    if ls.root is not None and ls.index is not None:  # files changed outside the editor keep the index live
+        ls.watcher = IndexWatcher(ls.root, ls.index, lambda path: ls.is_open(Path(path).as_uri()))
+        ls.watcher.start()
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -357,6 +362,8 @@ def did_close(ls: HotwireServer, params: types.DidCloseTextDocumentParams) -> No
 
 @server.feature(types.SHUTDOWN)
 def shutdown(ls: HotwireServer, params: None) -> None:
+    if ls.watcher:
+        ls.watcher.stop()
     if ls.engine:
         ls.engine.close()
         ls.engine = None

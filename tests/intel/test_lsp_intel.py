@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -176,3 +177,21 @@ async def test_hover_and_definition_of_a_frame_id(lsp):
     assert [(loc.uri, loc.range.start.line) for loc in locs] == [(show.as_uri(), 7)]
     hover, locs = await hover_at(lsp, V, "<p>plain te|xt</p>")
     assert hover is None and locs == []
+
+
+async def test_a_controller_created_on_disk_is_offered_without_reopening(lsp):
+    path = lsp.root / "app/javascript/controllers/sortable_controller.js"
+    path.write_text('import { Controller } from "@hotwired/stimulus"\nexport default class extends Controller {}\n')
+    try:
+        for _ in range(200):
+            if "sortable" in await labels_at(lsp, V, '<div data-controller="|"></div>'):
+                break
+            await asyncio.sleep(0.05)
+        assert "sortable" in await labels_at(lsp, V, '<div data-controller="|"></div>')
+    finally:
+        path.unlink()
+    for _ in range(200):
+        if "sortable" not in await labels_at(lsp, V, '<div data-controller="|"></div>'):
+            break
+        await asyncio.sleep(0.05)
+    assert "sortable" not in await labels_at(lsp, V, '<div data-controller="|"></div>')
