@@ -39,9 +39,11 @@ class _Model(BaseModel):
 
 
 class Expectation(_Model):
-    """What the DOM must hold afterwards. `absent`: nothing matches; `count`: exactly that many match;
-    `text`: some match's whitespace-normalised text (a form field's value) contains it; a bare selector: at
-    least one element matches. Attributes and classes are part of the selector (`#menu[hidden]`)."""
+    """What the DOM must hold afterwards.
+
+    `absent`: nothing matches (with `text`: no match contains it); `count`: exactly that many match; `text`:
+    some match's whitespace-normalised text (a form field's value) contains it; a bare selector: at least one
+    element matches. Attributes and classes are part of the selector (`#menu[hidden]`)."""
 
     selector: str = Field(min_length=1)
     count: int | None = Field(default=None, ge=0)

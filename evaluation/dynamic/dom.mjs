@@ -25,7 +25,7 @@ export async function loadLibraries(nodeModules) {
  * (Turbo reports failed stream actions there); `errors` collects uncaught errors jsdom saw (timers, handlers).
  */
 export function createWindow(libs, fixtureHtml, { turbo = false, stimulus = false } = {}) {
-  const log = { console: [], errors: [] };
+  const log = { console: [], errors: [], requests: 0 };
   const virtualConsole = new libs.VirtualConsole();
   for (const level of ["error", "warn"]) {
     virtualConsole.on(level, (...args) => log.console.push(`${level}: ${args.map(formatArg).join(" ")}`));
@@ -42,11 +42,45 @@ export function createWindow(libs, fixtureHtml, { turbo = false, stimulus = fals
     virtualConsole,
   });
   const window = dom.window;
-  window.fetch = () => Promise.reject(new window.TypeError("network is disabled in dynamic checks"));
+  stubNetwork(window, log);
   const context = dom.getInternalVMContext();
   if (turbo) libs.turbo.script.runInContext(context);
   if (stimulus) libs.stimulus.script.runInContext(context);
   return { dom, window, context, log };
+}
+
+/**
+ * No sample reaches the network. A request is noted and never answered: code that fetches is legitimate
+ * Hotwire, so it must not fail for the harness's lack of a server; what the DOM shows afterwards still counts.
+ */
+function stubNetwork(window, log) {
+  const note = (what, url) => {
+    log.requests++;
+    log.console.push(`note: ${what} ${url} not sent (dynamic checks have no network)`);
+  };
+  window.fetch = (input, init) => {
+    note(`${(init?.method ?? input?.method ?? "GET").toUpperCase()}`, String(input?.url ?? input));
+    return new Promise(() => {});
+  };
+  window.XMLHttpRequest = class {
+    open(method, url) {
+      this.request = [String(method).toUpperCase(), String(url)];
+    }
+    send() {
+      note(...(this.request ?? ["XHR", "?"]));
+    }
+    setRequestHeader() {}
+    addEventListener() {}
+    abort() {}
+  };
+  window.WebSocket = class {
+    constructor(url) {
+      note("WebSocket", String(url));
+    }
+    send() {}
+    close() {}
+    addEventListener() {}
+  };
 }
 
 /** Let pending work finish: microtasks, a macrotask and an animation frame, `rounds` times. */
@@ -76,7 +110,7 @@ export function expectationName(exp, i) {
 
 /**
  * Check one expectation against the document. Returns a failure message, or null when it holds.
- * `absent`: nothing matches; `count`: exactly that many match; `text`: some match's whitespace-normalised
+ * `absent`: nothing matches (with `text`: no match contains it); `count`: exactly that many match; `text`: some match's whitespace-normalised
  * text (a form field's value) contains it; only a selector: at least one element matches.
  */
 export function checkExpectation(document, exp) {
@@ -87,12 +121,15 @@ export function checkExpectation(document, exp) {
   } catch (e) {
     return `invalid selector ${JSON.stringify(exp.selector)}: ${e.message}`;
   }
-  if (exp.absent) return matches.length === 0 ? null : `expected none, found ${matches.length}`;
+  const want = exp.text === undefined || exp.text === null ? null : normalize(exp.text);
+  if (exp.absent) {
+    const hits = want === null ? matches : matches.filter((el) => elementText(el).includes(want));
+    return hits.length === 0 ? null : `expected none, found ${hits.length}`;
+  }
   if (exp.count !== undefined && exp.count !== null && matches.length !== exp.count) {
     return `expected ${exp.count}, found ${matches.length}`;
   }
-  if (exp.text !== undefined && exp.text !== null) {
-    const want = normalize(exp.text);
+  if (want !== null) {
     if (!matches.some((el) => elementText(el).includes(want))) {
       const seen = matches.slice(0, 3).map((el) => JSON.stringify(elementText(el).slice(0, 80)));
       return matches.length ? `no match contains ${JSON.stringify(want)} (saw ${seen.join(", ")})` : "nothing matches";

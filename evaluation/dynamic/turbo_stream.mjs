@@ -48,13 +48,16 @@ export class TurboHost {
     const win = this.window();
     win.log.console.length = 0;
     win.log.errors.length = 0;
+    win.log.requests = 0;
+    let dirty = true;
     try {
-      return await runStream(win, sample, deadline, (tracker) => (this.tracker = tracker));
-    } catch (e) {
-      this.discard();
-      throw e;
+      const out = await runStream(win, sample, deadline, (tracker) => (this.tracker = tracker));
+      // A refresh starts a (debounced) visit that would land in the next sample: that one gets a new window.
+      dirty = out.refreshes || win.log.requests > 0;
+      return out;
     } finally {
       this.tracker = null;
+      if (dirty) this.discard();
     }
   }
 }
@@ -151,5 +154,5 @@ async function runStream(win, sample, deadline, install) {
   }
   checkExpectations(document, sample.expect, (name, ok, msg) => checks.record(name, ok, msg));
   for (const e of win.log.errors) checks.fail(`uncaught: ${e}`);
-  return { checks, console: [...win.log.console] };
+  return { checks, console: [...win.log.console], refreshes: streams.some((s) => s.action === "refresh") };
 }

@@ -104,6 +104,12 @@ SAMPLES = [
             Expectation(selector="#messages li", count=2),
         ],
     ),
+    turbo("refresh", '<turbo-stream action="refresh"></turbo-stream>', []),
+    turbo(
+        "morph_by_css_targets",
+        '<turbo-stream action="update" method="morph" targets="li"><template><b>x</b></template></turbo-stream>',
+        [Expectation(selector="#messages li b", count=2), Expectation(selector="#m1", text="x")],
+    ),
     turbo(
         "wrong_expectation",
         stream("append", "messages", "<li>Three</li>"),
@@ -132,6 +138,12 @@ SAMPLES = [
         source=HELLO.replace("this.outputTarget.textContent", "this.nopeTarget.textContent"),
         actions=GREET,
     ),
+    hello(
+        "fetches",
+        source=HELLO.replace("greet() {", 'async greet() {\n    await fetch("/greetings")'),
+        actions=GREET,
+        expect=[Expectation(selector="output", text="Hello", absent=True)],
+    ),
     hello("bad_import", source=HELLO.replace("@hotwired/stimulus", "@rails/request.js")),
     hello("not_a_controller", source="export default class Hello {}\n"),
     hello("no_element", fixture="<p>no controller here</p>"),
@@ -155,6 +167,17 @@ def test_valid_streams_change_the_dom(results, name):
     assert r.error is None
     assert r.checks and all(r.checks.values())
     assert any(k.startswith("stream[0]") for k in r.checks)
+
+
+@needs_node
+def test_requests_are_noted_not_sent_and_do_not_leak_into_the_next_sample(results):
+    assert results["refresh"].ok, results["refresh"].error
+    after = results["morph_by_css_targets"]
+    assert after.ok, after.error
+    assert after.console == []  # the refresh's debounced visit did not land here
+    r = results["fetches"]
+    assert r.ok, r.error  # fetching is fine; the response never comes, so the output stays empty
+    assert r.console == ["note: GET /greetings not sent (dynamic checks have no network)"]
 
 
 @needs_node
