@@ -24,6 +24,7 @@ from hotwire_assist.core.privacy import is_excluded
 from hotwire_assist.core.prompt import Snippet
 from hotwire_assist.core.rules import check_source
 from hotwire_assist.server.backends import BackendError, make_backend
+from hotwire_assist.server.code_actions import feature_actions, to_code_action
 from hotwire_assist.server.completion import CompletionEngine, Suggestion, language_of
 from hotwire_assist.server.diagnostics import quick_fixes, to_diagnostics
 from hotwire_assist.server.documents import use_lsp_lines
@@ -256,11 +257,29 @@ def did_save(ls: HotwireServer, params: types.DidSaveTextDocumentParams) -> None
 
 
 @server.feature(
-    types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix])
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(
+        code_action_kinds=[
+            types.CodeActionKind.QuickFix,
+            types.CodeActionKind.Refactor,
+            types.CodeActionKind.RefactorRewrite,
+        ]
+    ),
 )
-def code_action(ls: HotwireServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-    """Quick fixes for the rules findings under the cursor (the fix travels in the diagnostic)."""
-    return quick_fixes(params.text_document.uri, params.context.diagnostics, params.range)
+async def code_action(ls: HotwireServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """Quick fixes for the rules findings under the cursor (the fix travels in the diagnostic), then the
+    feature actions that apply here (wrap in a Turbo Frame, respond with a Turbo Stream)."""
+    fixes = quick_fixes(params.text_document.uri, params.context.diagnostics, params.range)
+    uri = params.text_document.uri
+    if not ls.is_open(uri):
+        return fixes
+    index = await ls.ready_index()
+    doc = ls.workspace.get_text_document(uri)
+    text, r = doc.source, params.range
+    start, end = doc.offset_at_position(r.start), doc.offset_at_position(r.end)
+    path = to_fs_path(uri) or uri
+    actions = await asyncio.to_thread(feature_actions, path, text, start, end, r.start.line, index)
+    return fixes + [to_code_action(a, text, doc.version) for a in actions]
 
 
 @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())

@@ -195,3 +195,29 @@ async def test_a_controller_created_on_disk_is_offered_without_reopening(lsp):
             break
         await asyncio.sleep(0.05)
     assert "sortable" not in await labels_at(lsp, V, '<div data-controller="|"></div>')
+
+
+async def test_code_actions_arrive_as_one_workspace_edit(lsp):
+    view = lsp.root / "app/views/projects/index.html.erb"
+    uri = open_doc(lsp, view, view.read_text())
+    sel = types.Range(types.Position(0, 0), types.Position(0, 17))
+    actions = await lsp.text_document_code_action_async(
+        types.CodeActionParams(types.TextDocumentIdentifier(uri), sel, types.CodeActionContext(diagnostics=[]))
+    )
+    [wrap] = [a for a in actions if a.title == "Wrap in Turbo Frame"]
+    assert wrap.kind == types.CodeActionKind.RefactorRewrite
+    [edit] = wrap.edit.document_changes
+    assert edit.edits[0].new_text == '<%= turbo_frame_tag "projects_index" do %>\n  <h1>Projects</h1>\n<% end %>\n'
+    ctrl = lsp.root / "app/controllers/tasks_controller.rb"
+    uri = open_doc(lsp, ctrl, ctrl.read_text())
+    here = types.Range(types.Position(17, 4), types.Position(17, 4))  # inside `def complete`
+    actions = await lsp.text_document_code_action_async(
+        types.CodeActionParams(types.TextDocumentIdentifier(uri), here, types.CodeActionContext(diagnostics=[]))
+    )
+    [respond] = [a for a in actions if a.title == "Respond with Turbo Stream"]
+    create, fill, change = respond.edit.document_changes
+    stream = lsp.root / "app/views/tasks/complete.turbo_stream.erb"
+    assert isinstance(create, types.CreateFile) and create.uri == stream.as_uri()
+    assert fill.edits[0].new_text == "<%= turbo_stream.replace @task %>\n"
+    assert change.text_document.uri == uri and "format.turbo_stream" in change.edits[0].new_text
+    assert change.edits[0].range == types.Range(types.Position(18, 0), types.Position(19, 0))

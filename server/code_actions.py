@@ -1,0 +1,177 @@
+"""Deterministic feature code actions, each one WorkspaceEdit, offered only when the rules engine finds
+nothing new in the result: "Wrap in Turbo Frame" (an ERB selection) and "Respond with Turbo Stream"
+(a controller action gains `respond_to` with `format.turbo_stream` + an HTML fallback, and its
+`<action>.turbo_stream.erb` is created). Pure functions over text; `to_code_action` makes the LSP type.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lsprotocol import types
+
+from hotwire_assist.core.appindex import AppIndex, ids_overlap, view_name
+from hotwire_assist.core.rules import check_source
+from hotwire_assist.core.rules.source import RubyDoc, call_name, node_text, walk
+
+WRAP_TITLE = "Wrap in Turbo Frame"
+RESPOND_TITLE = "Respond with Turbo Stream"
+
+
+@dataclass
+class FeatureAction:
+    title: str
+    kind: str
+    path: str
+    new_text: str  # the whole file after the edit (the edit replaces [start, end) of the old text)
+    start: int
+    end: int
+    replacement: str
+    creates: dict[str, str] = field(default_factory=dict)  # new file path -> its content
+
+
+def _new_findings(path: str, before: str, after: str, index: AppIndex | None) -> list[str]:
+    """Rule ids the edit adds (in-process rules only: actions must be instant)."""
+    old = Counter(f.rule for f in check_source(path, before, index, external=False))
+    new = Counter(f.rule for f in check_source(path, after, index, external=False))
+    return sorted((new - old).elements())
+
+
+# --- Wrap in Turbo Frame ----------------------------------------------------------------------------
+
+
+def frame_id_for(path: str, index: AppIndex | None) -> str:
+    """`app/views/projects/show.html.erb` -> `projects_show`, made unique among the app's ids."""
+    view = view_name(path) or Path(path).name.split(".")[0]
+    base = re.sub(r"\W+", "_", view.replace("/_", "/").replace("/", "_")).strip("_") or "frame"
+    taken = [d.id for d in index.ids] if index is not None else []
+    candidate, n = base, 1
+    while any(t != "*" and ids_overlap(t, candidate) for t in taken):
+        n += 1
+        candidate = f"{base}_{n}"
+    return candidate
+
+
+def wrap_in_frame(path: str, text: str, start: int, end: int, index: AppIndex | None) -> FeatureAction | None:
+    """The selected lines inside `<%= turbo_frame_tag "<id>" do %> ... <% end %>`, indented one step."""
+    if not path.endswith(".erb") or start >= end:
+        return None
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", max(end - 1, line_start))
+    line_end = len(text) if line_end < 0 else line_end + 1
+    block = text[line_start:line_end]
+    if not block.strip():
+        return None
+    indent = re.match(r"[ \t]*", block).group(0)
+    body = "".join(f"  {ln}" if ln.strip() else ln for ln in block.splitlines(keepends=True))
+    if not body.endswith("\n"):
+        body += "\n"
+    frame_id = frame_id_for(path, index)
+    replacement = f'{indent}<%= turbo_frame_tag "{frame_id}" do %>\n{body}{indent}<% end %>\n'
+    new_text = text[:line_start] + replacement + text[line_end:]
+    if _new_findings(path, text, new_text, index):
+        return None
+    return FeatureAction(
+        WRAP_TITLE, types.CodeActionKind.RefactorRewrite, path, new_text, line_start, line_end, replacement
+    )
+
+
+# --- Respond with Turbo Stream ----------------------------------------------------------------------
+
+
+def _stream_template(ctrl: str, action: str, ivar: str | None, index: AppIndex | None) -> str:
+    """A first `<action>.turbo_stream.erb`: a stream for the action's record when the app has its partial."""
+    model = ivar[1:] if ivar else None
+    has_partial = index is not None and model is not None and f"{ctrl}/{model}" in index.partials
+    if not has_partial:
+        return f"<%# Turbo Stream response for {ctrl}#{action}: turbo_stream.append / replace / remove %>\n"
+    if action == "destroy":
+        return f"<%= turbo_stream.remove {ivar} %>\n"
+    plural_id = ctrl.rpartition("/")[2]
+    if action == "create" and index is not None and any(d.id == plural_id for d in index.ids):
+        return f'<%= turbo_stream.append "{plural_id}", {ivar} %>\n'
+    return f"<%= turbo_stream.replace {ivar} %>\n"
+
+
+def respond_with_turbo_stream(path: str, text: str, line: int, index: AppIndex | None) -> FeatureAction | None:
+    """For the public controller action around 0-based `line` that has no `respond_to` yet."""
+    m = re.search(r"app/controllers/(.+)_controller\.rb$", path.replace("\\", "/"))
+    if m is None:
+        return None
+    doc = RubyDoc(path, text)
+    method = next(
+        (n for n in walk(doc.tree.root_node) if n.type == "method" and n.start_point[0] <= line <= n.end_point[0]),
+        None,
+    )
+    if method is None or "respond_to" in node_text(doc, method) or doc.tree.root_node.has_error:
+        return None
+    action = node_text(doc, method.child_by_field_name("name"))
+    if re.search(rf"^\s*(private|protected)\s*$[\s\S]*\bdef {re.escape(action)}\b", text, re.M):
+        return None  # a private helper, not an action
+    ctrl = m.group(1)
+    indent = " " * (method.start_point[1] + 2)
+    body = next((c for c in method.named_children if c.type == "body_statement"), None)
+    stmts = list(body.named_children) if body is not None else []
+    last = stmts[-1] if stmts else None
+    fallback = "format.html"
+    is_call = last is not None and last.type == "call" and last.child_by_field_name("receiver") is None
+    if is_call and call_name(doc, last) in ("redirect_to", "render"):
+        fallback = f"format.html {{ {node_text(doc, last)} }}"
+    block = f"{indent}respond_to do |format|\n{indent}  format.turbo_stream\n{indent}  {fallback}\n{indent}end\n"
+    data = doc.data
+    if fallback != "format.html":  # the redirect/render moves into the HTML branch
+        start = data.rfind(b"\n", 0, last.start_byte) + 1
+        end = data.find(b"\n", last.end_byte) + 1 or len(data)
+    else:  # after the last statement (or as the only one), before `end`
+        anchor = last.end_byte if last is not None else method.child_by_field_name("name").end_byte
+        start = end = data.find(b"\n", anchor) + 1
+    if start <= 0:
+        return None
+    new_data = data[:start] + block.encode() + data[end:]
+    new_text = new_data.decode("utf-8", "replace")
+    ivars = re.findall(r"(@\w+)\s*=(?!=)", node_text(doc, method))
+    template = _stream_template(ctrl, action, ivars[-1] if ivars else None, index)
+    root = path[: path.replace("\\", "/").rfind("app/controllers/")]
+    view = f"{root}app/views/{ctrl}/{action}.turbo_stream.erb"
+    if _new_findings(view, "", template, index):
+        template = _stream_template(ctrl, action, None, None)
+    creates = {} if Path(view).exists() else {view: template}
+    if _new_findings(path, text, new_text, index):
+        return None
+    s, e = len(data[:start].decode("utf-8", "replace")), len(data[:end].decode("utf-8", "replace"))
+    return FeatureAction(RESPOND_TITLE, types.CodeActionKind.Refactor, path, new_text, s, e, block, creates)
+
+
+# --- LSP --------------------------------------------------------------------------------------------
+
+
+def feature_actions(
+    path: str, text: str, start: int, end: int, line: int, index: AppIndex | None
+) -> list[FeatureAction]:
+    found = [wrap_in_frame(path, text, start, end, index), respond_with_turbo_stream(path, text, line, index)]
+    return [a for a in found if a is not None]
+
+
+def _position(text: str, offset: int) -> types.Position:
+    """LSP position (UTF-16 columns) of a character offset."""
+    line = text.count("\n", 0, offset)
+    col = text[text.rfind("\n", 0, offset) + 1 : offset]
+    return types.Position(line, len(col.encode("utf-16-le")) // 2)
+
+
+def to_code_action(action: FeatureAction, text: str, version: int | None) -> types.CodeAction:
+    """One WorkspaceEdit: new files first (created, then filled), then the edit of the current file."""
+    changes: list = []
+    for path, content in action.creates.items():
+        uri = Path(path).as_uri()
+        changes.append(types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True)))
+        here = types.Range(types.Position(0, 0), types.Position(0, 0))
+        ident = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None)
+        changes.append(types.TextDocumentEdit(ident, [types.TextEdit(here, content)]))
+    where = types.Range(_position(text, action.start), _position(text, action.end))
+    ident = types.OptionalVersionedTextDocumentIdentifier(uri=Path(action.path).as_uri(), version=version)
+    changes.append(types.TextDocumentEdit(ident, [types.TextEdit(where, action.replacement)]))
+    return types.CodeAction(title=action.title, kind=action.kind, edit=types.WorkspaceEdit(document_changes=changes))
