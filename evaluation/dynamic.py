@@ -138,11 +138,12 @@ def read_samples(path: Path) -> list[TurboStreamSample | StimulusSample]:
 
 
 def find_node_modules(search_from: Sequence[Path] = ()) -> Path | None:
-    """$HOTWIRE_ASSIST_NODE_MODULES, or the first node_modules holding jsdom above `search_from` or the cwd."""
+    """$HOTWIRE_ASSIST_NODE_MODULES, or the first node_modules holding jsdom above `search_from`, the cwd or
+    this package (a checkout's `.venv` sits under the repo root, whose `npm ci` installed the packages)."""
     env = os.environ.get("HOTWIRE_ASSIST_NODE_MODULES")
     if env:
         return Path(env)
-    for start in [*(p.resolve() for p in search_from), Path.cwd()]:
+    for start in [*(p.resolve() for p in search_from), Path.cwd(), Path(__file__).resolve().parent]:
         for d in [start, *start.parents]:
             if (d / "node_modules" / "jsdom").is_dir():
                 return d / "node_modules"

@@ -25,7 +25,10 @@ if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
   process.stderr.write(`--timeout-ms must be a positive number, got ${args["timeout-ms"]}\n`);
   process.exit(2);
 }
-const nodeModules = path.resolve(args["node-modules"] ?? findNodeModules(process.cwd()) ?? "node_modules");
+const here = path.dirname(new URL(import.meta.url).pathname);
+const nodeModules = path.resolve(
+  args["node-modules"] ?? findNodeModules(process.cwd()) ?? findNodeModules(here) ?? "node_modules",
+);
 
 function findNodeModules(start) {
   for (let dir = start; ; dir = path.dirname(dir)) {

@@ -18,7 +18,9 @@ let libs;
 try {
   libs = await loadLibraries(workerData.nodeModules);
 } catch (e) {
-  parentPort.postMessage({ fatal: `cannot load jsdom/Turbo/Stimulus from ${workerData.nodeModules}: ${e.message}` });
+  const why = e.message.split("\n")[0];
+  const fix = "run `npm ci` at the repo root, or pass --node-modules";
+  parentPort.postMessage({ fatal: `cannot load jsdom/Turbo/Stimulus from ${workerData.nodeModules}: ${why} (${fix})` });
   process.exit(1);
 }
 const turbo = new TurboHost(libs);
