@@ -1,6 +1,6 @@
-// The worker thread that runs samples, one at a time. The supervisor (runner.mjs) owns the per-sample
-// timeout: when a sample hangs, even in an endless synchronous loop, it terminates this thread and starts
-// a fresh one, so the batch goes on.
+// The worker thread that runs samples, one at a time. A sample that waits past its timeout is cut here;
+// one stuck in an endless synchronous loop never yields, so the supervisor (runner.mjs) terminates this
+// thread and starts a fresh one. Either way the batch goes on.
 import { parentPort, workerData } from "node:worker_threads";
 import { describeError, loadLibraries } from "./dom.mjs";
 import { runStimulus } from "./stimulus.mjs";
