@@ -52,6 +52,8 @@ class _Protocol(LanguageServerProtocol):
         try:
             if "method" in data and "jsonrpc" in data and (data["jsonrpc"], type(data["method"])) != ("2.0", str):
                 raise JsonRpcInvalidRequest()
+            if "method" in data and "jsonrpc" in data and "params" not in data:
+                data = {**data, "params": None}  # JSON-RPC lets a request omit params; pygls needs the key
             return super().structure_message(data)
         except JsonRpcException as exc:
             if isinstance(data, dict) and "method" in data and isinstance(data.get("id"), (int, str)):
