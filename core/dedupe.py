@@ -69,6 +69,9 @@ class NearDuplicateIndex:
             self.add(key, text)
         return dup
 
+    def __contains__(self, key: str) -> bool:
+        return key in self._hashes
+
     def __len__(self) -> int:
         return len(self._hashes)
 

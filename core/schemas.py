@@ -94,7 +94,7 @@ class PreferencePair(_Record):
     path: str = Field(min_length=1)
     prefix: str = ""
     suffix: str = ""
-    chosen: str = Field(min_length=1)
+    chosen: str = ""  # empty when only the rejected side is known (a dismissed suggestion)
     rejected: str = Field(min_length=1)
     category: str = Field(min_length=1)
     source: str = Field(min_length=1)
@@ -129,9 +129,13 @@ class TelemetryEvent(_Record):
     age_s: float | None = None
     survival: float | None = Field(default=None, ge=0.0, le=1.0)
     accepted_chars: int | None = None
+    # `code` level only (redacted): the file (workspace-relative), the text around the cursor, the
+    # suggestion and, on survival events, what the inserted region holds now (the user-edited text)
+    path: str = ""
     prefix: str = ""
     suffix: str = ""
     suggestion: str = ""
+    surviving: str = ""
     schema_version: int = SCHEMA_VERSION
 
 

@@ -35,6 +35,7 @@ PENDING_TIMEOUT_S = 120.0
 # Characters of document text either side of a suggestion that locate it again after edits.
 ANCHOR_CHARS = 48
 TICK_INTERVAL_S = 5.0
+RAILS_APP_DIRS = {"views", "controllers", "models", "javascript", "helpers", "components", "jobs", "channels"}
 
 
 class _Writer:
@@ -99,6 +100,7 @@ class _Tracked:
     base: dict
     shown_at: float
     code_ok: bool
+    rel_path: str = ""
     partial_chars: int = 0
     accepted_at: float | None = None
     due: list[float] = field(default_factory=list)
@@ -142,7 +144,7 @@ class TelemetryRecorder:
             "latency_ms": suggestion.latency_ms,
             **self.engine_info,
         }
-        t = _Tracked(suggestion, doc_uri, prefix, suffix, base, self.clock(), code_ok=not excluded)
+        t = _Tracked(suggestion, doc_uri, prefix, suffix, base, self.clock(), not excluded, self._rel(path))
         self._pending[suggestion.id] = t
         self._texts[doc_uri] = prefix + suffix
         self._emit("shown", t)
@@ -154,6 +156,18 @@ class TelemetryRecorder:
         source = doc.source
         offset = min(doc.offset_at_position(position), len(source))
         self.shown(suggestion, doc.uri, to_fs_path(doc.uri) or doc.uri, source[:offset], source[offset:])
+
+    def _rel(self, path: str) -> str:
+        """The path as training sees it: workspace-relative, else from the Rails `app/` folder, else the
+        bare name — never a path into the user's home."""
+        p = Path(path)
+        if self.workspace and p.is_relative_to(self.workspace):
+            return p.relative_to(self.workspace).as_posix()
+        parts = p.parts
+        for i, part in enumerate(parts[:-2]):
+            if part == "app" and parts[i + 1] in RAILS_APP_DIRS:
+                return "/".join(parts[i:])
+        return p.name
 
     def accepted(self, suggestion_id: str) -> None:
         t = self._pending.pop(str(suggestion_id), None)
@@ -199,8 +213,9 @@ class TelemetryRecorder:
             while t.due and t.due[0] <= now:
                 due = t.due.pop(0)
                 text = self._texts.get(t.doc_uri, "")
+                region = locate(t.prefix, t.suffix, len(t.suggestion.text), text)
                 share = survival(t.prefix, t.suffix, t.suggestion.text, text)
-                self._emit("survival", t, age_s=due - (t.accepted_at or due), survival=share)
+                self._emit("survival", t, region, age_s=due - (t.accepted_at or due), survival=share)
             if not t.due:
                 del self._accepted[sid]
         live = {t.doc_uri for t in (*self._pending.values(), *self._accepted.values())}
@@ -230,12 +245,13 @@ class TelemetryRecorder:
         else:
             self._emit("ignored", t)
 
-    def _emit(self, kind: TelemetryKind, t: _Tracked, **fields: object) -> None:
+    def _emit(self, kind: TelemetryKind, t: _Tracked, surviving: str = "", **fields: object) -> None:
         if not self.enabled:
             return
         code: dict[str, str] = {}
         if self.config.telemetry.level == "code" and t.code_ok:
             code = {"prefix": redact(t.prefix), "suffix": redact(t.suffix), "suggestion": redact(t.suggestion.text)}
+            code.update(path=t.rel_path, surviving=redact(surviving))
         try:
             event = TelemetryEvent(
                 suggestion_id=t.suggestion.id, kind=kind, ts=self.clock(), **t.base, **code, **fields

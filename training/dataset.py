@@ -1,0 +1,275 @@
+"""Dataset tools behind `hotwire-assist data …`: validate, report (the seed's bias detector) and mine.
+
+Every function reads examples through the core schema and judges code with the core rules engine and
+core.dedupe, so the dataset, the server and the evaluation agree on what is valid and what is a copy.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import subprocess
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from hotwire_assist.core.dedupe import NearDuplicateIndex
+from hotwire_assist.core.schemas import CATEGORIES, Example, PreferencePair, read_examples
+from hotwire_assist.training.corpus import is_held_out, random_hole
+
+
+def curated_files() -> list[Path]:
+    """The curated set shipped inside the package."""
+    return sorted(Path(str(resources.files("hotwire_assist.training") / "curated")).glob("*.jsonl"))
+
+
+def example_files(ex: Example) -> list[tuple[str, str]]:
+    """(path, whole text) of the code an example teaches."""
+    if ex.kind == "fim":
+        return [(ex.path, ex.prefix + ex.middle + ex.suffix)]
+    return [(f.path, f.content) for f in ex.output]
+
+
+def dedupe_text(ex: Example | PreferencePair) -> str:
+    """What two examples must not share: the taught code (a FIM hole with some of its surroundings)."""
+    if isinstance(ex, PreferencePair):
+        return ex.prefix[-400:] + ex.chosen + ex.suffix[:200]
+    if ex.kind == "fim":
+        return ex.prefix[-400:] + ex.middle + ex.suffix[:200]
+    return "\n".join(f.content for f in ex.output)
+
+
+# --- validate -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Validation:
+    examples: int = 0
+    bad_lines: list[str] = field(default_factory=list)
+    # example id → findings "path:line severity rule: message"
+    findings: dict[str, list[str]] = field(default_factory=dict)
+    errors: int = 0
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    held_out: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.bad_lines and not self.errors and not self.duplicates
+
+
+def validate(paths: Sequence[Path], external: bool = True, progress=None) -> Validation:
+    """Schema of every line, rules-engine findings of every example's code, near-duplicates."""
+    from hotwire_assist.core.rules import check_source
+
+    out = Validation()
+    index = NearDuplicateIndex()
+    examples = [ex for p in paths for ex in read_examples(p, skip_bad=True, problems=out.bad_lines)]
+    task = progress.add_task("validating", total=len(examples)) if progress else None
+    for ex in examples:
+        out.examples += 1
+        out.held_out += is_held_out(ex.id)
+        for path, text in example_files(ex):
+            for f in check_source(path, text, external=external):
+                out.findings.setdefault(ex.id, []).append(f"{path}:{f.line} {f.severity} {f.rule}: {f.message}")
+                out.errors += f.severity == "error"
+        dup = index.add_if_new(ex.id, dedupe_text(ex)) if ex.id not in index else ex.id
+        if dup is not None:
+            out.duplicates.append((ex.id, dup))
+        if progress:
+            progress.advance(task)
+    return out
+
+
+# --- report (bias detector) ---------------------------------------------------------------------
+
+_CLIENT_JS = re.compile(r"\bfetch\(|XMLHttpRequest|\$\.ajax|axios\.|innerHTML\s*=|document\.querySelector")
+_SECURITY = re.compile(
+    r"\.require\(|\.permit\(|authenticate|authorize|Current\.user|current_user\.\w+\.find|sanitize|"
+    r"protect_from_forgery|csrf|signed_stream|turbo_stream_from\s+\w+,|before_action"
+)
+_A11Y = re.compile(r"aria-|aria:|\brole=|role:|<label|label_tag|\.label\b|alt=|alt:|sr-only|tabindex|visually-hidden")
+
+
+def _is_js(path: str) -> bool:
+    return path.endswith((".js", ".ts", ".mjs"))
+
+
+def report(paths: Sequence[Path]) -> dict:
+    """The seed's bias detector: category balance, client-side JS vs server-side share, security and
+    accessibility coverage, duplicates. One JSON-able dict; `total` and `by_category` always present."""
+    problems: list[str] = []
+    examples = [ex for p in paths for ex in read_examples(p, skip_bad=True, problems=problems)]
+    by_category = Counter(ex.category for ex in examples)
+    by_group = Counter(ex.category.split("/")[0] for ex in examples)
+    js_lines = server_lines = client_heavy = fetch_js = security = a11y = 0
+    for ex in examples:
+        files = example_files(ex)
+        js = sum(t.count("\n") + 1 for p, t in files if _is_js(p))
+        srv = sum(t.count("\n") + 1 for p, t in files if not _is_js(p))
+        js_lines, server_lines = js_lines + js, server_lines + srv
+        client_heavy += js > srv
+        text = "\n".join(t for _, t in files)
+        fetch_js += bool(_CLIENT_JS.search(text))
+        security += bool(_SECURITY.search(text)) or ex.category == "advanced/security"
+        a11y += bool(_A11Y.search(text)) or ex.category == "advanced/accessibility"
+    total = len(examples)
+    mean = total / max(1, len(CATEGORIES))
+    dups = NearDuplicateIndex()
+    duplicates = [(ex.id, d) for ex in examples if (d := dups.add_if_new(ex.id, dedupe_text(ex))) is not None]
+    share = lambda n: round(n / total, 3) if total else 0.0  # noqa: E731
+    return {
+        "total": total,
+        "by_category": dict(sorted(by_category.items())),
+        "by_group": dict(sorted(by_group.items())),
+        "by_kind": dict(Counter(ex.kind for ex in examples)),
+        "missing_categories": [c for c in CATEGORIES if c not in by_category],
+        "underrepresented": sorted(c for c in CATEGORIES if 0 < by_category.get(c, 0) < 0.5 * mean),
+        "unknown_categories": sorted(c for c in by_category if c not in CATEGORIES),
+        "held_out": sum(is_held_out(ex.id) for ex in examples),
+        "client_js_line_share": share(js_lines) if total else 0.0,
+        "client_js_line_share_of_code": round(js_lines / max(1, js_lines + server_lines), 3),
+        "client_heavy_examples": client_heavy,
+        "client_side_fetch_examples": fetch_js,
+        "security_coverage": share(security),
+        "accessibility_coverage": share(a11y),
+        "near_duplicates": [list(d) for d in duplicates],
+        "bad_lines": problems,
+    }
+
+
+# --- mine ---------------------------------------------------------------------------------------
+
+MINED_DIRS = ("app/views", "app/controllers", "app/models", "app/javascript", "app/components")
+MINED_SUFFIXES = (".erb", ".rb", ".js", ".ts")
+
+
+def infer_category(path: str, text: str) -> str:
+    """The seed category a mined file most teaches, from its path and content."""
+    if _is_js(path):
+        if "static outlets" in text:
+            return "stimulus/outlets"
+        if "static values" in text:
+            return "stimulus/values"
+        if re.search(r"params\b", text) and "event" in text:
+            return "stimulus/action-params"
+        if "static targets" in text:
+            return "stimulus/targets"
+        return "stimulus/lifecycle"
+    if path.endswith(".turbo_stream.erb"):
+        return "turbo-streams/actions"
+    if re.search(r"broadcasts|broadcast_\w+_to|turbo_stream_from", text):
+        return "turbo-streams/broadcasts"
+    if path.endswith(".rb"):
+        if "unprocessable" in text:
+            return "turbo-streams/error-handling"
+        if "turbo_stream" in text:
+            return "turbo-streams/controller-responses"
+        return "advanced/performance" if re.search(r"\.includes\(|counter_cache|cache\b", text) else "advanced/security"
+    if "turbo_frame_tag" in text:
+        if "src:" in text:
+            return "turbo-frames/lazy-loading"
+        return "turbo-frames/forms" if "form_with" in text or "form_for" in text else "turbo-frames/navigation"
+    if "data-turbo-permanent" in text or "turbo_permanent" in text:
+        return "turbo-frames/permanent-morphing"
+    if _A11Y.search(text):
+        return "advanced/accessibility"
+    return "advanced/progressive-enhancement"
+
+
+def repo_provenance(root: Path) -> tuple[str, str]:
+    """(name@commit, license) of a local repository; commit and license are 'unknown' when absent."""
+    commit = "unknown"
+    try:
+        got = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+        commit = got.stdout.strip() or commit
+    except OSError:
+        pass
+    license = "unknown"
+    for name in ("LICENSE", "LICENSE.md", "LICENSE.txt", "MIT-LICENSE", "COPYING"):
+        lic = root / name
+        if lic.is_file():
+            head = lic.read_text(encoding="utf-8", errors="replace")[:400]
+            for spdx, pattern in (
+                ("MIT", "MIT License|Permission is hereby granted"),
+                ("Apache-2.0", "Apache License"),
+            ):
+                if re.search(pattern, head):
+                    license = spdx
+                    break
+            else:
+                license = f"see {name}"
+            break
+    return f"{root.resolve().name}@{commit}", license
+
+
+@dataclass
+class MineResult:
+    examples: list[Example] = field(default_factory=list)
+    files_seen: int = 0
+    files_rejected: dict[str, list[str]] = field(default_factory=dict)  # path → rules that rejected it
+    duplicates: int = 0  # files dropped as near-duplicates
+
+
+def mine(
+    root: Path,
+    holes_per_file: int = 3,
+    against: Iterable[Example] = (),
+    seed: int = 0,
+    progress=None,
+) -> MineResult:
+    """FIM examples from a local Rails app: only files the rules engine passes (no error or warning);
+    a file that nearly duplicates another mined file or a file of `against` (other sources) is dropped
+    whole; provenance (repo, commit, path) and the repo's license on each example."""
+    from hotwire_assist.core.privacy import is_excluded
+    from hotwire_assist.core.rules import check_source
+
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root} is not a folder")
+    origin, license = repo_provenance(root)
+    index = NearDuplicateIndex()
+    for ex in against:
+        for path, text in example_files(ex):
+            if f"{ex.id}:{path}" not in index:
+                index.add(f"{ex.id}:{path}", text)
+    files = [
+        p
+        for d in MINED_DIRS
+        for p in sorted((root / d).rglob("*"))
+        if p.is_file() and p.name.endswith(MINED_SUFFIXES) and not is_excluded(str(p), root, [])
+    ]
+    out = MineResult()
+    rng = random.Random(seed)
+    task = progress.add_task(f"mining {root.name}", total=len(files)) if progress else None
+    for p in files:
+        out.files_seen += 1
+        rel = p.relative_to(root).as_posix()
+        text = p.read_text(encoding="utf-8", errors="replace")
+        bad = [f.rule for f in check_source(rel, text) if f.severity in ("error", "warning")]
+        if bad or not text.strip():
+            out.files_rejected[rel] = sorted(set(bad)) or ["empty"]
+        elif index.add_if_new(f"{origin}:{rel}", text) is not None:
+            out.duplicates += 1
+        else:
+            category = infer_category(rel, text)
+            for n in range(holes_per_file):
+                prefix, middle, suffix = random_hole(text, rng)
+                if not middle.strip():
+                    continue
+                out.examples.append(
+                    Example(
+                        id=f"mined:{origin}:{rel}#{n}",
+                        kind="fim",
+                        path=rel,
+                        prefix=prefix,
+                        middle=middle,
+                        suffix=suffix,
+                        category=category,
+                        source=f"mined:{origin}:{rel}",
+                        license=license,
+                    )
+                )
+        if progress:
+            progress.advance(task)
+    return out
