@@ -182,11 +182,21 @@ def _params(s: RunSettings, max_tokens: int, stop: Sequence[str], sample: int) -
     }
 
 
-def _generate(backend, job: _Job) -> str:
+def _generate(backend, job: _Job, family: str) -> str:
+    """One sample. A FIM prompt too long for the model's context is rebuilt smaller, as the server does."""
     from hotwire_assist.server.backends import GenerationParams, until_stop
+    from hotwire_assist.server.backends.base import PromptTooLong
 
     p = GenerationParams(**{**job.params, "stop": tuple(job.params["stop"])})
-    return "".join(until_stop(backend.generate(job.prompt, p, threading.Event()), p.stop))
+    prompt = job.prompt
+    for _ in range(4):
+        try:
+            return "".join(until_stop(backend.generate(prompt, p, threading.Event()), p.stop))
+        except PromptTooLong as e:
+            if not isinstance(job.task, FimTask):
+                raise
+            prompt = fim_task_prompt(job.task, family, int(len(prompt) * e.room / e.tokens * 0.9))
+    raise RunError(f"{job.task.id}: the prompt does not fit the model's context")
 
 
 def _check_run_dir(out_dir: Path, fingerprint: str, label: str) -> None:
@@ -250,7 +260,7 @@ def run_eval(
                 key = GenerationCache.key(fingerprint, job.prompt, job.params, job.sample)
                 text = cache.get(key)
                 if text is None:
-                    text = _generate(backend, job)
+                    text = _generate(backend, job, family.name)
                     cache.put(key, text)
                 texts.append(text)
                 finished_jobs += 1
