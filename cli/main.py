@@ -14,6 +14,7 @@ from rich.console import Console
 
 from hotwire_assist.cli.check import check_command, index_command
 from hotwire_assist.cli.dashboard import dashboard_command
+from hotwire_assist.cli.data import data_app
 from hotwire_assist.cli.eval import eval_app
 from hotwire_assist.cli.telemetry import telemetry_app
 from hotwire_assist.cli.train import train_app
@@ -28,6 +29,7 @@ app.command("check")(check_command)
 app.command("index")(index_command)
 app.add_typer(telemetry_app, name="telemetry")
 app.add_typer(train_app, name="train")
+app.add_typer(data_app, name="data")
 app.add_typer(eval_app, name="eval")
 app.command("dashboard")(dashboard_command)
 out = Console()

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from hotwire_assist.core.config import ConfigError, load_config, user_config_path
 from hotwire_assist.core.privacy import is_excluded
-from hotwire_assist.core.telemetry import TelemetryStore, default_store_path, redact
+from hotwire_assist.core.telemetry import TelemetryStore, default_store_path, redact, write_bundle
 
 telemetry_app = typer.Typer(help="Opt-in, local-only suggestion telemetry.", no_args_is_help=True)
 FormatOpt = Annotated[str, typer.Option("--format", help="text or json")]
@@ -138,18 +138,23 @@ def show(
 
 
 @telemetry_app.command("export")
-def export(file: Annotated[Path, typer.Argument(help="JSONL file to write.")]) -> None:
-    """Write every stored event to FILE as JSON lines (one TelemetryEvent per line).
+def export(
+    file: Annotated[Path, typer.Argument(help="Bundle file to write (JSON lines).")],
+    developer: Annotated[
+        str | None, typer.Option(help="Id put in the bundle (default: this install's anonymous id).")
+    ] = None,
+) -> None:
+    """Write every stored event to FILE as a bundle: a header line (format, version, developer), then one
+    TelemetryEvent per line. `data ingest-telemetry` reads bundles from several developers.
 
     Example: hotwire-assist telemetry export ~/hotwire-events.jsonl
     """
     store = _open_existing()
-    n = 0
+    events = store.events() if store else []
     if store:
-        n = store.export(file)
         store.close()
-    else:
-        file.write_text("", encoding="utf-8")
+    write_bundle(file, events, developer)
+    n = len(events)
     typer.echo(f"{n} events written to {file}")
 
 

@@ -11,10 +11,13 @@ import logging
 import re
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from hotwire_assist.core.config import data_dir
 from hotwire_assist.core.schemas import TelemetryEvent
@@ -23,6 +26,8 @@ log = logging.getLogger(__name__)
 
 REDACTED = "[REDACTED]"
 STORE_FILE = "telemetry.sqlite3"
+BUNDLE_FORMAT = "hotwire-assist-telemetry"
+BUNDLE_VERSION = 1
 DEFAULT_MAX_EVENTS = 200_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
@@ -214,14 +219,10 @@ class TelemetryStore:
         )
         return [TelemetryEvent.model_validate_json(data) for (data,) in rows]
 
-    def export(self, path: Path, since: float | None = None) -> int:
-        """Write events as JSONL to a file the user chose; returns how many."""
+    def export(self, path: Path, since: float | None = None, developer: str | None = None) -> int:
+        """Write the events to a bundle file the user chose (see `read_bundle`); returns how many."""
         events = self.events(since)
-        tmp = Path(path).with_name(Path(path).name + ".tmp")
-        with tmp.open("w", encoding="utf-8") as f:
-            for e in events:
-                f.write(e.model_dump_json() + "\n")
-        tmp.replace(path)
+        write_bundle(path, events, developer)
         return len(events)
 
     def purge(self) -> int:
@@ -259,6 +260,65 @@ class TelemetryStore:
 StoreFactory = Callable[[], TelemetryStore]
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """An exported bundle's lines, as plain dicts (for the CLI and tests)."""
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+def developer_id() -> str:
+    """An anonymous, stable id for this install: bundles from several developers stay apart (and a
+    dataset can cap each one's share) without naming anybody."""
+    path = data_dir() / "developer-id"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(uuid.uuid4().hex[:12], encoding="utf-8")
+        return path.read_text(encoding="utf-8").strip()
+
+
+def write_bundle(path: Path, events: list[TelemetryEvent], developer: str | None = None) -> None:
+    """A header line, then the events; written atomically."""
+    header = {
+        "format": BUNDLE_FORMAT,
+        "version": BUNDLE_VERSION,
+        "developer": developer or developer_id(),
+        "exported_at": time.time(),
+        "events": len(events),
+    }
+    tmp = Path(path).with_name(Path(path).name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(json.dumps(header) + "\n")
+        for e in events:
+            f.write(e.model_dump_json() + "\n")
+    tmp.replace(path)
+
+
+class BundleError(ValueError):
+    """An export bundle holds a line that is not an event (message names file:line)."""
+
+
+def read_bundle(path: Path) -> tuple[str, list[TelemetryEvent]]:
+    """(developer, events) of an export bundle.
+
+    Bundle format, version 1: JSON lines; the first is a header
+    `{"format": "hotwire-assist-telemetry", "version": 1, "developer": ID, "exported_at": TS, "events": N}`,
+    then one TelemetryEvent per line. A JSONL of events without the header (version 0) is read too,
+    with the file's stem as developer.
+    """
+    developer, events = Path(path).stem, []
+    with Path(path).open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise BundleError(f"{path}:{n}: not JSON ({e})") from None
+            if n == 1 and isinstance(raw, dict) and raw.get("format") == BUNDLE_FORMAT:
+                if not isinstance(raw.get("version"), int) or raw["version"] > BUNDLE_VERSION:
+                    raise BundleError(f"{path}:1: bundle version {raw.get('version')!r} is not one this version reads")
+                developer = str(raw.get("developer") or developer)
+                continue
+            try:
+                events.append(TelemetryEvent.model_validate(raw))
+            except ValidationError as e:
+                err = e.errors()[0]
+                where = ".".join(str(x) for x in err["loc"])
+                raise BundleError(f"{path}:{n}: not a telemetry event ({where}: {err['msg']})") from None
+    return developer, events

@@ -15,14 +15,25 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from hotwire_assist.core.appindex import AppIndex
 from hotwire_assist.core.dedupe import NearDuplicateIndex
 from hotwire_assist.core.schemas import CATEGORIES, Example, PreferencePair, read_examples
 from hotwire_assist.training.corpus import is_held_out, random_hole
 
+PAIRS_FILE = "pairs.jsonl"
+
+
+def _curated_dir() -> Path:
+    return Path(str(resources.files("hotwire_assist.training") / "curated"))
+
 
 def curated_files() -> list[Path]:
-    """The curated set shipped inside the package."""
-    return sorted(Path(str(resources.files("hotwire_assist.training") / "curated")).glob("*.jsonl"))
+    """The curated example files shipped inside the package (the preference pairs are apart)."""
+    return sorted(p for p in _curated_dir().glob("*.jsonl") if p.name != PAIRS_FILE)
+
+
+def curated_pairs() -> Path:
+    return _curated_dir() / PAIRS_FILE
 
 
 def example_files(ex: Example) -> list[tuple[str, str]]:
@@ -64,17 +75,21 @@ def validate(paths: Sequence[Path], external: bool = True, progress=None) -> Val
     from hotwire_assist.core.rules import check_source
 
     out = Validation()
-    index = NearDuplicateIndex()
+    seen = NearDuplicateIndex()
     examples = [ex for p in paths for ex in read_examples(p, skip_bad=True, problems=out.bad_lines)]
     task = progress.add_task("validating", total=len(examples)) if progress else None
     for ex in examples:
         out.examples += 1
         out.held_out += is_held_out(ex.id)
-        for path, text in example_files(ex):
-            for f in check_source(path, text, external=external):
+        files = example_files(ex)
+        index = AppIndex()  # the example's own app: cross-file rules see its frames, targets, actions
+        for path, text in [*files, *((c.path, c.content) for c in ex.context)]:
+            index.update_file(path, text)
+        for path, text in files:
+            for f in check_source(path, text, index, external=external):
                 out.findings.setdefault(ex.id, []).append(f"{path}:{f.line} {f.severity} {f.rule}: {f.message}")
                 out.errors += f.severity == "error"
-        dup = index.add_if_new(ex.id, dedupe_text(ex)) if ex.id not in index else ex.id
+        dup = seen.add_if_new(ex.id, dedupe_text(ex)) if ex.id not in seen else ex.id
         if dup is not None:
             out.duplicates.append((ex.id, dup))
         if progress:
@@ -128,8 +143,7 @@ def report(paths: Sequence[Path]) -> dict:
         "underrepresented": sorted(c for c in CATEGORIES if 0 < by_category.get(c, 0) < 0.5 * mean),
         "unknown_categories": sorted(c for c in by_category if c not in CATEGORIES),
         "held_out": sum(is_held_out(ex.id) for ex in examples),
-        "client_js_line_share": share(js_lines) if total else 0.0,
-        "client_js_line_share_of_code": round(js_lines / max(1, js_lines + server_lines), 3),
+        "client_js_share": round(js_lines / max(1, js_lines + server_lines), 3),  # of all code lines
         "client_heavy_examples": client_heavy,
         "client_side_fetch_examples": fetch_js,
         "security_coverage": share(security),

@@ -234,11 +234,13 @@ def example_items(ex: Example, family: PromptFamily, cfg: FinetuneConfig) -> lis
 
 
 def pair_items(pair: PreferencePair, family: PromptFamily, cfg: FinetuneConfig) -> list[Item]:
-    """`chosen` as a positive item and `rejected` as a negative one, built the same way."""
+    """`chosen` (when known) as a positive item and `rejected` as a negative one, built the same way."""
     context = [Snippet(c.path, c.content) for c in pair.context]
     held = is_held_out(pair.id)
     out = []
     for side, text, negative in (("chosen", pair.chosen, False), ("rejected", pair.rejected, True)):
+        if not text:  # a dismissal: only the rejected side is known
+            continue
         id = f"{pair.id}:{side}"
         if pair.kind == "fim":
             it = fim_item(

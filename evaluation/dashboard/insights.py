@@ -88,17 +88,12 @@ def _read_store(path: Path, data: TelemetryData) -> None:
 
 
 def _read_bundle(path: Path, data: TelemetryData) -> None:
+    from hotwire_assist.core.telemetry import BundleError, read_bundle
+
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        data.problems.append(f"{path}: cannot read ({e})")
-        return
-    for n, line in enumerate(lines, 1):
-        if line.strip():
-            try:
-                data.events.append(TelemetryEvent.model_validate_json(line))
-            except ValidationError as e:
-                data.problems.append(f"{path}:{n}: not a telemetry event: {_first_error(e)}")
+        data.events.extend(read_bundle(path)[1])
+    except (OSError, UnicodeDecodeError, BundleError) as e:
+        data.problems.append(str(e) if isinstance(e, BundleError) else f"{path}: cannot read ({e})")
 
 
 def _first_error(e: ValidationError) -> str:

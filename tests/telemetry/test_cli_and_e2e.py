@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 
 import pytest
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 from hotwire_assist.cli.telemetry import set_enabled_in_toml, telemetry_app
 from hotwire_assist.core.config import load_config, user_config_path
 from hotwire_assist.core.schemas import TelemetryEvent
-from hotwire_assist.core.telemetry import TelemetryStore, default_store_path
+from hotwire_assist.core.telemetry import TelemetryStore, default_store_path, developer_id, read_bundle
 
 runner = CliRunner()
 
@@ -48,7 +49,9 @@ def test_status_show_export_purge(isolated_user, tmp_path):
     assert "accepted" in runner.invoke(telemetry_app, ["show"]).output
     out = tmp_path / "events.jsonl"
     assert runner.invoke(telemetry_app, ["export", str(out)]).exit_code == 0
-    assert len(out.read_text().splitlines()) == 2
+    developer, events = read_bundle(out)
+    assert [e.kind for e in events] == ["shown", "accepted"] and developer == developer_id()
+    assert len(developer) == 12 and json.loads(out.read_text().splitlines()[0])["version"] == 1
     assert "2 events deleted" in runner.invoke(telemetry_app, ["purge", "--yes"]).output
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from hotwire_assist.core import telemetry as core_telemetry
 from hotwire_assist.core.schemas import TelemetryEvent
-from hotwire_assist.core.telemetry import TelemetryStore, TelemetryStoreError, default_store_path
+from hotwire_assist.core.telemetry import TelemetryStore, TelemetryStoreError, default_store_path, read_bundle
 
 
 def ev(i: int, kind: str = "shown", **kw) -> TelemetryEvent:
@@ -107,7 +107,9 @@ def test_export_purge_and_summary(tmp_path):
         out = tmp_path / "bundle.jsonl"
         assert store.export(out) == 10
         rows = [json.loads(line) for line in out.read_text().splitlines()]
-        assert [TelemetryEvent.model_validate(r) for r in rows] == store.events()
+        assert rows[0]["format"] == "hotwire-assist-telemetry" and rows[0]["events"] == 10
+        assert [TelemetryEvent.model_validate(r) for r in rows[1:]] == store.events()
+        assert read_bundle(out)[1] == store.events()
         assert store.purge() == 10
         assert store.events() == [] and store.summary()["acceptance_rate"] is None
 
