@@ -1,4 +1,4 @@
-"""The runner's one door to the Node-side Turbo/Stimulus checks (`evaluation/dynamic.py`, built separately).
+"""The runner's one door to the Node-side Turbo/Stimulus checks (`evaluation/dynamic.py`).
 
 Imported lazily and optional: without Node, the npm packages or the module itself, generation samples
 get no dynamic checks and run.json says why, instead of the run failing.
@@ -10,31 +10,31 @@ from collections.abc import Sequence
 
 from hotwire_assist.core.schemas import FileText
 
-_DERIVERS = ("samples_from_files", "derive_samples", "dynamic_samples_from_files")
 
-
-def dynamic_checks(answers: Sequence[Sequence[FileText]]) -> tuple[list[dict[str, bool]], str]:
-    """Per answer: check name → ok (empty when nothing in it can run in a browser). The note is empty
+def dynamic_checks(
+    answers: Sequence[Sequence[FileText]], contexts: Sequence[Sequence[FileText]]
+) -> tuple[list[dict[str, bool]], str]:
+    """Per answer: dynamic sample id → ok (empty when nothing in it can run in a DOM). The note is empty
     when the checks ran, else the reason they did not."""
-    empty: list[dict[str, bool]] = [{} for _ in answers]
+    out: list[dict[str, bool]] = [{} for _ in answers]
     try:
         from hotwire_assist.evaluation import dynamic as dyn
     except ImportError as e:
-        return empty, f"dynamic checks skipped: evaluation.dynamic is not available ({e})"
+        return out, f"dynamic checks skipped: evaluation.dynamic is not available ({e})"
     reason = dyn.dynamic_available()
     if reason:
-        return empty, f"dynamic checks skipped: {reason}"
-    derive = next((getattr(dyn, n) for n in _DERIVERS if hasattr(dyn, n)), None)
-    if derive is None:
-        return empty, "dynamic checks skipped: evaluation.dynamic has no helper deriving samples from files"
+        return out, f"dynamic checks skipped: {reason}"
     samples, owner = [], []
-    for i, files in enumerate(answers):
-        for s in derive(list(files)):
-            samples.append(s.model_copy(update={"id": f"{i}:{s.id}"}))
+    for i, (files, context) in enumerate(zip(answers, contexts, strict=True)):
+        for s in dyn.samples_from_files(files, context, id_prefix=f"{i}:"):
+            samples.append(s)
             owner.append(i)
     if not samples:
-        return empty, ""
-    for i, res in zip(owner, dyn.run_dynamic_checks(samples), strict=True):
-        name = res.id.split(":", 1)[1]
-        empty[i][name] = bool(res.ok)
-    return empty, ""
+        return out, ""
+    try:
+        results = dyn.run_dynamic_checks(samples)
+    except dyn.DynamicUnavailable as e:
+        return out, f"dynamic checks skipped: {e}"
+    for i, res in zip(owner, results, strict=True):
+        out[i][res.id.split(":", 1)[1] if ":" in res.id else res.id] = bool(res.ok)
+    return out, ""

@@ -308,7 +308,8 @@ def score_jobs(
             [Sample(a, j.task.context, j.task.expectations) for (j, _), a in zip(gen, answers, strict=True)],  # type: ignore[union-attr]
             settings.ruby,
         )
-        dynamic, note = dynamic_checks(answers) if settings.dynamic else ([{} for _ in answers], "disabled")
+        contexts = [j.task.context for j, _ in gen]  # type: ignore[union-attr]
+        dynamic, note = dynamic_checks(answers, contexts) if settings.dynamic else ([{} for _ in answers], "disabled")
         for (j, _), files, s, dyn in zip(gen, answers, scored, dynamic, strict=True):
             out.append(
                 SampleResult(
