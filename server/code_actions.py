@@ -118,8 +118,11 @@ def respond_with_turbo_stream(path: str, text: str, line: int, index: AppIndex |
     last = stmts[-1] if stmts else None
     fallback = "format.html"
     is_call = last is not None and last.type == "call" and last.child_by_field_name("receiver") is None
-    if is_call and call_name(doc, last) in ("redirect_to", "render"):
+    if is_call and call_name(doc, last) in ("redirect_to", "render", "head"):
         fallback = f"format.html {{ {node_text(doc, last)} }}"
+    responds = [c for c in walk(method) if c.type == "call" and call_name(doc, c) in ("redirect_to", "render", "head")]
+    if any(c != last for c in responds):
+        return None  # a branch already responds (`if save ... else render`): a second response would double-render
     block = f"{indent}respond_to do |format|\n{indent}  format.turbo_stream\n{indent}  {fallback}\n{indent}end\n"
     data = doc.data
     if fallback != "format.html":  # the redirect/render moves into the HTML branch

@@ -98,3 +98,14 @@ def test_an_action_without_redirect_gets_a_plain_html_fallback(root: Path):
     assert "      format.html\n    end\n  end\n" in ctrl.read_text()
     stream = root / "app/views/projects/show.turbo_stream.erb"
     assert stream.read_text().startswith("<%# Turbo Stream response for projects#show")  # no projects/_project
+
+
+def test_an_action_that_already_responds_in_a_branch_is_left_alone(root: Path):
+    ctrl = root / "app/controllers/projects_controller.rb"
+    text = ctrl.read_text().replace(
+        "    @project = Project.find(params[:id])\n",
+        "    @project = Project.find(params[:id])\n    if @project.archived?\n      render :archived\n"
+        "    else\n      redirect_to projects_path\n    end\n",
+    )
+    line = text[: text.index("def show")].count("\n")
+    assert respond_with_turbo_stream(str(ctrl), text, line, index_app(root)) is None  # would double-render
