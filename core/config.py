@@ -66,6 +66,8 @@ class PrivacyConfig(_Section):
 class TelemetryConfig(_Section):
     enabled: bool = False
     level: Literal["events", "code"] = "events"
+    # when an accepted suggestion's survival is measured, in seconds after acceptance
+    survival_ages_s: tuple[float, float, float] = (30.0, 120.0, 600.0)
 
 
 class Config(_Section):

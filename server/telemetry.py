@@ -29,7 +29,6 @@ from hotwire_assist.server.completion import Suggestion, language_of
 
 log = logging.getLogger(__name__)
 
-SURVIVAL_AGES_S = (30.0, 120.0, 600.0)
 # A shown suggestion nobody acted on for this long is resolved as ignored (or partial).
 PENDING_TIMEOUT_S = 120.0
 # Characters of document text either side of a suggestion that locate it again after edits.
@@ -174,7 +173,7 @@ class TelemetryRecorder:
         if t is None or not self.enabled:
             return
         t.accepted_at = self.clock()
-        t.due = [t.accepted_at + age for age in SURVIVAL_AGES_S]
+        t.due = [t.accepted_at + age for age in self.config.telemetry.survival_ages_s]
         self._accepted[t.suggestion.id] = t
         self._texts.setdefault(t.doc_uri, t.prefix + t.suggestion.text + t.suffix)
         self._emit("accepted", t, accepted_chars=len(t.suggestion.text))

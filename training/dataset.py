@@ -45,8 +45,8 @@ def example_files(ex: Example) -> list[tuple[str, str]]:
 
 def dedupe_text(ex: Example | PreferencePair) -> str:
     """What two examples must not share: the taught code (a FIM hole with some of its surroundings)."""
-    if isinstance(ex, PreferencePair):
-        return ex.prefix[-400:] + ex.chosen + ex.suffix[:200]
+    if isinstance(ex, PreferencePair):  # compared with other pairs only: what is rejected, where
+        return ex.prefix[-400:] + ex.rejected + ex.suffix[:200]
     if ex.kind == "fim":
         return ex.prefix[-400:] + ex.middle + ex.suffix[:200]
     return "\n".join(f.content for f in ex.output)

@@ -130,7 +130,7 @@ def ingest(
     max_share: float = 0.25,
 ) -> Ingested:
     """All developers' events → deduplicated, capped examples and pairs."""
-    index = NearDuplicateIndex()
+    index, pair_index = NearDuplicateIndex(), NearDuplicateIndex()
     others = 0
     for ex in existing:
         others += 1
@@ -143,8 +143,11 @@ def ingest(
         got = from_events(developer, events, min_survival)
         for why, n in got.skipped.items():
             out.skipped[why] += n
-        for rec, bucket in [*((e, examples) for e in got.examples), *((p, pairs) for p in got.pairs)]:
-            if rec.id in index or index.add_if_new(rec.id, dedupe_text(rec)) is not None:
+        for rec, seen, bucket in [
+            *((e, index, examples) for e in got.examples),
+            *((p, pair_index, pairs) for p in got.pairs),
+        ]:
+            if rec.id in seen or seen.add_if_new(rec.id, dedupe_text(rec)) is not None:
                 out.skipped["near-duplicate of an existing example"] += 1
             else:
                 bucket[developer].append(rec)
