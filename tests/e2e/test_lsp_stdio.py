@@ -79,7 +79,8 @@ async def test_inline_completions_come_from_the_tiny_model(lsp):
 
 
 async def test_completion_items_for_clients_without_inline_support(server_env):
-    """Clients with inline completion get the suggestion as ghost text only; others as an item."""
+    """Clients with inline completion get the model's suggestion as ghost text only; others as an item.
+    The index's deterministic items (here: stream actions) go to every client."""
     inline_caps = types.ClientCapabilities(
         text_document=types.TextDocumentClientCapabilities(inline_completion=types.InlineCompletionClientCapabilities())
     )
@@ -91,9 +92,11 @@ async def test_completion_items_for_clients_without_inline_support(server_env):
             result = await client.text_document_completion_async(
                 types.CompletionParams(types.TextDocumentIdentifier(uri), here)
             )
-            assert bool(result.items) == expect_item
+            model_items = [i for i in result.items if i.detail == "hotwire-assist"]
+            assert {i.label for i in result.items} >= {"append", "replace"}  # index items: every client
+            assert bool(model_items) == expect_item
             if expect_item:
-                edit = result.items[0].text_edit
+                edit = model_items[0].text_edit
                 assert edit.range.start == here and edit.new_text.strip()
         finally:
             await stop(client)
