@@ -192,6 +192,67 @@ def build_default(
     out.print_json(json.dumps(info))
 
 
+@model_app.command("promote")
+def promote(
+    gguf: Annotated[Path, typer.Argument(help="The candidate model.gguf (from `train export`).")],
+    candidate_run: Annotated[Path, typer.Option(help="`eval run` folder of the candidate.")],
+    current_run: Annotated[Path, typer.Option(help="`eval run` folder of the model in use, on the same tasks.")],
+    margin: Annotated[float, typer.Option(help="How far below the current model the candidate may score.")] = 2.0,
+) -> None:
+    """Make a model the one the server uses, only if it passes the evaluation gate against the current one.
+
+    The GGUF is copied to the data dir's models/promoted/ (atomically, with promoted.json saying why);
+    a running server with no model.path configured switches to it at its next completion.
+
+    Example:
+
+        hotwire-assist eval run --model runs/lora1/export/model.gguf --out runs/eval-cand
+        hotwire-assist model promote runs/lora1/export/model.gguf \\
+            --candidate-run runs/eval-cand --current-run runs/eval-cur
+    """
+    import hashlib
+    import shutil
+    import time
+
+    from hotwire_assist.core.config import promoted_model_dir
+
+    try:
+        from hotwire_assist.evaluation.gate import gate
+        from hotwire_assist.evaluation.results import ResultsError
+    except ImportError as e:
+        err.print(f"[red]promotion needs the [eval] extra: {e}[/red]")
+        raise typer.Exit(2) from None
+    if not gguf.is_file():
+        err.print(f"[red]no such model file:[/red] {gguf}")
+        raise typer.Exit(2)
+    try:
+        result = gate(candidate_run, current_run, margin)
+    except (ResultsError, OSError, ValueError) as e:
+        err.print(f"[red]cannot run the gate:[/red] {e}")
+        raise typer.Exit(2) from None
+    if not result.passed:
+        err.print("[red]not promoted: the candidate fails the evaluation gate[/red]")
+        for reason in result.reasons:
+            err.print(f"  - {reason}")
+        raise typer.Exit(1)
+    target = promoted_model_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    tmp = target / "model.gguf.tmp"
+    shutil.copyfile(gguf, tmp)
+    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    record = {
+        "source": str(gguf.resolve()),
+        "sha256": digest,
+        "promoted_at": time.time(),
+        "candidate_run": str(candidate_run.resolve()),
+        "current_run": str(current_run.resolve()),
+        "gate": result.to_json(),
+    }
+    (target / "promoted.json").write_text(json.dumps(record, indent=2))
+    tmp.replace(target / "model.gguf")  # the server sees the whole new file or the old one, never half
+    out.print(f"promoted {gguf} → {target / 'model.gguf'}")
+
+
 @app.command()
 def quickstart(
     app_dir: Annotated[Path, typer.Argument(help="A Rails app with a quickstart.json")] = Path("examples/todo_app"),

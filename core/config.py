@@ -94,6 +94,12 @@ def default_model_dir() -> Path:
     return data_dir() / "models" / "hotwire-tiny"
 
 
+def promoted_model_dir() -> Path:
+    """Where `hotwire-assist model promote` puts a model that passed the evaluation gate; with no
+    model.path configured, the llama.cpp backend prefers it to the embedded default."""
+    return data_dir() / "models" / "promoted"
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from hotwire_assist.core.config import Config, default_model_dir
+from hotwire_assist.core.config import Config, default_model_dir, promoted_model_dir
 from hotwire_assist.server.backends.base import (
     Backend,
     BackendError,
@@ -23,8 +23,11 @@ def make_backend(config: Config) -> Backend:
     if m.backend == "llama_cpp":
         from hotwire_assist.server.backends.llama_cpp import LlamaCppBackend
 
-        path = m.path or str(default_model_dir() / "model.gguf")
-        return LlamaCppBackend(path, context_size=m.context_size, threads=m.threads)
+        if m.path:
+            return LlamaCppBackend(m.path, context_size=m.context_size, threads=m.threads)
+        # a promoted model wins over the embedded default, and is picked up without a restart
+        paths = [promoted_model_dir() / "model.gguf", default_model_dir() / "model.gguf"]
+        return LlamaCppBackend(paths[-1], context_size=m.context_size, threads=m.threads, preferred=paths[0])
     if m.backend == "ollama":
         from hotwire_assist.server.backends.ollama_backend import OllamaBackend
 

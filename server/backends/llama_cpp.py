@@ -13,8 +13,9 @@ from hotwire_assist.server.backends.base import BackendError, GenerationParams, 
 class LlamaCppBackend:
     name = "llama_cpp"
 
-    def __init__(self, path: Path, context_size: int = 2048, threads: int = 0) -> None:
-        self.path = Path(path)
+    def __init__(self, path: Path, context_size: int = 2048, threads: int = 0, preferred: Path | None = None) -> None:
+        self.path = self._fallback = Path(path)
+        self._preferred = Path(preferred) if preferred else None  # used instead of `path` whenever it exists
         self.model_id = self.path.name
         self._n_ctx = context_size
         self._threads = threads or min(4, os.cpu_count() or 1)
@@ -23,7 +24,10 @@ class LlamaCppBackend:
         self._lock = threading.Lock()
 
     def _model(self):  # -> llama_cpp.Llama
-        """Load on first use, and again when the file changes (a rebuilt or repaired model)."""
+        """Load on first use, and again when the file changes (a rebuilt, repaired or promoted model)."""
+        path = self._preferred if self._preferred and self._preferred.is_file() else self._fallback
+        if path != self.path:
+            self.path, self._llm = path, None
         try:
             mtime = self.path.stat().st_mtime
         except OSError:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import shutil
+import threading
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from hotwire_assist.cli.eval import eval_app
+from hotwire_assist.cli.main import app
+from hotwire_assist.core.config import Config, promoted_model_dir
 from hotwire_assist.evaluation.gate import gate
 from hotwire_assist.evaluation.results import RUN_FILE, FindingRecord, SampleResult, append_result
 from hotwire_assist.evaluation.stats import compare_runs
+from hotwire_assist.server.backends import GenerationParams, make_backend
 
 DIMS = ("syntax", "conventions", "efficiency", "security", "accessibility")
 runner = CliRunner()
@@ -134,3 +140,36 @@ def test_cli_score_json(tmp_path):
     assert rows["_bio.html.erb"]["scores"]["security"] == 10.0
     assert [f["rule"] for f in rows["_bio.html.erb"]["findings"]] == ["security/raw"]
     assert set(rows["_bio.html.erb"]) == {"file", "scores", "total", "findings"}
+
+
+# --- `model promote`: the CLI composes the gate and the switch; a running backend picks it up ---------------------
+
+
+@pytest.mark.slow
+def test_promotion_needs_the_gate_and_a_running_backend_switches_to_it(tiny_model, tmp_path):
+    current = _run(tmp_path, "current", BASE, [True] * 12)
+    worse = _run(tmp_path, "worse", [x - 20 for x in BASE], [False] * 12)
+    better = _run(tmp_path, "better", [x + 5 for x in BASE], [True] * 12)
+    candidate = tmp_path / "candidate.gguf"
+    shutil.copyfile(tiny_model / "model.gguf", candidate)
+    default = tmp_path / "default.gguf"
+    shutil.copyfile(tiny_model / "model.gguf", default)
+
+    backend = make_backend(Config.model_validate({"model": {"backend": "llama_cpp"}}))
+    backend._fallback = default  # the embedded default of this test's data dir
+    list(backend.generate("<%= ", GenerationParams(max_tokens=2), threading.Event()))
+    assert backend.path == default
+
+    args = ["model", "promote", str(candidate), "--current-run", str(current)]
+    refused = runner.invoke(app, [*args, "--candidate-run", str(worse)])
+    assert refused.exit_code == 1 and "fails the evaluation gate" in refused.output
+    assert not (promoted_model_dir() / "model.gguf").exists()
+
+    result = runner.invoke(app, [*args, "--candidate-run", str(better)])
+    assert result.exit_code == 0, result.output
+    record = json.loads((promoted_model_dir() / "promoted.json").read_text())
+    assert record["gate"]["passed"] and record["source"] == str(candidate.resolve())
+
+    list(backend.generate("<%= ", GenerationParams(max_tokens=2), threading.Event()))
+    assert backend.path == promoted_model_dir() / "model.gguf"  # switched without a restart
+    backend.close()
