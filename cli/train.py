@@ -6,6 +6,8 @@ Imports of torch/transformers stay inside the commands, so `hotwire-assist --hel
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Annotated
 
@@ -135,6 +137,9 @@ def export_command(
     family: Annotated[str | None, typer.Option("--family", help="Prompt family (default: as trained).")] = None,
     name: Annotated[str, typer.Option("--name", help="Model name written into the GGUF.")] = "hotwire-assist",
     quant: Annotated[str, typer.Option("--quant", help="f32, f16 or q8_0 (k-quants: llama.cpp's quantize).")] = "f32",
+    ollama_name: Annotated[
+        str | None, typer.Option("--ollama-name", help="Run `ollama create NAME` when Ollama is installed.")
+    ] = "hotwire-assist",
 ) -> None:
     """Merge the adapter into the base, write GGUF (llama.cpp), a GGUF LoRA and an Ollama Modelfile.
 
@@ -156,3 +161,14 @@ def export_command(
         raise typer.Exit(1) from None
     for what, path in paths.items():
         out.print(f"{what}: {path}")
+    ollama = shutil.which("ollama")
+    if ollama and ollama_name:
+        done = subprocess.run(
+            [ollama, "create", ollama_name, "-f", str(paths["modelfile"])], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            err.print(f"[red]`ollama create` failed:[/red] {escape(done.stderr.strip() or done.stdout.strip())}")
+            raise typer.Exit(1)
+        out.print(f'ollama model: {ollama_name} (set model.backend = "ollama", model.name = "{ollama_name}")')
+    elif ollama_name:
+        out.print(f"Ollama not found: later, run `ollama create {ollama_name} -f {paths['modelfile']}`")
