@@ -104,11 +104,11 @@ class FakeModelServer:
                     for i, word in enumerate(api.reply.split("_")):
                         if mode == "slow":
                             time.sleep(api.delay_s)
-                        if mode == "die_mid_stream" and i == 1:
-                            self.connection.shutdown(socket.SHUT_RDWR)  # the model server crashed
-                            return
                         text = word if i == 0 else "_" + word
                         self._chunk(f"data: {json.dumps({'choices': [{'text': text, 'index': 0}]})}\n\n")
+                        if mode == "die_mid_stream":
+                            self.connection.shutdown(socket.SHUT_RDWR)  # the model server crashed mid-answer
+                            return
                     self._chunk("data: [DONE]\n\n")
                     self.wfile.write(b"0\r\n\r\n")
                 except OSError:

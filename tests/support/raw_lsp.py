@@ -20,6 +20,7 @@ class RawLSP:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
         self._inbox: queue.Queue = queue.Queue()
         self.framing_errors: list[bytes] = []
+        self.notifications: list[dict] = []  # everything the server sent without an id, as read
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._reader.start()
 
@@ -74,7 +75,13 @@ class RawLSP:
         if msg is _EOF:
             self._inbox.put(_EOF)
             raise EOFError("the server closed its output (did it exit?)")
+        if "method" in msg and "id" not in msg:
+            self.notifications.append(msg)
         return msg
+
+    def messages_shown(self) -> list[str]:
+        """The `window/showMessage` texts read so far."""
+        return [n["params"]["message"] for n in self.notifications if n["method"] == "window/showMessage"]
 
     def request(self, msg_id: int | str, method: str, params: Any, timeout: float = 60) -> dict:
         """Send a request and return its response, skipping anything else the server sends."""
