@@ -39,6 +39,7 @@ VERSION = "0.1.0"
 DIAGNOSTICS_DEBOUNCE_S = 0.25
 ACCEPTED_COMMAND = "hotwire-assist.accepted"
 DISMISSED_NOTIFICATION = "hotwire-assist/dismissed"
+INTERNALS_REQUEST = "hotwire-assist/internals"
 _ANSWERED = object()
 # Half of a UTF-16 surrogate pair: a client may send one (JSON allows it) but no model can encode it.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

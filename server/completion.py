@@ -128,6 +128,10 @@ class TypeAheadCache:
     def clear(self, doc: str) -> None:
         self._docs.pop(doc, None)
 
+    def __len__(self) -> int:
+        """Entries held (bounded by size: at most size // per_document documents of per_document each)."""
+        return sum(len(e) for e in self._docs.values())
+
 
 @dataclass
 class _Ticket:
@@ -251,6 +255,15 @@ class CompletionEngine:
             return None
         self.cache.put(doc, prefix, suffix, text)
         return Suggestion(uuid.uuid4().hex, text, (time.perf_counter() - t0) * 1000)
+
+    def internals(self) -> dict[str, int]:
+        """Sizes of what the engine keeps, for bug reports and the load test (all must stay bounded)."""
+        return {
+            "cache_entries": len(self.cache),
+            "tickets": len(self._tickets),
+            "typing_clocks": len(self._last_request),
+            "generation_queue": self._executor._work_queue.qsize(),
+        }
 
     @property
     def failing(self) -> bool:

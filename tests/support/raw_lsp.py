@@ -66,6 +66,19 @@ class RawLSP:
     def notify(self, method: str, params: Any) -> None:
         self.send_body(json.dumps({"jsonrpc": "2.0", "method": method, "params": params}).encode())
 
+    def send_change_and_request(self, uri: str, version: int, change: dict, req_id: str, position: dict) -> None:
+        """A keystroke as an editor sends it: the edit, then an inline completion request at the cursor."""
+        edit = {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}
+        ask = {"textDocument": {"uri": uri}, "position": position, "context": {"triggerKind": 2}}
+        self.send_bodies(
+            [
+                json.dumps({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": edit}).encode(),
+                json.dumps(
+                    {"jsonrpc": "2.0", "id": req_id, "method": "textDocument/inlineCompletion", "params": ask}
+                ).encode(),
+            ]
+        )
+
     def read(self, timeout: float = 60) -> dict:
         """The next message from the server (requests and notifications from it included)."""
         try:
