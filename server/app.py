@@ -406,6 +406,23 @@ def status(ls: HotwireServer, params: Any) -> dict[str, Any]:
     }
 
 
+@server.feature(INTERNALS_REQUEST)
+def internals(ls: HotwireServer, params: Any) -> dict[str, Any]:
+    """What the server holds right now (sizes, threads, tasks, peak memory): for bug reports and load tests."""
+    import resource
+    import threading
+
+    return {
+        "open_documents": len(ls.workspace.text_documents),
+        "pending_checks": len(ls._checks),
+        "running_checks": len(ls._checking),
+        "threads": threading.active_count(),
+        "tasks": len(asyncio.all_tasks()),
+        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        **(ls.engine.internals() if ls.engine else {}),
+    }
+
+
 @server.command("hotwire-assist.toggle")
 def toggle(ls: HotwireServer, *args: Any) -> dict[str, bool]:
     """Turn suggestions off or on for this session (the editor's toggle command)."""
