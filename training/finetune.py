@@ -359,16 +359,34 @@ def collate(batch: list[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
     }
 
 
-def pack(batch: list[Encoded]) -> dict[str, torch.Tensor]:
-    """One row holding every item, position ids restarting per item (no padding, no cross-attention).
-    An item's first token is never a label: it would be predicted from the previous item."""
-    row: dict[str, list[int]] = {"input_ids": [], "position_ids": [], "labels": [], "ul_labels": []}
-    for e in batch:
-        row["input_ids"] += e.ids
-        row["position_ids"] += list(range(len(e.ids)))
-        row["labels"] += [-100, *e.labels[1:]]
-        row["ul_labels"] += [-100, *e.ul_labels[1:]]
-    return {k: torch.tensor([v], dtype=torch.long) for k, v in row.items()}
+def pack(batch: list[Encoded], row_len: int) -> dict[str, torch.Tensor]:
+    """Rows of at most `row_len` tokens, each holding several items first-fit (longest first), position
+    ids restarting per item (no cross-attention); rows are padded to the longest with a block of their own.
+    Short rows keep attention cost at rows × row_len² instead of one row's (all tokens)². An item's first
+    token is never a label: it would be predicted from the previous item."""
+    rows: list[list[Encoded]] = []
+    for e in sorted(batch, key=lambda e: -len(e.ids)):
+        fit = next((r for r in rows if sum(len(x.ids) for x in r) + len(e.ids) <= row_len), None)
+        (fit.append(e) if fit is not None else rows.append([e]))
+    width = max(sum(len(x.ids) for x in r) for r in rows)
+    out: dict[str, list[list[int]]] = {"input_ids": [], "position_ids": [], "labels": [], "ul_labels": []}
+    for r in rows:
+        row: dict[str, list[int]] = {k: [] for k in out}
+        for e in r:
+            row["input_ids"] += e.ids
+            row["position_ids"] += list(range(len(e.ids)))
+            row["labels"] += [-100, *e.labels[1:]]
+            row["ul_labels"] += [-100, *e.ul_labels[1:]]
+        pad = width - len(row["input_ids"])
+        row["input_ids"] += [0] * pad
+        row["position_ids"] += list(range(pad))
+        row["labels"] += [-100] * pad
+        row["ul_labels"] += [-100] * pad
+        for k in out:
+            out[k].append(row[k])
+    packed = {k: torch.tensor(v, dtype=torch.long) for k, v in out.items()}
+    packed["real_tokens"] = torch.tensor(sum(len(e.ids) for e in batch))
+    return packed
 
 
 def losses(model, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -440,11 +458,10 @@ def _trainer_class():
             self.tokens = 0
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            real = inputs.pop("real_tokens", None)
             nll, ul, _ = losses(model, inputs)
             self.last = (nll.item(), ul.item())
-            self.tokens += (
-                inputs["input_ids"].numel() if "attention_mask" not in inputs else int(inputs["attention_mask"].sum())
-            )
+            self.tokens += int(real) if real is not None else int(inputs["attention_mask"].sum())  # no padding
             loss = nll + self.unlikelihood_weight * ul
             return (loss, None) if return_outputs else loss
 
@@ -589,7 +606,7 @@ def finetune(
         model=model,
         args=args,
         train_dataset=MicroBatches(enc_train, batches),
-        data_collator=(lambda b: pack(b[0])) if cfg.packing else (lambda b: collate(b[0], pad_id)),
+        data_collator=(lambda b: pack(b[0], max_len)) if cfg.packing else (lambda b: collate(b[0], pad_id)),
         unlikelihood_weight=cfg.unlikelihood_weight,
     )
     progress = _progress_callback(cfg.steps, show_progress)
