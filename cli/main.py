@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from hotwire_assist.cli.bugreport import bug_report_command
 from hotwire_assist.cli.check import check_command, index_command
 from hotwire_assist.cli.dashboard import dashboard_command
 from hotwire_assist.cli.data import data_app
@@ -27,6 +26,7 @@ model_app = typer.Typer(help="Build and inspect models.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 app.command("check")(check_command)
 app.command("index")(index_command)
+app.command("bug-report")(bug_report_command)
 app.add_typer(telemetry_app, name="telemetry")
 app.add_typer(train_app, name="train")
 app.add_typer(data_app, name="data")
@@ -48,21 +48,18 @@ def _config(workspace: Path | None):
 
 @app.command()
 def serve(
-    log_file: Annotated[Path | None, typer.Option(help="Also write the log here.")] = None,
+    log_file: Annotated[
+        Path | None, typer.Option(help="The log file, rotated (default: logs/server.log in the data dir).")
+    ] = None,
     trace: Annotated[bool, typer.Option("--trace", help="Log every message (debug level).")] = False,
 ) -> None:
-    """Run the language server on stdio (editors start this).
+    """Run the language server on stdio (editors start this). It logs to stderr and to a rotating file.
 
     Example: hotwire-assist serve --log-file /tmp/hotwire.log
     """
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if log_file:
-        handlers.append(logging.FileHandler(log_file))
-    logging.basicConfig(
-        level=logging.DEBUG if trace else logging.INFO,
-        handlers=handlers,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from hotwire_assist.cli.bugreport import configure_logging
+
+    configure_logging(log_file, trace)
     from hotwire_assist.server.app import server
 
     server.start_io()
