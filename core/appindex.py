@@ -573,9 +573,14 @@ def iter_app_files(root: Path) -> list[Path]:
     """Files of an app worth indexing or checking, skipping dependencies and generated output."""
     out: list[Path] = []
     stack = [root]
+    walked: set[tuple[int, int]] = set()  # (device, inode): a symlink loop or a second link is walked once
     while stack:
         d = stack.pop()
         try:
+            st = d.stat()
+            if (st.st_dev, st.st_ino) in walked:
+                continue
+            walked.add((st.st_dev, st.st_ino))
             entries = sorted(d.iterdir())
         except OSError:
             continue
