@@ -111,7 +111,7 @@ def main() -> None:
     ours_tps = info["tokens_per_second"]
     print(f"plain Trainer + peft (padded):   {plain_tps:8.0f} real tok/s   peak RSS {plain_mem.peak / 2**20:7.0f} MiB")
     print(f"hotwire-assist (packed):         {ours_tps:8.0f} real tok/s   peak RSS {ours_mem.peak / 2**20:7.0f} MiB")
-    print(f"ratio packed / plain: {ours_tps / plain_tps:.2f}x (target >= 1.0x)")
+    print(f"ratio packed / plain: {ours_tps / plain_tps:.2f}x (target >= 1.0x); device {info['device']}")
 
 
 if __name__ == "__main__":

@@ -359,7 +359,7 @@ def collate(batch: list[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
     }
 
 
-def pack(batch: list[Encoded], row_len: int) -> dict[str, torch.Tensor]:
+def pack(batch: list[Encoded], row_len: int) -> dict:
     """Rows of at most `row_len` tokens, each holding several items first-fit (longest first), position
     ids restarting per item (no cross-attention); rows are padded to the longest with a block of their own.
     Short rows keep attention cost at rows × row_len² instead of one row's (all tokens)². An item's first
@@ -385,12 +385,14 @@ def pack(batch: list[Encoded], row_len: int) -> dict[str, torch.Tensor]:
         for k in out:
             out[k].append(row[k])
     packed = {k: torch.tensor(v, dtype=torch.long) for k, v in out.items()}
-    packed["real_tokens"] = torch.tensor(sum(len(e.ids) for e in batch))
+    packed["real_tokens"] = sum(len(e.ids) for e in batch)  # a plain int: counting it needs no GPU sync
+    packed["has_negative"] = any(t != -100 for e in batch for t in e.ul_labels)
     return packed
 
 
-def losses(model, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """(mean target NLL, mean unlikelihood, target tokens). Only labelled positions reach log_softmax."""
+def losses(model, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(mean target NLL, mean unlikelihood, target tokens) as tensors: nothing here waits for the GPU.
+    The unlikelihood term is computed only for batches the collator marked as holding negatives."""
     out = model(
         input_ids=b["input_ids"],
         attention_mask=b.get("attention_mask"),
@@ -398,17 +400,18 @@ def losses(model, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tenso
         use_cache=False,  # with a cache, transformers would not see the packed sequences
     )
     logits = out.logits[:, :-1].float()
-    labels, ul_labels = b["labels"][:, 1:], b["ul_labels"][:, 1:]
-    zero = logits.sum() * 0.0
-    nll, ul = zero, zero
-    keep = labels != -100
-    if keep.any():
-        nll = torch.nn.functional.cross_entropy(logits[keep], labels[keep])
-    bad = ul_labels != -100
-    if bad.any():
-        logp = torch.log_softmax(logits[bad], dim=-1).gather(1, ul_labels[bad][:, None]).squeeze(1)
-        ul = -torch.log1p(-logp.exp().clamp(max=1 - 1e-6)).mean()
-    return nll, ul, int(keep.sum())
+    labels = b["labels"][:, 1:]
+    count = (labels != -100).sum()
+    nll = torch.nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100, reduction="sum")
+    nll = nll / count.clamp(min=1)
+    ul = logits.sum() * 0.0
+    if b.get("has_negative", True):
+        ul_labels = b["ul_labels"][:, 1:]
+        bad = ul_labels != -100
+        logp = torch.log_softmax(logits, dim=-1).gather(2, ul_labels.clamp(min=0)[..., None]).squeeze(2)
+        penalty = -torch.log1p(-logp.exp().clamp(max=1 - 1e-6))
+        ul = (penalty * bad).sum() / bad.sum().clamp(min=1)
+    return nll, ul, count
 
 
 @torch.no_grad()
@@ -421,7 +424,7 @@ def target_loss(model, encoded: list[Encoded], pad_id: int, batch: int = 8) -> f
     for i in range(0, len(encoded), batch):
         b = {k: v.to(device) for k, v in collate(encoded[i : i + batch], pad_id).items()}
         nll, _, n = losses(model, b)
-        total, count = total + nll.item() * n, count + n
+        total, count = total + nll.item() * int(n), count + int(n)
     model.train(was_training)
     return round(total / count, 4) if count else None
 
@@ -454,14 +457,14 @@ def _trainer_class():
         def __init__(self, *args, unlikelihood_weight: float = 1.0, **kwargs):
             super().__init__(*args, **kwargs)
             self.unlikelihood_weight = unlikelihood_weight
-            self.last = (float("nan"), 0.0)
+            self.last = (torch.tensor(float("nan")), torch.tensor(0.0))
             self.tokens = 0
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             real = inputs.pop("real_tokens", None)
             nll, ul, _ = losses(model, inputs)
-            self.last = (nll.item(), ul.item())
-            self.tokens += int(real) if real is not None else int(inputs["attention_mask"].sum())  # no padding
+            self.last = (nll.detach(), ul.detach())  # read by the progress bar only: no GPU sync per step
+            self.tokens += real if real is not None else int(inputs["attention_mask"].sum())  # no padding
             loss = nll + self.unlikelihood_weight * ul
             return (loss, None) if return_outputs else loss
 
@@ -500,7 +503,9 @@ def _progress_callback(steps: int, show: bool):
             )
 
         def on_step_end(self, args, state, control, **kw):
-            nll, ul = self.trainer.last
+            if not show:
+                return
+            nll, ul = (float(x) for x in self.trainer.last)
             tps = self.trainer.tokens / max(1e-9, time.time() - self.t0)
             self.bar.update(self.task, completed=state.global_step, loss=nll, ul=ul, tps=tps)
 
@@ -531,7 +536,7 @@ def finetune(
     """Train a LoRA adapter on `base` and save it (with train.json) in out_dir; returns the figures.
     Checkpoints go to out_dir/checkpoints; with `resume`, a run picks up from the last one there."""
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments, set_seed
+    from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, TrainingArguments, set_seed
     from transformers.trainer_utils import get_last_checkpoint
 
     t0 = time.time()
@@ -612,6 +617,7 @@ def finetune(
     progress = _progress_callback(cfg.steps, show_progress)
     progress.trainer = trainer
     trainer.add_callback(progress)
+    trainer.remove_callback(PrinterCallback)  # the rich bar reports progress; no dict per logging step
     last = get_last_checkpoint(str(ckpt_dir)) if resume and ckpt_dir.is_dir() else None
     t_train = time.time()
     result = trainer.train(resume_from_checkpoint=last)
