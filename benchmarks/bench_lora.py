@@ -73,6 +73,7 @@ def plain_trainer(base: str, items, cfg, out: Path) -> float:
         disable_tqdm=True,
         remove_unused_columns=False,
         dataloader_pin_memory=False,
+        bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),  # the same precision as our run
     )
     trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=collator)
     t0 = time.time()
