@@ -10,6 +10,7 @@ Without --base it builds the `tiny` recipe from the starter corpus first (second
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import tempfile
 import threading
 import time
@@ -105,6 +106,7 @@ def main() -> None:
     items = [it for it in build_items(get_family(cfg.family), cfg, spec)[0] if not it.held_out]
     print(f"base {base}; {len(items)} training items; {a.steps} steps of {a.batch} items; torch {torch.__version__}")
 
+    plain_trainer(base, items, dataclasses.replace(cfg, steps=3), work / "warmup")  # CUDA/kernel start-up, not timed
     with PeakRss() as plain_mem:
         plain_tps = plain_trainer(base, items, cfg, work / "plain")
     with PeakRss() as ours_mem:
