@@ -418,7 +418,7 @@ def internals(ls: HotwireServer, params: Any) -> dict[str, Any]:
         "running_checks": len(ls._checking),
         "threads": threading.active_count(),
         "tasks": len(asyncio.all_tasks()),
-        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "peak_rss_kb": _peak_rss_kb(),
         **(ls.engine.internals() if ls.engine else {}),
     }
 

@@ -4,7 +4,9 @@ each backend's error text; tests/e2e covers Ollama going down mid-session."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import shutil
 import socket
 import time
@@ -68,7 +70,7 @@ def ws(tmp_path):
     ("mode", "says"),
     [
         ("die_mid_stream", "cannot reach"),
-        ("slow", "took longer than"),
+        ("slow", "took longer than|did not answer in time"),  # the engine's or the HTTP client's timeout
         ("http500", "HTTP 500"),
         ("garbage", "not an OpenAI completion stream"),
         ("no_model", "HTTP 404"),
@@ -83,7 +85,7 @@ def test_a_failing_model_server_is_one_message_per_episode_then_recovery(tmp_pat
         fake.mode = mode
         answers, shown = episode(lsp, typist)
         assert answers == [[], [], []], "answers empty while the model fails"
-        assert len(shown) == 1 and says in shown[0], shown
+        assert len(shown) == 1 and re.search(says, shown[0]), shown
         fake.mode = "ok"
         time.sleep(1.6 if mode == "slow" else 0)  # let the abandoned slow generation end
         assert_recovers(lsp, typist)
@@ -118,7 +120,23 @@ def test_model_server_down_at_start_then_started(tmp_path, ws):
             fake.stop()
 
 
-def test_missing_then_corrupt_gguf_then_repaired(tmp_path, ws, tiny_model):
+@pytest.fixture(scope="module")
+def small_gguf(tmp_path_factory):
+    """A valid GGUF in about a second (2 training steps): recovery needs a model that loads, not a good one."""
+    from conftest import SAMPLE_APP
+
+    from hotwire_assist.core.prompt import get_family
+    from hotwire_assist.training.corpus import load_sources
+    from hotwire_assist.training.tiny_model import RECIPES, build_model
+
+    out = tmp_path_factory.mktemp("gguf")
+    build_model(
+        load_sources(SAMPLE_APP), get_family("hotwire-tiny"), out, dataclasses.replace(RECIPES["tiny"], steps=2)
+    )
+    return out / "model.gguf"
+
+
+def test_missing_then_corrupt_gguf_then_repaired(tmp_path, ws, small_gguf):
     from hardening.conftest import base_env
 
     gguf = tmp_path / "model.gguf"
@@ -133,11 +151,10 @@ def test_missing_then_corrupt_gguf_then_repaired(tmp_path, ws, tiny_model):
         assert answers == [[], [], []]
         assert shown == [], "still the same outage: no second message"
         assert "cannot load GGUF" in lsp.request("s", "hotwire-assist/status", None)["result"]["detail"]
-        shutil.copy(tiny_model / "model.gguf", gguf)
+        shutil.copy(small_gguf, gguf)
         os.utime(gguf)
         shown_before = len(lsp.messages_shown())
-        for _ in range(3):  # the tiny model may say nothing useful at one position; it answers at some
-            typist.keystroke()
+        typist.keystroke()  # an answer, even an empty one, ends the outage
         assert any("answering again" in m for m in lsp.messages_shown()[shown_before:])
         assert lsp.request("s2", "hotwire-assist/status", None)["result"]["healthy"]
         OUTCOMES["missing/corrupt GGUF"] = "stays up, answers empty, 1 message per outage, recovers on repair"
