@@ -406,10 +406,20 @@ def status(ls: HotwireServer, params: Any) -> dict[str, Any]:
     }
 
 
+def _peak_rss_kb() -> int:
+    """This process's peak RSS (getrusage's ru_maxrss survives exec: it would report the parent's peak)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+    except (OSError, StopIteration, ValueError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 @server.feature(INTERNALS_REQUEST)
 def internals(ls: HotwireServer, params: Any) -> dict[str, Any]:
     """What the server holds right now (sizes, threads, tasks, peak memory): for bug reports and load tests."""
-    import resource
     import threading
 
     return {
