@@ -33,7 +33,7 @@ def _fmt(v: float | None) -> str:
 
 @eval_app.command("run")
 def run_command(
-    model: Annotated[str, typer.Option("--model", help="GGUF file, HF folder, TOML file with a model table, or a model name.")],
+    model: Annotated[str, typer.Option("--model", help="GGUF file, HF folder, TOML model file, or a model name.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Run folder: results.jsonl, run.json, generation cache.")],
     label: Annotated[
         str | None, typer.Option("--label", help="Name of this model in reports (default: --out name).")

@@ -18,7 +18,13 @@ from rich.console import Console
 
 from hotwire_assist.core.config import ConfigError, load_config, user_config_path
 from hotwire_assist.core.privacy import is_excluded
-from hotwire_assist.core.telemetry import TelemetryStore, default_store_path, redact, write_bundle
+from hotwire_assist.core.telemetry import (
+    TelemetryStore,
+    TelemetryStoreError,
+    default_store_path,
+    redact,
+    write_bundle,
+)
 
 telemetry_app = typer.Typer(help="Opt-in, local-only suggestion telemetry.", no_args_is_help=True)
 FormatOpt = Annotated[str, typer.Option("--format", help="text or json")]
@@ -65,8 +71,21 @@ def _set_enabled(enabled: bool) -> Path:
 
 
 def _open_existing() -> TelemetryStore | None:
+    """The store, if there is one; a corrupt one is set aside (and said so), a newer one refused clearly."""
     path = default_store_path()
-    return TelemetryStore(path) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        store = TelemetryStore(path)
+    except (TelemetryStoreError, OSError) as e:
+        Console(stderr=True).print(f"[red]cannot open the telemetry store {path}:[/red] {e}")
+        raise typer.Exit(1) from None
+    if store.quarantined:
+        Console(stderr=True).print(
+            f"[yellow]the telemetry store was corrupt: it was moved to {store.quarantined} (kept, not deleted) "
+            "and a new, empty store was started[/yellow]"
+        )
+    return store
 
 
 @telemetry_app.command("status")

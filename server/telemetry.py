@@ -45,6 +45,7 @@ class _Writer:
         self._queue: queue.Queue[TelemetryEvent | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.problem: str | None = None  # what the user should know about the store (status reports it)
 
     def put(self, event: TelemetryEvent) -> None:
         with self._lock:
@@ -58,7 +59,12 @@ class _Writer:
         store = None
         try:
             store = self._factory()
-        except Exception:
+            if getattr(store, "quarantined", None):
+                self.problem = (
+                    f"the telemetry store was corrupt; it was moved to {store.quarantined} and a new one started"
+                )
+        except Exception as e:
+            self.problem = f"telemetry store unavailable, events are dropped: {e}"
             log.exception("telemetry store unavailable; events are dropped")
         while True:
             batch = [self._queue.get()]
@@ -232,6 +238,10 @@ class TelemetryRecorder:
 
     def flush(self) -> None:
         self._writer.flush()
+
+    @property
+    def problem(self) -> str | None:
+        return self._writer.problem
 
     def close(self) -> None:
         self._writer.close()

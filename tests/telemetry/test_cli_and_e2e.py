@@ -99,3 +99,16 @@ async def test_the_real_server_records_shown_and_accepted(server_env, isolated_u
     assert [(e.kind, e.suggestion_id) for e in events] == [("shown", sid), ("accepted", sid)]
     assert events[0].backend == "llama_cpp" and events[0].prompt_format == "hotwire-tiny" and events[0].model
     assert events[0].prefix == ""  # the default level records no code
+
+
+def test_a_corrupt_store_is_set_aside_with_a_message_and_a_newer_one_refused(isolated_user):
+    path = default_store_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not a database" * 100)
+    result = runner.invoke(telemetry_app, ["status"])
+    assert result.exit_code == 0 and "was corrupt: it was moved to" in result.output
+    assert list(path.parent.glob("telemetry.sqlite3.corrupt-*"))
+    with TelemetryStore() as store:
+        store._db.execute("PRAGMA user_version = 99")
+    result = runner.invoke(telemetry_app, ["status"])
+    assert result.exit_code == 1 and "cannot open the telemetry store" in result.output and "newer" in result.output
