@@ -23,6 +23,7 @@ from hotwire_assist.core.privacy import is_excluded
 from hotwire_assist.core.prompt import Snippet
 from hotwire_assist.core.schemas import Example, read_examples
 
+QUERY_CHARS = 300  # the text before the cursor that retrieval matches examples against
 MAX_FILE_CHARS = 1500  # one related file never takes more than this (its head: declarations come first)
 MIN_SNIPPET_CHARS = 120  # a cut that leaves less than this is dropped, not sent as a fragment
 EXAMPLE_SHARE = 0.34  # of the budget, kept for retrieved examples when there are any
@@ -204,6 +205,11 @@ def build_context(
             out.append(Snippet(s.path, text))
             used += len(text)
     return out
+
+
+def query_of(prefix: str) -> str:
+    """What retrieval searches with: the end of the text before the cursor (server and training alike)."""
+    return prefix[-QUERY_CHARS:]
 
 
 def _fit(text: str, room: int) -> str:

@@ -17,6 +17,7 @@ CODE_SUFFIXES = (".erb", ".rb", ".js", ".ts")
 class SourceFile:
     path: str  # relative, as the model sees it (e.g. app/views/todos/_todo.html.erb)
     text: str
+    origin: Path | None = None  # the file on disk, for the related-file context of its app
 
 
 def starter_corpus_dir() -> Path:
@@ -37,7 +38,7 @@ def load_sources(root: Path) -> list[SourceFile]:
                 break
         text = p.read_text(encoding="utf-8", errors="replace")
         if text.strip():
-            files.append(SourceFile("/".join(parts), text))
+            files.append(SourceFile("/".join(parts), text, p))
     if not files:
         raise FileNotFoundError(f"no source files ({', '.join(CODE_SUFFIXES)}) under {root}")
     return files

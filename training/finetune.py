@@ -88,6 +88,10 @@ class FinetuneConfig:
     max_len: int = 1024  # tokens per item; capped by the base's position limit
     packing: bool = True
     fim_per_file: int = 4  # holes cut per source file
+    # related-file context for holes cut from source trees, sized as the server sends it (prompt_chars // 3);
+    # 0 turns it off. `context_examples`: a folder of example JSONL to retrieve from, as the server does
+    context_chars: int = 4000 // 3
+    context_examples: str | None = None
     curriculum: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_CURRICULUM
     curriculum_start: float = 0.34
     curriculum_warmup: float = 0.5
@@ -257,16 +261,41 @@ def pair_items(pair: PreferencePair, family: PromptFamily, cfg: FinetuneConfig) 
     return out
 
 
+def rails_root(path: Path) -> Path | None:
+    """The app a file belongs to: the folder holding the `app/` that holds its views, controllers, ..."""
+    parts = path.parts
+    for i in range(len(parts) - 2):
+        if parts[i] == "app" and parts[i + 1] in ("views", "controllers", "models", "javascript", "helpers"):
+            return Path(*parts[:i]) if i else Path(".")
+    return None
+
+
 def source_items(sources: list[SourceFile], family: PromptFamily, cfg: FinetuneConfig) -> list[Item]:
-    """FIM holes cut from source files (mined code has no request text); held out by file, like tiny_model."""
+    """FIM holes cut from source files (mined code has no request text); held out by file, like tiny_model.
+    Each prompt carries the related files of the hole's app, built by core.context exactly as the server
+    builds them for a completion there (same ranking, budget and query), so training matches serving."""
+    from hotwire_assist.core.appindex import index_app
+    from hotwire_assist.core.context import ExampleRetriever, build_context, query_of
+
     rng = random.Random(cfg.seed)
+    indexes: dict[Path, object] = {}
+    retriever = ExampleRetriever.from_folder(Path(cfg.context_examples)) if cfg.context_examples else None
     items = []
     for src in sources:
         held = is_held_out(src.path + src.text[:64])
+        root = rails_root(src.origin) if src.origin is not None and cfg.context_chars else None
+        if root is not None and root not in indexes:
+            indexes[root] = index_app(root)
         for n in range(cfg.fim_per_file):
             prefix, middle, suffix = random_hole(src.text, rng)
-            if middle.strip():
-                items.append(fim_item(family, f"{src.path}#{n}", src.path, prefix, middle, suffix, (), held, cfg))
+            if not middle.strip():
+                continue
+            context = []
+            if root is not None:
+                context = build_context(
+                    indexes[root], src.origin, query_of(prefix), budget_chars=cfg.context_chars, retriever=retriever
+                )
+            items.append(fim_item(family, f"{src.path}#{n}", src.path, prefix, middle, suffix, context, held, cfg))
     return items
 
 

@@ -200,3 +200,25 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_unbroke
     assert a.keys() == b.keys()
     for k in a:
         torch.testing.assert_close(a[k], b[k], atol=1e-5, rtol=1e-4)
+
+
+def test_source_holes_carry_the_related_files_the_server_would_send():
+    import random
+
+    from conftest import SAMPLE_APP
+
+    from hotwire_assist.core.appindex import index_app
+    from hotwire_assist.core.context import ContextCache, query_of
+    from hotwire_assist.core.prompt import fim_training_text
+    from hotwire_assist.training.corpus import load_sources, random_hole
+    from hotwire_assist.training.finetune import source_items
+
+    (src,) = [s for s in load_sources(SAMPLE_APP) if s.path == "app/views/todos/_todo.html.erb"]
+    cfg = FinetuneConfig(fim_per_file=1)
+    (item,) = source_items([src], FAMILY, cfg)
+    prefix, middle, suffix = random_hole(src.text, random.Random(cfg.seed))  # the hole source_items cut
+    served = ContextCache(None, cfg.context_chars).get(index_app(SAMPLE_APP), src.origin, query_of(prefix))
+    assert item.prompt == fim_training_text(FAMILY, prefix, middle, suffix, src.path, served)[0]
+    assert "app/controllers/todos_controller.rb" in item.prompt  # the controller rendering this partial
+    (bare,) = source_items([src], FAMILY, FinetuneConfig(fim_per_file=1, context_chars=0))
+    assert "todos_controller" not in bare.prompt
