@@ -50,6 +50,9 @@ def run_command(
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N tasks of each set (smoke runs).")] = None,
     generation_tasks: Annotated[Path | None, typer.Option(help="Another generation.jsonl.")] = None,
     fim_tasks: Annotated[Path | None, typer.Option(help="Another fim.jsonl.")] = None,
+    held_out: Annotated[
+        bool, typer.Option("--held-out", help="Add the curated set's held-out split as generation tasks.")
+    ] = False,
     train_data: Annotated[
         list[str] | None, typer.Option("--train-data", help="Training data globs for the contamination check.")
     ] = None,
@@ -73,13 +76,17 @@ def run_command(
 
     from hotwire_assist.core.schemas import DatasetError
     from hotwire_assist.evaluation.runner import RunError, RunSettings, model_config, run_eval
-    from hotwire_assist.evaluation.tasks import TaskError, read_fim_tasks, read_generation_tasks
+    from hotwire_assist.evaluation.tasks import TaskError, held_out_tasks, read_fim_tasks, read_generation_tasks
 
     if kind not in ("all", "generation", "fim"):
         raise _fail(f"--kind must be all, generation or fim, not '{kind}'", 2)
     try:
         config = model_config(model, backend, family, adapter)
         gen = read_generation_tasks(generation_tasks) if kind in ("all", "generation") else []
+        if held_out and kind in ("all", "generation"):
+            from hotwire_assist.training.dataset import curated_files
+
+            gen += held_out_tasks(curated_files())
         fim = read_fim_tasks(fim_tasks) if kind in ("all", "fim") else []
     except (RunError, TaskError) as e:
         raise _fail(str(e), 2) from None

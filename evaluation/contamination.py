@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from hotwire_assist.core.dedupe import DEFAULT_THRESHOLD, NearDuplicateIndex
-from hotwire_assist.core.schemas import Example, read_examples
+from hotwire_assist.core.schemas import Example, read_examples, read_pairs
 from hotwire_assist.evaluation.tasks import FimTask, GenerationTask
+from hotwire_assist.training.corpus import is_held_out
 
 CODE_SUFFIXES = (".erb", ".rb", ".js", ".ts")
 _TRAINING = Path(__file__).resolve().parent.parent / "training"  # the installed training data folder
@@ -90,10 +92,28 @@ def training_texts(patterns: Sequence[str]) -> Iterator[tuple[str, str, str]]:
                 for f in sorted(path.rglob("*")):
                     if f.is_file() and f.name.endswith(CODE_SUFFIXES):
                         yield str(path), str(f), f.read_text(encoding="utf-8", errors="replace")
+            elif path.is_file() and path.suffix == ".jsonl" and _holds_pairs(path):
+                for pair in read_pairs(path):
+                    if not is_held_out(pair.id):
+                        yield str(path), f"{path}#{pair.id}:chosen", pair.prefix + pair.chosen + pair.suffix
             elif path.is_file() and path.suffix == ".jsonl":
                 for ex in read_examples(path):
+                    if is_held_out(ex.id):  # never trained on: the held-out tasks come from here
+                        continue
                     for part, text in example_texts(ex):
                         yield str(path), f"{path}#{ex.id}:{part}", text
+
+
+def _holds_pairs(path: Path) -> bool:
+    """Whether a JSONL file holds preference pairs (its first record has `rejected`) rather than examples."""
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                try:
+                    return "rejected" in json.loads(line)
+                except ValueError:
+                    return False  # read_examples reports the bad line with file:line
+    return False
 
 
 def task_texts(task: GenerationTask | FimTask) -> Iterator[tuple[str, str]]:

@@ -241,5 +241,38 @@ def build_fim_tasks(sources_dir: Path | None = None, per_file: int = 4) -> list[
     return tasks
 
 
+def held_out_tasks(files: Iterable[Path]) -> list[GenerationTask]:
+    """Generation tasks from the curated set's held-out split (fixed by hash, never trained on): the
+    request and context as written, the example's own files as reference; the answer must write them.
+    A held-out example with a file that (nearly) repeats a training example's file is left out: the
+    model has seen that code, and the contamination check would fail the run."""
+    from hotwire_assist.core.dedupe import NearDuplicateIndex
+    from hotwire_assist.core.schemas import read_examples
+    from hotwire_assist.training.corpus import is_held_out
+
+    examples = [ex for path in files for ex in read_examples(path) if ex.kind == "instruction"]
+    seen = NearDuplicateIndex()
+    for ex in examples:
+        for f in ex.output if not is_held_out(ex.id) else []:
+            if f"{ex.id}:{f.path}" not in seen:
+                seen.add(f"{ex.id}:{f.path}", f.content)
+    tasks = []
+    for ex in examples:
+        if not is_held_out(ex.id) or any(seen.find(f.content) for f in ex.output):
+            continue
+        tasks.append(
+            GenerationTask(
+                id=f"held-out:{ex.id}",
+                category=ex.category,
+                request=ex.input,
+                context=ex.context,
+                target_path=ex.output[0].path,
+                expectations=[Expectation(name=f"writes {f.path}", file_glob=f.path) for f in ex.output],
+                reference=ex.output,
+            )
+        )
+    return tasks
+
+
 def write_tasks(path: Path, tasks: Iterable[_Task]) -> None:
     path.write_text("".join(t.model_dump_json() + "\n" for t in tasks), encoding="utf-8")

@@ -88,7 +88,7 @@ def test_contamination_catches_a_planted_near_duplicate(tmp_path):
         license="MIT",
     )
     copied = Example(
-        id="planted-request",
+        id="copied-request",  # on the training side of the held-out split (held-out examples are not training data)
         kind="instruction",
         input="  " + gen[3].request + "\n",  # whitespace differs: still the same text
         output=[FileText(path="app/views/x.html.erb", content="<p>unrelated answer</p>\n")],
@@ -114,3 +114,18 @@ def test_contamination_reads_source_folders(tmp_path):
     (src / "event.rb").write_text(event.original)
     report = check_contamination(fim, [str(tmp_path / "corpus")])
     assert {d.task_id for d in report.duplicates} == {t.id for t in fim if t.path == "app/models/event.rb"}
+
+
+def test_the_curated_held_out_split_is_a_clean_task_set():
+    """`eval run --held-out`: held-out curated examples become tasks; none is contaminated by the training data
+    (the curated examples and pairs that are trained on, and the starter corpus)."""
+    from hotwire_assist.evaluation.contamination import check_contamination
+    from hotwire_assist.evaluation.tasks import held_out_tasks
+    from hotwire_assist.training.corpus import is_held_out
+    from hotwire_assist.training.dataset import curated_files
+
+    tasks = held_out_tasks(curated_files())
+    assert len(tasks) >= 20 and all(is_held_out(t.id.removeprefix("held-out:")) for t in tasks)
+    assert all(e.check(t.reference) for t in tasks for e in t.expectations)
+    report = check_contamination(tasks)
+    assert report.duplicates == [] and report.training_texts > 1000
