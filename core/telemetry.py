@@ -293,13 +293,14 @@ class BundleError(ValueError):
     """An export bundle holds a line that is not an event (message names file:line)."""
 
 
-def read_bundle(path: Path) -> tuple[str, list[TelemetryEvent]]:
+def read_bundle(path: Path, problems: list[str] | None = None) -> tuple[str, list[TelemetryEvent]]:
     """(developer, events) of an export bundle.
 
     Bundle format, version 1: JSON lines; the first is a header
     `{"format": "hotwire-assist-telemetry", "version": 1, "developer": ID, "exported_at": TS, "events": N}`,
     then one TelemetryEvent per line. A JSONL of events without the header (version 0) is read too,
-    with the file's stem as developer.
+    with the file's stem as developer. A bad line raises BundleError (file:line); given `problems`, it is
+    skipped and its message appended there instead.
     """
     developer, events = Path(path).stem, []
     with Path(path).open(encoding="utf-8") as f:
@@ -309,7 +310,8 @@ def read_bundle(path: Path) -> tuple[str, list[TelemetryEvent]]:
             try:
                 raw = json.loads(line)
             except json.JSONDecodeError as e:
-                raise BundleError(f"{path}:{n}: not JSON ({e})") from None
+                _bad(f"{path}:{n}: not JSON ({e})", problems)
+                continue
             if n == 1 and isinstance(raw, dict) and raw.get("format") == BUNDLE_FORMAT:
                 if not isinstance(raw.get("version"), int) or raw["version"] > BUNDLE_VERSION:
                     raise BundleError(f"{path}:1: bundle version {raw.get('version')!r} is not one this version reads")
@@ -320,5 +322,11 @@ def read_bundle(path: Path) -> tuple[str, list[TelemetryEvent]]:
             except ValidationError as e:
                 err = e.errors()[0]
                 where = ".".join(str(x) for x in err["loc"])
-                raise BundleError(f"{path}:{n}: not a telemetry event ({where}: {err['msg']})") from None
+                _bad(f"{path}:{n}: not a telemetry event ({where}: {err['msg']})", problems)
     return developer, events
+
+
+def _bad(message: str, problems: list[str] | None) -> None:
+    if problems is None:
+        raise BundleError(message)
+    problems.append(message)

@@ -91,7 +91,7 @@ def _read_bundle(path: Path, data: TelemetryData) -> None:
     from hotwire_assist.core.telemetry import BundleError, read_bundle
 
     try:
-        data.events.extend(read_bundle(path)[1])
+        data.events.extend(read_bundle(path, data.problems)[1])  # good lines kept, bad ones named
     except (OSError, UnicodeDecodeError, BundleError) as e:
         data.problems.append(str(e) if isinstance(e, BundleError) else f"{path}: cannot read ({e})")
 

@@ -44,7 +44,7 @@ def test_bundle_keeps_good_lines_and_names_bad_ones(tmp_path):
     data = load_telemetry([bundle])
     assert len(data.events) == len(events(4))
     assert data.problems[0].startswith(f"{bundle}:3: not a telemetry event")
-    assert data.problems[1].startswith(f"{bundle}:4: not a telemetry event")
+    assert data.problems[1].startswith(f"{bundle}:4: not JSON")
 
 
 def test_without_code_there_are_no_patterns_or_areas(tmp_path):
