@@ -103,6 +103,9 @@ class OllamaAPIServer:
                 opts = body.get("options") or {}
                 with api._lock:
                     tokens = api._llm.tokenize(body.get("prompt", "").encode(), add_bos=False, special=True)
+                    # as Ollama does with a prompt longer than its context: keep the end, drop the start
+                    room = api._llm.n_ctx() - opts.get("num_predict", 32)
+                    tokens = tokens[-room:] if len(tokens) > room else tokens
                     stream = api._llm.create_completion(
                         tokens,
                         max_tokens=opts.get("num_predict", 32),
