@@ -26,12 +26,13 @@ def is_loopback(host: str) -> bool:
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    """Bind before serving so port 0 gets a free port whose URL can be printed."""
+    """Bind (and listen) before serving so port 0 gets a free port whose URL can be printed."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(128)  # connections made before uvicorn runs wait in the backlog instead of being refused
     except OSError as e:
         sock.close()
         err.print(f"[red]cannot listen on {host}:{port}: {e.strerror or e}[/red]")
