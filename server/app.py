@@ -28,6 +28,8 @@ from hotwire_assist.server.code_actions import feature_actions, to_code_action
 from hotwire_assist.server.completion import CompletionEngine, Suggestion, language_of
 from hotwire_assist.server.diagnostics import quick_fixes, to_diagnostics
 from hotwire_assist.server.documents import use_lsp_lines
+from hotwire_assist.server.generate import COMMAND as GENERATE_COMMAND
+from hotwire_assist.server.generate import run_command as run_generate
 from hotwire_assist.server.hotwire_completions import LOOKBEHIND, index_completions, to_lsp_items
 from hotwire_assist.server.navigation import Symbol, definitions, hover_markdown, symbol_at
 from hotwire_assist.server.telemetry import TelemetryRecorder, suggestion_id_of
@@ -404,6 +406,12 @@ def status(ls: HotwireServer, params: Any) -> dict[str, Any]:
         "telemetry": ls.config.telemetry.enabled,
         "generations_started": engine.generations_started if engine else 0,
     }
+
+
+@server.command(GENERATE_COMMAND)
+async def generate_feature(ls: HotwireServer, *args: Any) -> dict[str, Any]:
+    """Generate from a request: files checked by the rules engine, applied as one previewed WorkspaceEdit."""
+    return await run_generate(ls, args)
 
 
 def _peak_rss_kb() -> int:
