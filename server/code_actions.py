@@ -7,6 +7,7 @@ nothing new in the result: "Wrap in Turbo Frame" (an ERB selection) and "Respond
 from __future__ import annotations
 
 import re
+import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,7 +155,12 @@ def respond_with_turbo_stream(path: str, text: str, line: int, index: AppIndex |
 def feature_actions(
     path: str, text: str, start: int, end: int, line: int, index: AppIndex | None
 ) -> list[FeatureAction]:
-    found = [wrap_in_frame(path, text, start, end, index), respond_with_turbo_stream(path, text, line, index)]
+    found = [
+        wrap_in_frame(path, text, start, end, index),
+        respond_with_turbo_stream(path, text, line, index),
+        extract_stimulus(path, text, start, end, index),
+        convert_ujs(path, text, index),
+    ]
     return [a for a in found if a is not None]
 
 
@@ -178,3 +184,134 @@ def to_code_action(action: FeatureAction, text: str, version: int | None) -> typ
     ident = types.OptionalVersionedTextDocumentIdentifier(uri=Path(action.path).as_uri(), version=version)
     changes.append(types.TextDocumentEdit(ident, [types.TextEdit(where, action.replacement)]))
     return types.CodeAction(title=action.title, kind=action.kind, edit=types.WorkspaceEdit(document_changes=changes))
+
+
+# --- Convert Rails UJS to Turbo ---------------------------------------------------------------------
+
+UJS_TITLE = "Convert Rails UJS to Turbo (whole file)"
+UJS_RULES = frozenset({"ujs/method-delete", "ujs/remote", "ujs/data-confirm", "ujs/disable-with", "turbo/form-local"})
+
+
+def _offset(starts: list[int], line: int, column: int) -> int:
+    """Character offset of a finding's 1-based line and character column."""
+    return starts[min(line, len(starts)) - 1] + column - 1
+
+
+def _apply_fixes(text: str, fixes: list) -> str:
+    """Apply the fixes whose edits do not overlap an earlier one (the rest wait for the next round)."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    taken: list[tuple[int, int]] = []
+    edits: list[tuple[int, int, str]] = []
+    for fix in fixes:
+        spans = [(_offset(starts, e.line, e.column), _offset(starts, e.end_line, e.end_column), e) for e in fix.edits]
+        if any(s <= te and ts <= e for s, e, _ in spans for ts, te in taken):  # touching waits a round too
+            continue
+        taken += [(s, e) for s, e, _ in spans]
+        edits += [(s, e, x.new_text) for s, e, x in spans]
+    for s, e, new in sorted(edits, key=lambda x: (x[0], x[1]), reverse=True):
+        text = text[:s] + new + text[e:]
+    return text
+
+
+def convert_ujs(path: str, text: str, index: AppIndex | None, rounds: int = 8) -> FeatureAction | None:
+    """Every Rails-UJS fix the rules engine offers in this file, applied at once (its fixes, not a copy)."""
+    if not path.endswith(".erb"):
+        return None
+    new = text
+    for _ in range(rounds):
+        found = [f.fix for f in check_source(path, new, index, external=False) if f.rule in UJS_RULES and f.fix]
+        if not found:
+            break
+        new = _apply_fixes(new, found)
+    if new == text or _new_findings(path, text, new, index):
+        return None
+    start = next((i for i, (a, b) in enumerate(zip(text, new, strict=False)) if a != b), min(len(text), len(new)))
+    tail = 0
+    while tail < min(len(text), len(new)) - start and text[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    end, new_end = len(text) - tail, len(new) - tail
+    return FeatureAction(UJS_TITLE, types.CodeActionKind.RefactorRewrite, path, new, start, end, new[start:new_end])
+
+
+# --- Extract to Stimulus controller -----------------------------------------------------------------
+
+EXTRACT_TITLE = "Extract to Stimulus controller"
+_HANDLER = re.compile(r"""\s(on([a-z]+))=(?:"([^"]*)"|'([^']*)')""")
+_SCRIPT = re.compile(r"[ \t]*<script\b[^>]*>(.*?)</script>[ \t]*\n?", re.S | re.I)
+_SINGLE = re.compile(r"\s*<([a-zA-Z][\w-]*)\b[^>]*>[\s\S]*</\1>\s*")
+
+
+def controller_name(path: str, index: AppIndex | None) -> str:
+    """`app/views/projects/show.html.erb` -> `projects-show`, unique among the app's controllers."""
+    base = frame_id_for(path, None).replace("_", "-")
+    taken = index.known_controller_ids if index is not None else set()
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def _method(event: str, code: str, used: Counter) -> tuple[str, str]:
+    """(method name, its JS) for one inline handler: `this` is the element, `return false` cancels."""
+    used[event] += 1
+    name = event if used[event] == 1 else f"{event}{used[event]}"
+    body = re.sub(r"\bthis\b", "event.currentTarget", code.strip().rstrip(";"))
+    body = re.sub(r"\breturn\s+false\b", "event.preventDefault()", body)
+    lines = "\n".join(f"    {s.strip()}" for s in re.split(r";\s*", body) if s.strip())
+    return name, f"  {name}(event) {{\n{lines}\n  }}\n"
+
+
+def extract_stimulus(path: str, text: str, start: int, end: int, index: AppIndex | None) -> FeatureAction | None:
+    """Inline `on<event>=` handlers and `<script>` blocks in the selected lines of a view become a
+    Stimulus controller; the markup gets `data-controller` (on the selected element, or a wrapping div)
+    and `data-action`s. Declined where it is not exact: ERB inside the JS, or nothing inline selected."""
+    if not path.endswith(".html.erb") or start >= end or "app/views/" not in path.replace("\\", "/"):
+        return None
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", max(end - 1, line_start))
+    line_end = len(text) if line_end < 0 else line_end + 1
+    block = text[line_start:line_end]
+    handlers = list(_HANDLER.finditer(block))
+    scripts = list(_SCRIPT.finditer(block))
+    if (not handlers and not scripts) or "<%" in "".join(m.group(0) for m in [*handlers, *scripts]):
+        return None
+    name = controller_name(path, index)
+    used: Counter = Counter()
+    methods: list[str] = []
+    connect = "\n".join(textwrap.dedent(m.group(1)).strip() for m in scripts).strip()
+    if connect:
+        body = "\n".join(f"    {ln.rstrip()}" if ln.strip() else "" for ln in connect.splitlines())
+        methods.append(f"  connect() {{\n{body}\n  }}\n")
+
+    def rewire(m: re.Match) -> str:
+        method, js = _method(m.group(2), m.group(3) if m.group(3) is not None else m.group(4), used)
+        methods.append(js)
+        return f' data-action="{m.group(2)}->{name}#{method}"'
+
+    new_block = _SCRIPT.sub("", _HANDLER.sub(rewire, block))
+    if re.search(r"data-action=\"[^\"]*\"[^>]*data-action=", new_block):
+        return None  # an element already had a data-action: merging descriptors is for a person
+    indent = re.match(r"[ \t]*", new_block).group(0)
+    single = _SINGLE.fullmatch(new_block)
+    if single and "data-controller" not in new_block.split(">", 1)[0]:
+        tag_end = new_block.index(single.group(1)) + len(single.group(1))
+        replacement = f'{new_block[:tag_end]} data-controller="{name}"{new_block[tag_end:]}'
+    else:
+        body = "".join(f"  {ln}" if ln.strip() else ln for ln in new_block.splitlines(keepends=True))
+        replacement = f'{indent}<div data-controller="{name}">\n{body}{indent}</div>\n'
+    js = 'import { Controller } from "@hotwired/stimulus"\n\nexport default class extends Controller {\n'
+    js += "\n".join(methods) + "}\n"
+    root = path[: path.replace("\\", "/").rfind("app/views/")]
+    js_path = f"{root}app/javascript/controllers/{name.replace('-', '_')}_controller.js"
+    new_text = text[:line_start] + replacement + text[line_end:]
+    scratch = AppIndex(index.root if index is not None else None)
+    if index is not None:
+        scratch.files = dict(index.files)
+    scratch.update_file(js_path, js)
+    if check_source(js_path, js, scratch, external=False) or _new_findings(path, text, new_text, scratch):
+        return None
+    return FeatureAction(
+        EXTRACT_TITLE, types.CodeActionKind.RefactorExtract, path, new_text, line_start, line_end, replacement,
+        {js_path: js},
+    )  # fmt: skip
