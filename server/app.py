@@ -267,6 +267,7 @@ def did_save(ls: HotwireServer, params: types.DidSaveTextDocumentParams) -> None
         code_action_kinds=[
             types.CodeActionKind.QuickFix,
             types.CodeActionKind.Refactor,
+            types.CodeActionKind.RefactorExtract,
             types.CodeActionKind.RefactorRewrite,
         ]
     ),

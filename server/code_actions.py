@@ -1,7 +1,9 @@
 """Deterministic feature code actions, each one WorkspaceEdit, offered only when the rules engine finds
 nothing new in the result: "Wrap in Turbo Frame" (an ERB selection) and "Respond with Turbo Stream"
 (a controller action gains `respond_to` with `format.turbo_stream` + an HTML fallback, and its
-`<action>.turbo_stream.erb` is created). Pure functions over text; `to_code_action` makes the LSP type.
+`<action>.turbo_stream.erb` is created), "Extract to Stimulus controller" (inline handlers and scripts
+of a view selection into a new controller) and "Convert Rails UJS to Turbo" (the rules engine's UJS fixes,
+all at once). Pure functions over text; `to_code_action` makes the LSP type.
 """
 
 from __future__ import annotations
