@@ -325,7 +325,12 @@ class Session {
     try {
       result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: "Hotwire Assist: generating…", cancellable: false },
-        () => client.sendRequest(ExecuteCommandRequest.type, { command: SERVER_GENERATE, arguments: [{ request }] }),
+        // apply: false: this client previews and applies the edit itself (below); uri: the prompt's context
+        () => {
+          const uri = vscode.window.activeTextEditor?.document.uri.toString();
+          const args = [{ request, uri, apply: false }];
+          return client.sendRequest(ExecuteCommandRequest.type, { command: SERVER_GENERATE, arguments: args });
+        },
       );
     } catch (error) {
       void vscode.window.showErrorMessage(`Hotwire Assist: feature generation failed: ${message(error)}`);
@@ -333,7 +338,10 @@ class Session {
     }
     const edit = workspaceEditOf(result);
     if (!edit) {
-      void vscode.window.showWarningMessage("Hotwire Assist: the server returned no changes for that request.");
+      const why = (result as { message?: unknown } | null)?.message;
+      void vscode.window.showWarningMessage(
+        typeof why === "string" ? why : "Hotwire Assist: the server returned no changes for that request.",
+      );
       return;
     }
     const files = summarizeEdit(edit, (uri) => vscode.workspace.asRelativePath(vscode.Uri.parse(uri)));

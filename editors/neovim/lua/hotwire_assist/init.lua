@@ -353,13 +353,19 @@ function M.generate_feature(request)
       vim.log.levels.ERROR
     )
   end
-  execute(client, SERVER_GENERATE, { { request = request } }, function(err, result)
+  -- apply = false: this client previews and applies the edit itself; uri: the prompt's context
+  local args = { { request = request, uri = vim.uri_from_bufnr(0), apply = false } }
+  execute(client, SERVER_GENERATE, args, function(err, result)
     if err then
       return vim.notify("hotwire-assist: feature generation failed: " .. (err.message or ""), vim.log.levels.ERROR)
     end
-    local edit = result and (result.edit or result)
+    local edit = result and result.edit
+    if edit == nil or edit == vim.NIL then -- JSON null: no edit, the result says why
+      edit = result
+    end
     if not edit or not (edit.changes or edit.documentChanges) then
-      return vim.notify("hotwire-assist: no changes for that request", vim.log.levels.WARN)
+      local why = type(result) == "table" and type(result.message) == "string" and result.message
+      return vim.notify(why or "hotwire-assist: no changes for that request", vim.log.levels.WARN)
     end
     local summary = M.summarize_edit(edit)
     vim.ui.select({ "Apply", "Cancel" }, {
