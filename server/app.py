@@ -19,7 +19,7 @@ from pygls.uris import to_fs_path
 
 from hotwire_assist.core.appindex import AppIndex, index_app
 from hotwire_assist.core.config import Config, ConfigError, completion_allowed, load_config
-from hotwire_assist.core.context import ContextCache
+from hotwire_assist.core.context import ContextCache, query_of
 from hotwire_assist.core.privacy import is_excluded
 from hotwire_assist.core.prompt import Snippet
 from hotwire_assist.core.rules import check_source
@@ -133,7 +133,7 @@ class HotwireServer(LanguageServer):
         if self.index is None or self.root is None:
             return []
         try:
-            return self.context.get(self.index, self.root / rel, prefix[-300:])
+            return self.context.get(self.index, self.root / rel, query_of(prefix))
         except (RuntimeError, OSError) as e:  # the index changed while we read it: no context this once
             log.info("no prompt context for %s: %s", rel, e)
             return []
@@ -240,6 +240,7 @@ def initialize(ls: HotwireServer, params: types.InitializeParams) -> None:
     elif params.root_uri:
         root = to_fs_path(params.root_uri)
     options = params.initialization_options if isinstance(params.initialization_options, dict) else None
+    log.info("workspace %s; editor settings: %s", root, json.dumps(options, sort_keys=True))  # settings, no code
     ls.setup(Path(root) if root else None, options)
 
 
@@ -405,6 +406,7 @@ def status(ls: HotwireServer, params: Any) -> dict[str, Any]:
         "healthy": bool(engine) and not engine.failing,
         "detail": engine.last_error if engine and engine.failing else "",
         "telemetry": ls.config.telemetry.enabled,
+        "telemetry_problem": ls.telemetry.problem or "",
         "generations_started": engine.generations_started if engine else 0,
     }
 

@@ -160,7 +160,7 @@ try {
   await prompt.waitFor({ timeout: 10_000 });
   await shot("consent-prompt");
   await prompt.getByRole("button", { name: "Share anonymous usage" }).click();
-  await waitFor("a server started with telemetry on", () => /initialization_options=\{[^}]*'telemetry': \{'enabled': True/.test(serverLog()), 30_000);
+  await waitFor("a server started with telemetry on", () => /editor settings: .*"telemetry": \{"enabled": true/.test(serverLog()), 30_000);
   step("consent prompt answered; server restarted with telemetry on");
 
   // Generate Feature: an input box when the server offers it, otherwise a clear error.
