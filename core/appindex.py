@@ -148,6 +148,21 @@ class FileFacts:
     routes: list[dict] = field(default_factory=list)
 
 
+RAILS_APP_DIRS = frozenset(
+    {"views", "controllers", "models", "javascript", "helpers", "components", "jobs", "channels"}
+)
+
+
+def rails_app_root(path: Path) -> Path | None:
+    """The app a file belongs to: the folder holding the `app/` whose next folder is a Rails one
+    (`/src/shop/app/views/x.erb` -> `/src/shop`); None for a file outside any Rails `app/`."""
+    parts = path.parts
+    for i in range(len(parts) - 2):
+        if parts[i] == "app" and parts[i + 1] in RAILS_APP_DIRS:
+            return Path(*parts[:i]) if i else Path(".")
+    return None
+
+
 def view_name(path: str) -> str | None:
     """`app/views/todos/_todo.html.erb` -> `todos/_todo`; None outside app/views."""
     p = path.replace("\\", "/")

@@ -21,6 +21,7 @@ from typing import Any
 
 from pygls.uris import to_fs_path
 
+from hotwire_assist.core.appindex import rails_app_root
 from hotwire_assist.core.config import Config
 from hotwire_assist.core.privacy import is_excluded
 from hotwire_assist.core.schemas import TelemetryEvent, TelemetryKind
@@ -34,7 +35,6 @@ PENDING_TIMEOUT_S = 120.0
 # Characters of document text either side of a suggestion that locate it again after edits.
 ANCHOR_CHARS = 48
 TICK_INTERVAL_S = 5.0
-RAILS_APP_DIRS = {"views", "controllers", "models", "javascript", "helpers", "components", "jobs", "channels"}
 
 
 class _Writer:
@@ -168,11 +168,8 @@ class TelemetryRecorder:
         p = Path(path)
         if self.workspace and p.is_relative_to(self.workspace):
             return p.relative_to(self.workspace).as_posix()
-        parts = p.parts
-        for i, part in enumerate(parts[:-2]):
-            if part == "app" and parts[i + 1] in RAILS_APP_DIRS:
-                return "/".join(parts[i:])
-        return p.name
+        root = rails_app_root(p)
+        return p.relative_to(root).as_posix() if root is not None else p.name
 
     def accepted(self, suggestion_id: str) -> None:
         t = self._pending.pop(str(suggestion_id), None)

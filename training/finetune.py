@@ -261,20 +261,11 @@ def pair_items(pair: PreferencePair, family: PromptFamily, cfg: FinetuneConfig) 
     return out
 
 
-def rails_root(path: Path) -> Path | None:
-    """The app a file belongs to: the folder holding the `app/` that holds its views, controllers, ..."""
-    parts = path.parts
-    for i in range(len(parts) - 2):
-        if parts[i] == "app" and parts[i + 1] in ("views", "controllers", "models", "javascript", "helpers"):
-            return Path(*parts[:i]) if i else Path(".")
-    return None
-
-
 def source_items(sources: list[SourceFile], family: PromptFamily, cfg: FinetuneConfig) -> list[Item]:
     """FIM holes cut from source files (mined code has no request text); held out by file, like tiny_model.
     Each prompt carries the related files of the hole's app, built by core.context exactly as the server
     builds them for a completion there (same ranking, budget and query), so training matches serving."""
-    from hotwire_assist.core.appindex import index_app
+    from hotwire_assist.core.appindex import index_app, rails_app_root
     from hotwire_assist.core.context import ExampleRetriever, build_context, query_of
 
     rng = random.Random(cfg.seed)
@@ -283,7 +274,7 @@ def source_items(sources: list[SourceFile], family: PromptFamily, cfg: FinetuneC
     items = []
     for src in sources:
         held = is_held_out(src.path + src.text[:64])
-        root = rails_root(src.origin) if src.origin is not None and cfg.context_chars else None
+        root = rails_app_root(src.origin) if src.origin is not None and cfg.context_chars else None
         if root is not None and root not in indexes:
             indexes[root] = index_app(root)
         for n in range(cfg.fim_per_file):

@@ -63,3 +63,12 @@ def test_id_globs_overlap():
     assert not ids_overlap("stats_list_*", "list_*")
     assert ids_overlap("*", "anything")
     assert not ids_overlap("comments", "comment_list")
+
+
+def test_rails_app_root_is_the_folder_above_the_rails_app_dir():
+    from hotwire_assist.core.appindex import rails_app_root
+
+    assert rails_app_root(Path("/src/shop/app/views/todos/_todo.html.erb")) == Path("/src/shop")
+    assert rails_app_root(Path("/src/app/app/models/todo.rb")) == Path("/src/app")  # an app folder named app
+    assert rails_app_root(Path("app/javascript/controllers/x_controller.js")) == Path(".")
+    assert rails_app_root(Path("/src/shop/lib/app/tasks.rb")) is None
