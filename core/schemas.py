@@ -146,10 +146,13 @@ class DatasetError(ValueError):
     """A dataset file holds a line that is not a valid example."""
 
 
+def describe_validation_error(e: ValidationError) -> str:
+    """Every wrong field as `field.path: what is wrong`, for messages that name file:line."""
+    return "; ".join(f"{'.'.join(map(str, err['loc'])) or 'record'}: {err['msg']}" for err in e.errors())
+
+
 def _problem(e: Exception) -> str:
-    if isinstance(e, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, err['loc'])) or 'record'}: {err['msg']}" for err in e.errors())
-    return f"not JSON ({e})"
+    return describe_validation_error(e) if isinstance(e, ValidationError) else f"not JSON ({e})"
 
 
 def read_records(

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hotwire_assist.core.config import data_dir
-from hotwire_assist.core.schemas import TelemetryEvent
+from hotwire_assist.core.schemas import TelemetryEvent, describe_validation_error
 
 log = logging.getLogger(__name__)
 
@@ -320,9 +320,7 @@ def read_bundle(path: Path, problems: list[str] | None = None) -> tuple[str, lis
             try:
                 events.append(TelemetryEvent.model_validate(raw))
             except ValidationError as e:
-                err = e.errors()[0]
-                where = ".".join(str(x) for x in err["loc"])
-                _bad(f"{path}:{n}: not a telemetry event ({where}: {err['msg']})", problems)
+                _bad(f"{path}:{n}: not a telemetry event ({describe_validation_error(e)})", problems)
     return developer, events
 
 

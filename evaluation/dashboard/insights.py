@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from hotwire_assist.core.schemas import TelemetryEvent
+from hotwire_assist.core.schemas import TelemetryEvent, describe_validation_error
 from hotwire_assist.core.telemetry import MIGRATIONS, TelemetryStore, TelemetryStoreError
 
 SURVIVAL_AGES = (30.0, 120.0, 600.0)
@@ -84,7 +84,7 @@ def _read_store(path: Path, data: TelemetryData) -> None:
         except sqlite3.DatabaseError as e:
             data.problems.append(f"{path}: not a readable telemetry store ({e})")
         except ValidationError as e:
-            data.problems.append(f"{path}: holds an event this version cannot read: {_first_error(e)}")
+            data.problems.append(f"{path}: holds an event this version cannot read: {describe_validation_error(e)}")
 
 
 def _read_bundle(path: Path, data: TelemetryData) -> None:
@@ -94,12 +94,6 @@ def _read_bundle(path: Path, data: TelemetryData) -> None:
         data.events.extend(read_bundle(path, data.problems)[1])  # good lines kept, bad ones named
     except (OSError, UnicodeDecodeError, BundleError) as e:
         data.problems.append(str(e) if isinstance(e, BundleError) else f"{path}: cannot read ({e})")
-
-
-def _first_error(e: ValidationError) -> str:
-    err = e.errors()[0]
-    where = ".".join(str(x) for x in err["loc"])
-    return f"{where}: {err['msg']}" if where else err["msg"]
 
 
 # --- figures ---------------------------------------------------------------------------------------------------
