@@ -52,6 +52,17 @@ def dedupe_text(ex: Example | PreferencePair) -> str:
     return "\n".join(f.content for f in ex.output)
 
 
+def duplicates(examples: Iterable[Example]) -> list[tuple[str, str]]:
+    """(later id, earlier id) for each example that repeats an earlier id or nearly repeats its code."""
+    seen = NearDuplicateIndex()
+    out = []
+    for ex in examples:
+        dup = ex.id if ex.id in seen else seen.add_if_new(ex.id, dedupe_text(ex))
+        if dup is not None:
+            out.append((ex.id, dup))
+    return out
+
+
 # --- validate -----------------------------------------------------------------------------------
 
 
@@ -75,7 +86,6 @@ def validate(paths: Sequence[Path], external: bool = True, progress=None) -> Val
     from hotwire_assist.core.rules import check_source
 
     out = Validation()
-    seen = NearDuplicateIndex()
     examples = [ex for p in paths for ex in read_examples(p, skip_bad=True, problems=out.bad_lines)]
     task = progress.add_task("validating", total=len(examples)) if progress else None
     for ex in examples:
@@ -89,11 +99,9 @@ def validate(paths: Sequence[Path], external: bool = True, progress=None) -> Val
             for f in check_source(path, text, index, external=external):
                 out.findings.setdefault(ex.id, []).append(f"{path}:{f.line} {f.severity} {f.rule}: {f.message}")
                 out.errors += f.severity == "error"
-        dup = seen.add_if_new(ex.id, dedupe_text(ex)) if ex.id not in seen else ex.id
-        if dup is not None:
-            out.duplicates.append((ex.id, dup))
         if progress:
             progress.advance(task)
+    out.duplicates = duplicates(examples)
     return out
 
 
@@ -131,8 +139,6 @@ def report(paths: Sequence[Path]) -> dict:
         a11y += bool(_A11Y.search(text)) or ex.category == "advanced/accessibility"
     total = len(examples)
     mean = total / max(1, len(CATEGORIES))
-    dups = NearDuplicateIndex()
-    duplicates = [(ex.id, d) for ex in examples if (d := dups.add_if_new(ex.id, dedupe_text(ex))) is not None]
     share = lambda n: round(n / total, 3) if total else 0.0  # noqa: E731
     return {
         "total": total,
@@ -148,7 +154,7 @@ def report(paths: Sequence[Path]) -> dict:
         "client_side_fetch_examples": fetch_js,
         "security_coverage": share(security),
         "accessibility_coverage": share(a11y),
-        "near_duplicates": [list(d) for d in duplicates],
+        "near_duplicates": [list(d) for d in duplicates(examples)],
         "bad_lines": problems,
     }
 

@@ -111,3 +111,9 @@ def test_report_on_the_curated_set_covers_every_category():
     assert r["total"] >= 300 and not r["missing_categories"] and not r["bad_lines"]
     assert r["client_js_share"] < 0.5  # server-side first: most taught code is ERB/Ruby
     assert Path(curated_pairs()).is_file()
+
+
+def test_a_repeated_id_is_reported_as_a_duplicate_not_a_crash(tmp_path):
+    data = tmp_path / "d.jsonl"
+    write_examples(data, [_example("a", GOOD), _example("a", UNSAFE)])
+    assert report([data])["near_duplicates"] == [["a", "a"]]
