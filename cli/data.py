@@ -175,8 +175,9 @@ def ingest_command(
 
     Example: hotwire-assist data ingest-telemetry alice.jsonl bob.jsonl --out tel.jsonl --pairs-out tel-pairs.jsonl
     """
-    from hotwire_assist.core.schemas import DatasetError, read_examples, write_examples
+    from hotwire_assist.core.schemas import DatasetError, read_examples, read_pairs, write_examples
     from hotwire_assist.core.telemetry import BundleError, TelemetryStore, default_store_path, developer_id, read_bundle
+    from hotwire_assist.training.dataset import curated_pairs
     from hotwire_assist.training.ingest import ingest
 
     try:
@@ -189,10 +190,11 @@ def ingest_command(
             err.print("[red]no telemetry store on this machine[/red] (enable telemetry, or give export bundles)")
             raise typer.Exit(2)
         existing = [ex for p in _files(against) for ex in read_examples(p)]
+        existing_pairs = list(read_pairs(curated_pairs()))
     except (BundleError, DatasetError, OSError) as e:
         err.print(f"[red]cannot read:[/red] {escape(str(e))}")
         raise typer.Exit(1) from None
-    result = ingest(sources, existing, min_survival, max_share)
+    result = ingest(sources, existing, min_survival, max_share, existing_pairs)
     for path, records in ((out_file, result.examples), (pairs_file, result.pairs)):
         path.parent.mkdir(parents=True, exist_ok=True)
         write_examples(path, records)

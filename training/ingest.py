@@ -123,19 +123,27 @@ def cap_share(by_developer: dict[str, list], others: int, max_share: float) -> d
     return {d: v[len(v) - counts[d] :] for d, v in by_developer.items()}
 
 
+def _seen(records: Iterable[Example | PreferencePair]) -> tuple[NearDuplicateIndex, int]:
+    """An index of the dataset new records join, and its size (what a developer's share is taken of)."""
+    index, count = NearDuplicateIndex(), 0
+    for rec in records:
+        count += 1
+        if rec.id not in index:
+            index.add(rec.id, dedupe_text(rec))
+    return index, count
+
+
 def ingest(
     bundles: Sequence[tuple[str, list[TelemetryEvent]]],
     existing: Iterable[Example] = (),
     min_survival: float = 0.5,
     max_share: float = 0.25,
+    existing_pairs: Iterable[PreferencePair] = (),
 ) -> Ingested:
-    """All developers' events → deduplicated, capped examples and pairs."""
-    index, pair_index = NearDuplicateIndex(), NearDuplicateIndex()
-    others = 0
-    for ex in existing:
-        others += 1
-        if ex.id not in index:
-            index.add(ex.id, dedupe_text(ex))
+    """All developers' events → examples and pairs, deduplicated against the datasets they join
+    (`existing`, `existing_pairs`) and capped to `max_share` of each."""
+    index, others = _seen(existing)
+    pair_index, other_pairs = _seen(existing_pairs)
     out = Ingested()
     examples: dict[str, list[Example]] = defaultdict(list)
     pairs: dict[str, list[PreferencePair]] = defaultdict(list)
@@ -154,7 +162,7 @@ def ingest(
     capped = cap_share(examples, others, max_share)
     out.skipped["over the developer's share cap"] += sum(len(examples[d]) - len(capped[d]) for d in examples)
     out.examples = [e for d in capped for e in capped[d]]
-    capped_pairs = cap_share(pairs, 0, max_share if len(pairs) > 1 else 1.0)
+    capped_pairs = cap_share(pairs, other_pairs, max_share)
     out.skipped["over the developer's share cap"] += sum(len(pairs[d]) - len(capped_pairs[d]) for d in pairs)
     out.pairs = [p for d in capped_pairs for p in capped_pairs[d]]
     return out

@@ -202,3 +202,17 @@ async def test_editor_session_to_dataset_to_fine_tune(server_env, isolated_user,
     assert result.exit_code == 0, result.output
     info = json.loads((out / "train.json").read_text())
     assert info["data"]["pairs"] == [str(pairs)] and info["items"]["train"] >= 1
+
+
+def test_dismissals_are_capped_as_a_share_of_the_pairs_they_join():
+    from hotwire_assist.training.dataset import curated_pairs
+
+    curated = list(read_pairs(curated_pairs()))
+    events = []
+    for k in range(10):
+        bad = f"<%= raw todo.note_{k} %>"
+        events += [_event(f"d{k}", "shown", k, suggestion=bad), _event(f"d{k}", "rejected", k + 0.5, suggestion=bad)]
+    got = ingest([("alice", events)], max_share=0.1, existing_pairs=curated)
+    assert len(got.pairs) == int(0.1 * (len(curated) + len(got.pairs)))  # the newest dismissals, within 10 %
+    assert got.pairs[-1].id == "telemetry:alice:d9"
+    assert len(ingest([("alice", events)], max_share=1.0, existing_pairs=curated).pairs) == 10
