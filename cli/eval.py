@@ -156,7 +156,7 @@ def score_command(
     if format == "json":
         out.print_json(json.dumps(rows))
         return
-    from hotwire_assist.core.rules.model import DIMENSIONS
+    from hotwire_assist.core.rules.findings import DIMENSIONS
 
     table = Table("file", *DIMENSIONS, "total", "findings")
     for r in rows:

@@ -2,13 +2,13 @@
 
 The mapping, in one place:
 
-- Findings come from the Hotwire rules engine (`core/rules`): every in-process (tree-sitter) rule, with
+- Findings come from the Hotwire rules engine (`core.rules.check_texts`): every in-process (tree-sitter) rule, with
   an app index built from the task's context files plus the answer's files, so cross-file rules
   (unknown stream targets, Stimulus targets a controller does not declare) see the whole answer; and
   the real Ruby/ERB syntax check, batched through one Ruby worker when `ruby` is installed
   (tree-sitter parse errors otherwise). Herb is left out: one process per call costs ~1.4 s and its
   defaults report style at error level.
-- Points: `core.rules.scoring.score_dimensions` (error −10, warning −4, info −1 from the finding's
+- Points: `core.rules.score_dimensions` (error −10, warning −4, info −1 from the finding's
   dimension, floor 0). Dimensions no checker covers for the answer's file kinds are None, never a
   free 20 (`applicable_dimensions`).
 - A task expectation that fails is one error-level finding `expect/<name>` in the expectation's
@@ -31,11 +31,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hotwire_assist.core.appindex import AppIndex
-from hotwire_assist.core.rules.engine import encoding_findings, internal_findings, precheck, ruby_findings
-from hotwire_assist.core.rules.model import DIMENSIONS, Finding
-from hotwire_assist.core.rules.scoring import POINTS, applicable_dimensions, score_dimensions
-from hotwire_assist.core.rules.source import Doc, make_doc
+from hotwire_assist.core.rules import (
+    DIMENSIONS,
+    POINTS,
+    Finding,
+    applicable_dimensions,
+    check_texts,
+    score_dimensions,
+)
 from hotwire_assist.core.schemas import FileText
 from hotwire_assist.evaluation.results import FindingRecord
 from hotwire_assist.evaluation.tasks import Expectation, FimTask, glob_match
@@ -105,67 +108,20 @@ def _expectation_finding(e: Expectation, files: Sequence[FileText]) -> Finding:
     )
 
 
-def _ruby_results(docs: list[Doc], ruby: bool) -> dict[int, list[tuple[int, str]]]:
-    """Real Ruby/ERB syntax errors for every Ruby and ERB doc, in one worker round trip."""
-    if not ruby:
-        return {}
-    from hotwire_assist.core.rules.ruby_worker import shared_worker
-
-    items = [(i, d) for i, d in enumerate(docs) if d.kind in ("ruby", "erb")]
-    worker = shared_worker()
-    if not items or not worker.available:
-        return {}
-    results = worker.check([(d.path, d.kind, d.text) for _, d in items])
-    return {i: r.errors for (i, _), r in zip(items, results, strict=True) if r is not None and r.skipped is None}
-
-
-def _file_findings(files: Sequence[FileText]) -> tuple[list[Doc | None], list[list[Finding]]]:
-    """Parsed docs and the findings that stop or precede parsing (binary, huge, bad encoding)."""
-    docs: list[Doc | None] = []
-    early: list[list[Finding]] = []
-    for f in files:
-        stop = precheck(f.path, f.content)
-        if stop is not None:
-            docs.append(None)
-            early.append(stop)
-            continue
-        docs.append(make_doc(f.path, f.content))
-        early.append(encoding_findings(f.path, f.content))
-    return docs, early
-
-
 def score_batch(samples: Sequence[Sample], ruby: bool = True) -> list[Scored]:
     """Score many answers; all Ruby/ERB of the batch goes through the Ruby worker at once."""
-    parsed = [_file_findings(s.files) for s in samples]
-    flat = [d for docs, _ in parsed for d in docs if d is not None]
-    ruby_errors = _ruby_results(flat, ruby)
-    by_doc = {id(d): ruby_errors.get(i) for i, d in enumerate(flat)}
-    return [_score_one(s, docs, early, by_doc) for s, (docs, early) in zip(samples, parsed, strict=True)]
+    groups = [([(f.path, f.content) for f in s.files], [(c.path, c.content) for c in s.context]) for s in samples]
+    return [_score_one(s, per_file) for s, per_file in zip(samples, check_texts(groups, ruby=ruby), strict=True)]
 
 
-def _score_one(
-    sample: Sample, docs: list[Doc | None], early: list[list[Finding]], ruby: dict[int, list | None]
-) -> Scored:
+def _score_one(sample: Sample, found_per_file: list[list[Finding]]) -> Scored:
     if not sample.files:
         zero: dict[str, float | None] = dict.fromkeys(DIMENSIONS, 0.0)
         empty = Finding("(answer)", 1, 1, 1, 1, "eval/no-files", "syntax", "error", "the answer holds no files")
         checks = {e.name: False for e in sample.expectations}
         return Scored(zero, 0.0, [empty], checks)
-    index = AppIndex()
-    for c in sample.context:
-        if (doc := make_doc(c.path, c.content)) is not None:
-            index.add_doc(doc)
-    for d in docs:
-        if d is not None:
-            index.add_doc(d)
     per_file: list[FileScore] = []
-    for f, doc, found in zip(sample.files, docs, early, strict=True):
-        found = list(found)
-        if doc is not None:
-            errors = ruby.get(id(doc))
-            if errors is not None:
-                found += ruby_findings(doc, f.path, errors)
-            found += internal_findings(doc, f.path, index, parse_errors=errors is None)
+    for f, found in zip(sample.files, found_per_file, strict=True):
         scores = score_dimensions(found, applicable_dimensions([f.path]))
         per_file.append(FileScore(f.path, scores, total_of(scores), found))
     findings = [x for fs in per_file for x in fs.findings]

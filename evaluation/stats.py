@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hotwire_assist.core.rules.model import DIMENSIONS
+from hotwire_assist.core.rules.findings import DIMENSIONS
 from hotwire_assist.evaluation.results import RUN_FILE, SampleResult, read_results
 from hotwire_assist.evaluation.scoring import pass_at_k
 

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hotwire_assist.core.rules.model import DIMENSIONS
+from hotwire_assist.core.rules.findings import DIMENSIONS
 from hotwire_assist.core.schemas import CATEGORIES, FileText
 
 TASKS_DIR = Path(__file__).parent / "tasks"

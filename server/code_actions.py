@@ -17,8 +17,8 @@ from pathlib import Path
 from lsprotocol import types
 
 from hotwire_assist.core.appindex import AppIndex, ids_overlap, view_name
+from hotwire_assist.core.parsing import RubyDoc, call_name, node_text, walk
 from hotwire_assist.core.rules import check_source
-from hotwire_assist.core.rules.source import RubyDoc, call_name, node_text, walk
 
 WRAP_TITLE = "Wrap in Turbo Frame"
 RESPOND_TITLE = "Respond with Turbo Stream"

@@ -1,12 +1,13 @@
 """The Hotwire rules engine: one set of checks behind editor diagnostics, evaluation scoring and
-dataset filtering. See `model.RULES` for the catalogue and `scoring` for the five dimensions."""
+dataset filtering. See `findings.RULES` for the catalogue and `scoring` for the five dimensions."""
 
-from hotwire_assist.core.rules.engine import check_paths, check_source
-from hotwire_assist.core.rules.model import DIMENSIONS, RULES, CheckResult, Edit, Finding, Fix, Rule
-from hotwire_assist.core.rules.scoring import applicable_dimensions, score_dimensions
+from hotwire_assist.core.rules.engine import check_paths, check_source, check_texts
+from hotwire_assist.core.rules.findings import DIMENSIONS, RULES, CheckResult, Edit, Finding, Fix, Rule
+from hotwire_assist.core.rules.scoring import POINTS, applicable_dimensions, score_dimensions
 
 __all__ = [
     "DIMENSIONS",
+    "POINTS",
     "RULES",
     "CheckResult",
     "Edit",
@@ -16,5 +17,6 @@ __all__ = [
     "applicable_dimensions",
     "check_paths",
     "check_source",
+    "check_texts",
     "score_dimensions",
 ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hotwire_assist.core.rules.model import RULES, Edit, Finding, Fix
-from hotwire_assist.core.rules.source import SourceText
+from hotwire_assist.core.parsing import SourceText
+from hotwire_assist.core.rules.findings import RULES, Edit, Finding, Fix
 
 if TYPE_CHECKING:
     from hotwire_assist.core.appindex import AppIndex

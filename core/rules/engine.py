@@ -8,11 +8,12 @@ through one herb-lint process. `external=False` is the editor's per-keystroke pa
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
+from hotwire_assist.core.parsing import MAX_BYTES, Doc, ErbDoc, JsDoc, RubyDoc, error_nodes, file_kind, make_doc
 from hotwire_assist.core.rules.base import Context
-from hotwire_assist.core.rules.model import RULES, CheckResult, Finding
-from hotwire_assist.core.rules.source import MAX_BYTES, Doc, ErbDoc, JsDoc, RubyDoc, error_nodes, file_kind, make_doc
+from hotwire_assist.core.rules.findings import RULES, CheckResult, Finding
 
 
 def _skip(path: str, message: str, rule: str = "syntax/skipped") -> Finding:
@@ -160,6 +161,60 @@ def check_source(path: str, text: str, index=None, *, external: bool = True) -> 
             if got:
                 findings += herb.to_findings(path, next(iter(got.values()), []), text)
     return _sort(findings)
+
+
+def check_texts(
+    groups: Sequence[tuple[Sequence[tuple[str, str]], Sequence[tuple[str, str]]]], *, ruby: bool = True
+) -> list[list[list[Finding]]]:
+    """Check in-memory files, as evaluation does: each group is (files, context), both (path, text) pairs.
+
+    Each group gets its own app index built from its context and its files, so cross-file rules see the
+    whole answer; all Ruby/ERB of every group goes through the Ruby worker in one round trip (`ruby=False`:
+    tree-sitter parse errors instead). Herb is not run. Returns findings per file, per group, unsorted.
+    """
+    from hotwire_assist.core.appindex import AppIndex
+
+    parsed: list[list[tuple[Doc | None, list[Finding]]]] = []
+    for files, _ in groups:
+        row = []
+        for path, text in files:
+            stop = precheck(path, text)
+            row.append((None, stop) if stop is not None else (make_doc(path, text), encoding_findings(path, text)))
+        parsed.append(row)
+    docs = [d for row in parsed for d, _ in row if d is not None]
+    errors = _ruby_errors(docs) if ruby else {}
+    out: list[list[list[Finding]]] = []
+    for (files, context), row in zip(groups, parsed, strict=True):
+        index = AppIndex()
+        for path, text in context:
+            if (doc := make_doc(path, text)) is not None:
+                index.add_doc(doc)
+        for doc, _ in row:
+            if doc is not None:
+                index.add_doc(doc)
+        per_file = []
+        for (path, _), (doc, early) in zip(files, row, strict=True):
+            found = list(early)
+            if doc is not None:
+                errs = errors.get(id(doc))
+                if errs is not None:
+                    found += ruby_findings(doc, path, errs)
+                found += internal_findings(doc, path, index, parse_errors=errs is None)
+            per_file.append(found)
+        out.append(per_file)
+    return out
+
+
+def _ruby_errors(docs: list[Doc]) -> dict[int, list[tuple[int, str]]]:
+    """Ruby/ERB syntax errors per doc (by id), in one worker round trip; empty without Ruby."""
+    from hotwire_assist.core.rules.ruby_worker import shared_worker
+
+    items = [d for d in docs if isinstance(d, (RubyDoc, ErbDoc))]
+    worker = shared_worker()
+    if not items or not worker.available:
+        return {}
+    results = worker.check([(d.path, d.kind, d.text) for d in items])
+    return {id(d): r.errors for d, r in zip(items, results, strict=True) if r is not None and r.skipped is None}
 
 
 # --- many files ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from hotwire_assist.core.rules.model import RULES, Finding, Rule, Severity, register_rule
+from hotwire_assist.core.rules.findings import RULES, Finding, Rule, Severity, register_rule
 
 # code -> (our rule id or None for herb/<code>, dimension, severity)
 MAPPED: dict[str, tuple[str | None, str, Severity]] = {

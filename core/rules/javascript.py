@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hotwire_assist.core.appindex import extract_facts
+from hotwire_assist.core.parsing import JsDoc
 from hotwire_assist.core.rules.base import Context
-from hotwire_assist.core.rules.source import JsDoc
 
 
 def check_js(ctx: Context, doc: JsDoc) -> None:

@@ -7,9 +7,9 @@ import re
 from tree_sitter import Node
 
 from hotwire_assist.core.appindex import extract_facts
+from hotwire_assist.core.parsing import RubyDoc, call_name, literal, node_text, option_pairs, pair_key, walk
 from hotwire_assist.core.rules.base import Context
-from hotwire_assist.core.rules.helpers import LATER, check_ruby_helpers
-from hotwire_assist.core.rules.source import RubyDoc, call_name, literal, node_text, option_pairs, pair_key, walk
+from hotwire_assist.core.rules.tag_helpers import LATER, check_ruby_helpers
 from hotwire_assist.core.rules.views import check_stream_targets
 
 CALLBACKS = re.compile(

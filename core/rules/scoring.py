@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hotwire_assist.core.rules.model import DIMENSIONS, Finding
-from hotwire_assist.core.rules.source import file_kind
+from hotwire_assist.core.parsing import file_kind
+from hotwire_assist.core.rules.findings import DIMENSIONS, Finding
 
 POINTS = 20.0
 DEDUCTION = {"error": 10.0, "warning": 4.0, "info": 1.0}

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 from hotwire_assist.core.appindex import extract_facts, ids_overlap, partial_name, view_name
+from hotwire_assist.core.parsing import Element, ErbDoc, call_name, literal, node_text
 from hotwire_assist.core.rules import stimulus as st
 from hotwire_assist.core.rules.base import Context
-from hotwire_assist.core.rules.helpers import CONTENT_ACTIONS, check_ruby_helpers, check_ujs, valid_stream_actions
-from hotwire_assist.core.rules.source import Element, ErbDoc, call_name, literal, node_text
+from hotwire_assist.core.rules.tag_helpers import CONTENT_ACTIONS, check_ruby_helpers, check_ujs, valid_stream_actions
 
 INTERACTIVE = {"a", "button", "input", "select", "textarea", "summary", "details", "label", "option", "form", "dialog"}
 FIELD_HELPERS = {

@@ -10,8 +10,7 @@ import re
 
 from tree_sitter import Node
 
-from hotwire_assist.core.rules.base import Context
-from hotwire_assist.core.rules.source import (
+from hotwire_assist.core.parsing import (
     Element,
     call_name,
     helper_element,
@@ -22,6 +21,7 @@ from hotwire_assist.core.rules.source import (
     positional_args,
     walk,
 )
+from hotwire_assist.core.rules.base import Context
 
 STREAM_ACTIONS = ("append", "prepend", "replace", "update", "remove", "before", "after", "morph", "refresh")
 TURBO8_ACTIONS = {"morph", "refresh"}

@@ -1,0 +1,319 @@
+"""Per-file facts: what one parsed view, Ruby file or Stimulus controller contributes to the index."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tree_sitter import Node
+
+from hotwire_assist.core.appindex.ids import _record_name, id_pattern
+from hotwire_assist.core.appindex.names import _resolve_partial, singularize, stimulus_identifier, view_name
+from hotwire_assist.core.appindex.routes import parse_routes
+from hotwire_assist.core.parsing import (
+    Doc,
+    ErbDoc,
+    JsDoc,
+    RubyDoc,
+    SourceText,
+    call_name,
+    literal,
+    node_text,
+    option_pairs,
+    pair_key,
+    positional_args,
+    walk,
+)
+
+STREAM_DIRECTIVES = ("append", "prepend", "replace", "update", "remove", "before", "after", "morph", "refresh")
+
+
+@dataclass
+class IdDef:
+    id: str
+    file: str
+    line: int
+    kind: str  # frame | id | frame-src | stream-target | frame-ref
+
+
+@dataclass
+class StimulusController:
+    identifier: str
+    path: str
+    targets: list[str] = field(default_factory=list)
+    values: dict[str, str] = field(default_factory=dict)
+    classes: list[str] = field(default_factory=list)
+    outlets: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    fetches_html: list[int] = field(default_factory=list)  # lines writing fetched HTML into the DOM
+
+
+@dataclass
+class FileFacts:
+    path: str
+    kind: str
+    frames: list[IdDef] = field(default_factory=list)
+    ids: list[IdDef] = field(default_factory=list)
+    frame_refs: list[IdDef] = field(default_factory=list)
+    stream_targets: list[IdDef] = field(default_factory=list)
+    data_controllers: list[str] = field(default_factory=list)
+    stimulus_refs: list[str] = field(default_factory=list)  # identifiers in data-action / data-<id>-target
+    renders: list[str] = field(default_factory=list)
+    stimulus: StimulusController | None = None
+    custom_stream_actions: list[str] = field(default_factory=list)
+    registered_controllers: list[str] = field(default_factory=list)
+    model: dict | None = None
+    controller: dict | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    routes: list[dict] = field(default_factory=list)
+
+
+def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
+    line = doc.line_of
+    this_view = view_name(doc.path)
+    for el in doc.elements:
+        if el.origin == "html" and el.name == "turbo-frame":
+            a = el.attrs.get("id")
+            glob = "*" if a is None or a.value is None else a.value
+            if a is not None and a.value is None:
+                glob = _erb_id_glob(doc, a.value_start, a.value_end)
+            facts.frames.append(IdDef(glob, doc.path, line(el.start), "frame-src" if el.has("src") else "frame"))
+        elif el.origin == "ruby" and el.name == "turbo_frame_tag" and not el.receiver:
+            args = el.ruby_args
+            glob = id_pattern(doc, args[0], args[1:]) if args else ""
+            facts.frames.append(IdDef(glob, doc.path, line(el.start), "frame-src" if el.has("src") else "frame"))
+        a = el.attrs.get("id")
+        if a is not None:
+            if el.origin == "html":
+                glob = a.value if a.value is not None else _erb_id_glob(doc, a.value_start, a.value_end)
+            else:
+                glob = id_pattern(doc, a.node)
+            facts.ids.append(IdDef(glob, doc.path, line(el.start), "id"))
+        ref = el.attrs.get("data-turbo-frame")
+        if ref is not None and ref.value not in ("_top", "_self", "_parent"):
+            glob = ref.value if ref.value is not None else id_pattern(doc, ref.node) if ref.node else "*"
+            facts.frame_refs.append(IdDef(glob, doc.path, line(el.start), "frame-ref"))
+        ctrl = el.attrs.get("data-controller")
+        if ctrl is not None and ctrl.value:
+            facts.data_controllers.extend(ctrl.value.split())
+        act = el.attrs.get("data-action")
+        if act is not None and act.value:
+            facts.stimulus_refs.extend(re.findall(r"(?:^|->|\s)([\w-]+)#", act.value))
+        facts.stimulus_refs.extend(m.group(1) for a in el.attrs if (m := _TARGET_ATTR.fullmatch(a)))
+        if el.origin == "html" and el.name == "turbo-stream":
+            tgt = el.get("target")
+            if tgt:
+                facts.stream_targets.append(IdDef(tgt, doc.path, line(el.start), "stream-target"))
+    for call in doc.calls:
+        _call_facts(doc, call, facts, this_view)
+    seen = {(d.id, d.line) for d in facts.ids}
+    facts.ids.extend(IdDef(f.id, f.file, f.line, "id") for f in facts.frames if (f.id, f.line) not in seen)
+
+
+_TARGET_ATTR = re.compile(r"data-([\w-]+?)-(?:target|[\w-]+-value|[\w-]+-outlet)")
+
+
+def _erb_id_glob(doc: ErbDoc, start: int, end: int) -> str:
+    """Glob for an HTML attribute value mixing text and ERB: `todo_<%= t.id %>` -> todo_*; dom_id read properly."""
+    tags = doc.erb_in(start, end)
+    if len(tags) == 1 and tags[0].start == start and tags[0].end == end and tags[0].kind == "output":
+        code = tags[0].code
+        cs = tags[0].code_start + len(code[: len(code) - len(code.lstrip())].encode())
+        ce = tags[0].code_end - len(code[len(code.rstrip()) :].encode())
+        node = doc.ruby_tree.root_node.descendant_for_byte_range(cs, ce)
+        if node is not None and node.start_byte == cs and node.end_byte == ce:
+            return id_pattern(doc, node)
+        return "*"
+    out, pos = "", start
+    for t in tags:
+        out += doc.slice(pos, t.start) + "*"
+        pos = t.end
+    return out + doc.slice(pos, end)
+
+
+def _call_facts(doc: SourceText, call: Node, facts: FileFacts, this_view: str | None) -> None:
+    name = call_name(doc, call)
+    recv = call.child_by_field_name("receiver")
+    recv_text = node_text(doc, recv)
+    args = positional_args(call)
+    line = doc.line_of(call.start_byte)
+    if recv_text == "turbo_stream" and name in STREAM_DIRECTIVES + tuple(f"{d}_all" for d in STREAM_DIRECTIVES):
+        if name != "refresh" and not name.endswith("_all") and args:
+            facts.stream_targets.append(IdDef(id_pattern(doc, args[0]), doc.path, line, "stream-target"))
+        facts.renders.extend(_rendered_partials(doc, call, this_view, skip=1))  # `partial:` or a record to render
+    elif name.startswith("broadcast") and "refresh" not in name:
+        # `broadcast_append_to stream, target: "todos"`: a stream target written from a model or job
+        for p in option_pairs(call):
+            if pair_key(doc, p) == "target":
+                glob = id_pattern(doc, p.child_by_field_name("value"))
+                facts.stream_targets.append(IdDef(glob, doc.path, line, "stream-target"))
+    elif name == "render" and recv is None:
+        for pname in _rendered_partials(doc, call, this_view):
+            facts.renders.append(pname)
+    elif name in ("content_tag", "tag") and recv is None:
+        pass
+
+
+def _rendered_partials(doc: SourceText, call: Node, this_view: str | None, skip: int = 0) -> list[str]:
+    """Partials a call renders; `skip` leading arguments are not the partial (a stream action's target)."""
+    out: list[str] = []
+    args = positional_args(call)[skip:]
+    for p in option_pairs(call):
+        if pair_key(doc, p) in ("partial", "layout"):
+            v = literal(doc, p.child_by_field_name("value"))
+            if v:
+                out.append(_resolve_partial(this_view, v))
+        elif pair_key(doc, p) == "collection":
+            v = p.child_by_field_name("value")
+            if v is not None:
+                out.append("*/" + singularize(_record_name(doc, v)))
+    if args:
+        v = literal(doc, args[0])
+        if v is not None and args[0].type == "string" and not skip:  # a stream action's string is content
+            out.append(_resolve_partial(this_view, v))
+        elif args[0].type in ("instance_variable", "identifier", "call"):
+            rn = _record_name(doc, args[0])
+            if rn != "*":
+                out.append("*/" + singularize(rn))
+    return out
+
+
+# --- Ruby: controllers and models ------------------------------------------------------------------
+
+
+def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
+    p = doc.path.replace("\\", "/")
+    root = doc.tree.root_node
+    for call in doc.calls:
+        _call_facts(doc, call, facts, None)
+    if "/app/models/" in "/" + p:
+        broadcasts: list[str] = []
+        for n in walk(root):
+            if n.type == "call" and n.child_by_field_name("receiver") is None:
+                name = call_name(doc, n)
+            elif n.type == "identifier" and n.parent is not None and n.parent.type in ("body_statement", "program"):
+                name = node_text(doc, n)
+            else:
+                continue
+            if name.startswith("broadcast"):
+                broadcasts.append(name)
+        cls = next((n for n in walk(root) if n.type == "class"), None)
+        name = node_text(doc, cls.child_by_field_name("name")) if cls is not None else Path(p).stem
+        facts.model = {"name": name, "path": doc.path, "broadcasts": sorted(set(broadcasts))}
+    if "/app/controllers/" in "/" + p:
+        facts.controller = _controller_facts(doc)
+    if p.endswith("config/routes.rb"):
+        facts.routes = parse_routes(doc)
+
+
+def _controller_facts(doc: RubyDoc) -> dict:
+    actions: dict[str, list[str]] = {}
+    lines: dict[str, int] = {}
+    cls = next((n for n in walk(doc.tree.root_node) if n.type == "class"), None)
+    body = cls.child_by_field_name("body") if cls is not None else None
+    private = False
+    for n in body.named_children if body is not None else []:
+        if n.type == "identifier" and node_text(doc, n) in ("private", "protected"):
+            private = True
+        elif n.type == "method" and not private:
+            name = node_text(doc, n.child_by_field_name("name"))
+            formats: list[str] = []
+            for c in walk(n):
+                if c.type == "call":
+                    r = c.child_by_field_name("receiver")
+                    if r is not None and r.type == "identifier" and node_text(doc, r) in ("format", "f"):
+                        formats.append(call_name(doc, c))
+            actions[name] = sorted(set(formats))
+            lines[name] = doc.line_of(n.start_byte)
+    name = node_text(doc, cls.child_by_field_name("name")) if cls is not None else ""
+    parent = cls.parent if cls is not None else None
+    while parent is not None:  # `module Admin; class UsersController` is Admin::UsersController
+        if parent.type == "module":
+            name = f"{node_text(doc, parent.child_by_field_name('name'))}::{name}"
+        parent = parent.parent
+    return {"name": name, "path": doc.path, "actions": actions, "action_lines": lines}
+
+
+# --- JavaScript: Stimulus controllers --------------------------------------------------------------
+
+# A class-body method, TypeScript modifiers and return types allowed: `  async save(event: Event): Promise<void> {`
+_JS_METHOD = re.compile(
+    r"^[ \t]+(?:(?:public|private|protected|override)\s+)?(?:async\s+)?(?:static\s+)?(get\s+|set\s+)?"
+    r"([A-Za-z_$][\w$]*)\s*(?:<[^>()]*>)?\s*\([^)]*\)\s*(?::\s*[^{;=]+?)?\s*\{",
+    re.M,
+)
+# An arrow-function property: `  toggle = (event) => {`
+_JS_ARROW = re.compile(r"^[ \t]+([A-Za-z_$][\w$]*)\s*(?::\s*[^=]+)?=\s*(?:async\s*)?(?:\([^)]*\)|\w+)\s*=>", re.M)
+_JS_KEYWORDS = {"if", "for", "while", "switch", "catch", "function", "return", "constructor", "super"}
+
+
+def _js_list(text: str, name: str) -> list[str]:
+    m = re.search(rf"static\s+{name}\s*=\s*\[([^\]]*)\]", text)
+    return re.findall(r"[\"']([^\"']+)[\"']", m.group(1)) if m else []
+
+
+def _js_values(text: str) -> dict[str, str]:
+    m = re.search(r"static\s+values\s*=\s*\{", text)
+    if not m:
+        return {}
+    depth, i = 1, m.end()
+    while i < len(text) and depth:
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+    body = text[m.end() : i - 1]
+    out: dict[str, str] = {}
+    depth = 0
+    for tok in re.finditer(r"[{}]|([A-Za-z_$][\w$]*|\"[^\"]+\"|'[^']+')\s*:\s*(\{[^}]*\}|[A-Za-z]+)", body):
+        if tok.group(0) in "{}":
+            depth += 1 if tok.group(0) == "{" else -1
+            continue
+        if depth:
+            continue
+        key, val = tok.group(1).strip("\"'"), tok.group(2)
+        if val.startswith("{"):
+            t = re.search(r"type\s*:\s*(\w+)", val)
+            val = t.group(1) if t else "String"
+        out[key] = val
+    return out
+
+
+def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
+    text = doc.text
+    facts.custom_stream_actions = re.findall(r"StreamActions(?:\.(\w+)|\[[\"']([\w-]+)[\"']\])\s*=", text)
+    facts.custom_stream_actions = [a or b for a, b in facts.custom_stream_actions]
+    facts.registered_controllers = re.findall(r"\.register\(\s*[\"']([\w-]+)[\"']", text)
+    ident = stimulus_identifier(doc.path)
+    if ident is None or "extends" not in text:
+        return
+    methods = [m.group(2) for m in _JS_METHOD.finditer(text) if m.group(2) not in _JS_KEYWORDS and not m.group(1)]
+    methods += _JS_ARROW.findall(text)
+    ctrl = StimulusController(
+        ident,
+        doc.path,
+        _js_list(text, "targets"),
+        _js_values(text),
+        _js_list(text, "classes"),
+        _js_list(text, "outlets"),
+        sorted(set(methods)),
+    )
+    if re.search(r"\bfetch\s*\(|\baxios\b|XMLHttpRequest|\$\.ajax", text):
+        for m in re.finditer(r"\.(innerHTML|outerHTML)\s*\+?=|insertAdjacentHTML\s*\(", text):
+            ctrl.fetches_html.append(doc.line_of(len(text[: m.start()].encode())))
+    facts.stimulus = ctrl
+
+
+def extract_facts(doc: Doc) -> FileFacts:
+    """Facts of one parsed file, memoised on the doc (the index and the rules share them)."""
+    cached = getattr(doc, "_facts", None)
+    if cached is not None:
+        return cached
+    facts = FileFacts(doc.path, doc.kind)
+    if isinstance(doc, ErbDoc):
+        _view_facts(doc, facts)
+    elif isinstance(doc, RubyDoc):
+        _ruby_facts(doc, facts)
+    elif isinstance(doc, JsDoc):
+        _js_facts(doc, facts)
+    doc._facts = facts  # type: ignore[union-attr]
+    return facts

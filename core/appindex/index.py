@@ -1,0 +1,228 @@
+"""The index of one app: every file's facts, queried across files; kept live by `update_file`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+
+from hotwire_assist.core.appindex.facts import FileFacts, IdDef, StimulusController, extract_facts
+from hotwire_assist.core.appindex.gemfile import parse_gemfile_lock
+from hotwire_assist.core.appindex.names import partial_name, view_name
+from hotwire_assist.core.parsing import MAX_BYTES, Doc, file_kind, make_doc
+
+SKIP_DIRS = {"node_modules", ".git", "tmp", "log", "vendor", "coverage", "storage", "public", ".venv", "dist", "build"}
+
+
+def iter_app_files(root: Path) -> list[Path]:
+    """Files of an app worth indexing or checking, skipping dependencies and generated output."""
+    out: list[Path] = []
+    stack = [root]
+    walked: set[tuple[int, int]] = set()  # (device, inode): a symlink loop or a second link is walked once
+    while stack:
+        d = stack.pop()
+        try:
+            st = d.stat()
+            if (st.st_dev, st.st_ino) in walked:
+                continue
+            walked.add((st.st_dev, st.st_ino))
+            entries = sorted(d.iterdir())
+        except OSError:
+            continue
+        for e in entries:
+            if e.is_dir():
+                if e.name not in SKIP_DIRS and not e.name.startswith("."):
+                    stack.append(e)
+            elif e.name == "Gemfile.lock" or indexable(e):
+                out.append(e)
+    return sorted(out)
+
+
+def indexable(p: Path) -> bool:
+    """Whether the index (and the checker) reads this file."""
+    return file_kind(str(p)) is not None
+
+
+def read_text(path: Path) -> str | None:
+    """Decoded text, or None for unreadable, binary or oversized files (the checker reports those)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if len(data) > MAX_BYTES or b"\0" in data[:8192]:
+        return None
+    return data.decode("utf-8", "replace")
+
+
+class AppIndex:
+    """Cross-file facts of one app; `update_file` keeps it live as the editor changes files."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = root
+        self.files: dict[str, FileFacts] = {}
+        self.versions: dict[str, str] = {}
+        self._cache: dict[str, list] = {}
+        self.generation = 0  # bumped on every change: caches of derived facts key on it
+
+    # building
+    def add_doc(self, doc: Doc) -> None:
+        self.files[doc.path] = extract_facts(doc)
+        self._changed()
+
+    def _changed(self) -> None:
+        self._cache.clear()
+        self.generation += 1
+
+    def update_file(self, path: str | Path, text: str | None = None) -> None:
+        """Re-index one file (from `text` when given, else from disk); removes it when it is gone."""
+        p = Path(path)
+        key = str(p)
+        if p.name == "Gemfile.lock":
+            t = text if text is not None else read_text(p)
+            self.versions = parse_gemfile_lock(t or "")
+            return
+        if text is None:
+            text = read_text(p)
+        doc = make_doc(key, text) if text is not None else None
+        if doc is None:
+            self.files.pop(key, None)
+            self._changed()
+        else:
+            self.add_doc(doc)
+
+    # queries
+    def _all(self, attr: str) -> list:
+        """All files' facts of one kind, cached until the next add/update."""
+        if attr not in self._cache:
+            self._cache[attr] = [x for f in self.files.values() for x in getattr(f, attr)]
+        return self._cache[attr]
+
+    @property
+    def stimulus_controllers(self) -> dict[str, StimulusController]:
+        return {f.stimulus.identifier: f.stimulus for f in self.files.values() if f.stimulus is not None}
+
+    @property
+    def known_controller_ids(self) -> set[str]:
+        return set(self.stimulus_controllers) | set(self._all("registered_controllers"))
+
+    @property
+    def frames(self) -> list[IdDef]:
+        return self._all("frames")
+
+    @property
+    def ids(self) -> list[IdDef]:
+        return self._all("ids")
+
+    @property
+    def frame_refs(self) -> list[IdDef]:
+        return self._all("frame_refs")
+
+    @property
+    def stream_targets(self) -> list[IdDef]:
+        return self._all("stream_targets")
+
+    @property
+    def custom_stream_actions(self) -> set[str]:
+        return set(self._all("custom_stream_actions"))
+
+    @property
+    def views(self) -> list[str]:
+        return [p for p, f in self.files.items() if f.kind == "erb"]
+
+    @property
+    def partials(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for p in self.views:
+            v = view_name(p)
+            pn = partial_name(v) if v else None
+            if pn:
+                out[pn] = p
+        return out
+
+    def renderers_of(self, partial: str) -> list[str]:
+        """Files that render a partial (`todos/todo`), by name or as a record/collection."""
+        base = partial.rpartition("/")[2]
+        return [f.path for f in self.files.values() for r in f.renders if r == partial or (r == f"*/{base}")]
+
+    def declares_controller(self, identifier: str, files: list[str] | None = None) -> bool:
+        facts = self.files.values() if files is None else [self.files[f] for f in files if f in self.files]
+        return any(identifier in f.data_controllers for f in facts)
+
+    @property
+    def routes(self) -> list[dict]:
+        return self._all("routes")
+
+    @property
+    def models(self) -> list[dict]:
+        return [f.model for f in self.files.values() if f.model]
+
+    @property
+    def controllers(self) -> list[dict]:
+        return [f.controller for f in self.files.values() if f.controller]
+
+    def to_json(self) -> dict:
+        """Stable JSON for `hotwire-assist index --format json`."""
+        rel = self.rel
+        return {
+            "root": str(self.root) if self.root else None,
+            "versions": self.versions,
+            "stimulus_controllers": [
+                {**asdict(c), "path": rel(c.path)}
+                for c in sorted(self.stimulus_controllers.values(), key=lambda c: c.identifier)
+            ],
+            "frames": [{**asdict(d), "file": rel(d.file)} for d in self.frames],
+            "stream_targets": [{**asdict(d), "file": rel(d.file)} for d in self.stream_targets],
+            "ids": [{**asdict(d), "file": rel(d.file)} for d in self.ids if d.kind == "id"],
+            "partials": {k: rel(v) for k, v in sorted(self.partials.items())},
+            "models": [{**m, "path": rel(m["path"])} for m in self.models],
+            "controllers": [{**c, "path": rel(c["path"])} for c in self.controllers],
+            "routes": self.routes,
+            "custom_stream_actions": sorted(self.custom_stream_actions),
+        }
+
+    def rel(self, path: str) -> str:
+        """A path relative to the app root (as shown to users and in JSON)."""
+        if self.root is None:
+            return path
+        try:
+            return str(Path(path).resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return path
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2)
+
+
+def find_app_root(path: Path) -> Path | None:
+    """The nearest folder holding `Gemfile` or `app/` (the app a file belongs to)."""
+    p = path.resolve()
+    return _root_of_dir(str(p if p.is_dir() else p.parent))
+
+
+@lru_cache(maxsize=1024)
+def _root_of_dir(folder: str) -> Path | None:
+    d = Path(folder)
+    if (d / "Gemfile").is_file() or (d / "app").is_dir() or (d / "config" / "routes.rb").is_file():
+        return d
+    return None if d.parent == d else _root_of_dir(str(d.parent))
+
+
+def index_app(root: Path, docs: dict[str, Doc] | None = None) -> AppIndex:
+    """Index every file of an app. `docs` (path -> parsed doc) is filled and reused so each file parses once."""
+    root = Path(root)
+    index = AppIndex(root)
+    for path in iter_app_files(root):
+        key = str(path)
+        if path.name == "Gemfile.lock":
+            index.versions = parse_gemfile_lock(read_text(path) or "")
+            continue
+        doc = docs.get(key) if docs is not None else None
+        if doc is None:
+            text = read_text(path)
+            doc = make_doc(key, text) if text is not None else None
+            if doc is not None and docs is not None:
+                docs[key] = doc
+        if doc is not None:
+            index.add_doc(doc)
+    return index
