@@ -85,16 +85,22 @@ def test_ruby_file_has_no_accessibility_dimension_and_syntax_errors_count():
     assert bad.total == pytest.approx(100 * 70 / 80)
 
 
-def test_failed_expectation_is_an_error_in_its_dimension():
+def test_failed_expectations_cap_the_score_and_an_off_task_answer_scores_zero():
+    view = FileText(path="app/views/tasks/index.html.erb", content='<div id="tasks" aria-live="polite"></div>\n')
     exp = [
-        Expectation(name="stream", file_glob="app/views/**/*.turbo_stream.erb", contains="turbo_stream.replace"),
+        Expectation(name="stream", file_glob="app/views/**/*.turbo_stream.erb", contains="turbo_stream.append"),
         Expectation(name="live", file_glob="**/*.erb", contains="aria-live", dimension="accessibility"),
+        Expectation(name="no-raw", file_glob="**/*.erb", absent="raw"),
     ]
-    s = score_files([GOOD_STREAM], exp)
-    assert s.expectations == {"stream": False, "live": False}
-    assert s.scores["conventions"] == 10.0 and s.scores["accessibility"] == 10.0
-    assert {f.rule for f in s.findings} == {"expect/stream", "expect/live"}
-    assert not s.passed
+    full = score_files([GOOD_STREAM, view], exp)
+    assert full.total == 100.0 and full.passed
+    one_missing = score_files([view], exp)  # clean code, 2 of 3 expectations met
+    assert one_missing.expectations == {"stream": False, "live": True, "no-raw": True}
+    assert one_missing.total == pytest.approx(20.0) and not one_missing.passed
+    assert max(v for v in one_missing.scores.values() if v is not None) <= 6.0  # dimensions scaled alike
+    assert "expect/stream" in {f.rule for f in one_missing.findings}
+    off_task = score_files([FileText(path="app/views/tasks/index.html.erb", content="<p>hello</p>\n")], exp)
+    assert off_task.total == 0.0 and "eval/off-task" in {f.rule for f in off_task.findings}
 
 
 def test_expectation_glob_spans_folders_and_absent_checks():
@@ -128,8 +134,11 @@ def test_fim_reference_completion_is_exact_and_clean_a_wrong_one_is_not():
     task = next(t for t in read_fim_tasks() if t.path.endswith("_book.html.erb"))
     right, wrong = score_fim_batch([(task, task.middle + "  \n"), (task, "<%= raw params[:x] %>")])
     assert right.exact_match and right.edit_similarity == 1.0 and right.passed and right.scored.findings == []
+    assert right.scored.total == 100.0
     assert not wrong.exact_match and wrong.edit_similarity < 0.6 and not wrong.passed
-    assert wrong.scored.scores["security"] == 10.0  # the completion's raw, not the file around it
+    # the completion's raw (an error, not the file around it): capped, and security scaled from 10
+    assert wrong.scored.total <= 30.0
+    assert wrong.scored.scores["security"] == pytest.approx(10.0 * wrong.edit_similarity, abs=1e-3)
 
 
 def test_edit_similarity_and_exact_match():
