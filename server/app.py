@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import attrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest, JsonRpcParseError
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest, JsonRpcMethodNotFound, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
+from hotwire_assist.core import __version__
 from hotwire_assist.core.appindex import AppIndex, index_app
 from hotwire_assist.core.config import Config, ConfigError, completion_allowed, load_config
 from hotwire_assist.core.context import ContextCache, query_of
@@ -27,29 +29,38 @@ from hotwire_assist.server.backends import BackendError, make_backend
 from hotwire_assist.server.code_actions import feature_actions, to_code_action
 from hotwire_assist.server.completion import CompletionEngine, Suggestion, language_of
 from hotwire_assist.server.diagnostics import quick_fixes, to_diagnostics
-from hotwire_assist.server.documents import use_lsp_lines
+from hotwire_assist.server.documents import MAX_DOCUMENT_CHARS, describe_size, use_lsp_lines
 from hotwire_assist.server.generate import COMMAND as GENERATE_COMMAND
 from hotwire_assist.server.generate import run_command as run_generate
 from hotwire_assist.server.hotwire_completions import LOOKBEHIND, index_completions, to_lsp_items
+from hotwire_assist.server.looplag import LoopMonitor
 from hotwire_assist.server.navigation import Symbol, definitions, hover_markdown, symbol_at
 from hotwire_assist.server.telemetry import TelemetryRecorder, suggestion_id_of
-from hotwire_assist.server.watch import IndexWatcher
+from hotwire_assist.server.watch import IndexWatcher, reindex
 
 log = logging.getLogger(__name__)
 CURATED_DIR = Path(__file__).resolve().parents[1] / "training" / "curated"  # data files, not an import
-VERSION = "0.1.0"
+VERSION = __version__
 DIAGNOSTICS_DEBOUNCE_S = 0.25
 ACCEPTED_COMMAND = "hotwire-assist.accepted"
 DISMISSED_NOTIFICATION = "hotwire-assist/dismissed"
 INTERNALS_REQUEST = "hotwire-assist/internals"
+CUSTOM_NOTIFICATIONS = frozenset({DISMISSED_NOTIFICATION})  # ours: lsprotocol does not know they are notifications
 _ANSWERED = object()
 # Half of a UTF-16 surrogate pair: a client may send one (JSON allows it) but no model can encode it.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Protocol(LanguageServerProtocol):
-    """Answers requests whose params do not deserialize (pygls 2.1 drops them, and clients hang), and
-    bodies that are JSON but no JSON-RPC message (pygls 2.1 drops those too) with Invalid Request."""
+    """Exactly one answer to every request, as JSON-RPC 2.0 and LSP 3.17 ask; pygls 2.1 drops these:
+
+    - params that do not deserialize (a string, a number, null): InvalidParams;
+    - a body that is JSON but no JSON-RPC message: InvalidRequest, id null;
+    - a request named `$/…`: MethodNotFound (LSP: `$/` messages are optional; a request must be errored);
+    - a request carrying a notification's name (with an id): MethodNotFound, and the notification's work is
+      not done (`exit` with an id stops nothing);
+    - any request after `shutdown`: InvalidRequest (pygls ignores it, and the client waits forever).
+    """
 
     def structure_message(self, data: dict[str, Any]):
         try:
@@ -57,12 +68,24 @@ class _Protocol(LanguageServerProtocol):
                 raise JsonRpcInvalidRequest()
             if "method" in data and "jsonrpc" in data and "params" not in data:
                 data = {**data, "params": None}  # JSON-RPC lets a request omit params; pygls needs the key
+            if "method" in data and isinstance(data.get("id"), (int, str)):
+                self._check_request(data["method"])
             return super().structure_message(data)
         except JsonRpcException as exc:
             if isinstance(data, dict) and "method" in data and isinstance(data.get("id"), (int, str)):
                 self._send_response(data["id"], error=exc.to_response_error())
                 return _ANSWERED
             raise
+
+    def _check_request(self, method: str) -> None:
+        """Raise the error a request must get before any handler runs, if it must get one."""
+        if self._shutdown:
+            raise JsonRpcInvalidRequest(f"the server is shutting down: {method!r} not run")
+        if method.startswith("$/") or method in CUSTOM_NOTIFICATIONS:
+            raise JsonRpcMethodNotFound.of(method)
+        message_type = self.get_message_type(method)
+        if message_type is not None and "id" not in attrs.fields_dict(message_type):
+            raise JsonRpcMethodNotFound(f"{method!r} is a notification, not a request")
 
     def handle_message(self, message):
         if message is _ANSWERED:
@@ -89,6 +112,8 @@ class HotwireServer(LanguageServer):
         self._checking: dict[str, asyncio.Future] = {}  # the rules run in a thread, per document
         self.telemetry = TelemetryRecorder(self.config)
         self._telemetry_ticks: asyncio.Task | None = None
+        self._too_big_told: set[str] = set()  # documents over the size cap whose one message was shown
+        self.loop_monitor: LoopMonitor | None = None
 
     def report_server_error(self, error: Exception, source) -> None:
         """A body that is not JSON still gets the answer JSON-RPC asks for: a parse error, id null."""
@@ -178,8 +203,11 @@ class HotwireServer(LanguageServer):
             text, version = doc.source, doc.version
         except OSError:
             return
+        if not self.within_size_cap(uri, text):
+            return
+        # The index update and the rules run in a thread: the event loop keeps answering meanwhile.
         if self.index is not None:
-            self.index.update_file(path, text)
+            await reindex(self.index, path, text)
         # Ruby and Herb (external) run on open and save; every keystroke gets the fast in-process rules.
         run = self._checking[uri] = asyncio.ensure_future(
             asyncio.to_thread(check_source, path, text, self.index, external=external)
@@ -190,6 +218,25 @@ class HotwireServer(LanguageServer):
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=to_diagnostics(findings), version=version)
             )
+
+    def within_size_cap(self, uri: str, text: str) -> bool:
+        """Whether per-document work (index, rules, suggestions, items, actions) runs for this document.
+
+        Parsing holds the GIL (tree-sitter: ~80 ns a byte) and some facts grow faster than the file, so a
+        document over MAX_DOCUMENT_CHARS gets none of it, and one message saying so."""
+        if len(text) <= MAX_DOCUMENT_CHARS:
+            self._too_big_told.discard(uri)
+            return True
+        if uri not in self._too_big_told:
+            self._too_big_told.add(uri)
+            name = Path(to_fs_path(uri) or uri).name
+            self.notify_user(
+                f"hotwire-assist: {name} is {describe_size(len(text))}, over the {describe_size(MAX_DOCUMENT_CHARS)} "
+                "limit for one file: no suggestions, diagnostics, completion items, code actions or index updates "
+                "for it (the rest of the app is unaffected).",
+                types.MessageType.Info,
+            )
+        return False
 
     def is_open(self, uri: str) -> bool:
         """The editor opened this document (pygls keys them unquoted, and reads any other from disk)."""
@@ -208,6 +255,8 @@ class HotwireServer(LanguageServer):
         try:
             source = doc.source
         except OSError:
+            return None
+        if not self.within_size_cap(uri, source):
             return None
         lines = doc.lines
         if position.line > len(lines) or (position.line == len(lines) and position.character > 0):
@@ -278,7 +327,7 @@ async def code_action(ls: HotwireServer, params: types.CodeActionParams) -> list
     feature actions that apply here (wrap in a Turbo Frame, respond with a Turbo Stream)."""
     fixes = quick_fixes(params.text_document.uri, params.context.diagnostics, params.range)
     uri = params.text_document.uri
-    if not ls.is_open(uri):
+    if not ls.is_open(uri) or not ls.within_size_cap(uri, ls.workspace.get_text_document(uri).source):
         return fixes
     index = await ls.ready_index()
     doc = ls.workspace.get_text_document(uri)
@@ -310,7 +359,8 @@ async def inline_completion(ls: HotwireServer, params: types.InlineCompletionPar
 async def completion(ls: HotwireServer, params: types.CompletionParams) -> types.CompletionList:
     """Index items (frame ids, Stimulus names, stream actions and targets) for every client, plus the model's
     suggestion as an item for clients without inline completion (those show it as ghost text)."""
-    if not ls.is_open(params.text_document.uri):
+    uri = params.text_document.uri
+    if not ls.is_open(uri) or not ls.within_size_cap(uri, ls.workspace.get_text_document(uri).source):
         return types.CompletionList(is_incomplete=False, items=[])
     index = await ls.ready_index()
     doc = ls.workspace.get_text_document(params.text_document.uri)
@@ -361,7 +411,7 @@ async def definition(ls: HotwireServer, params: types.DefinitionParams) -> list[
 
 
 async def _symbol_at(ls: HotwireServer, uri: str, position: types.Position) -> Symbol | None:
-    if not ls.is_open(uri):
+    if not ls.is_open(uri) or not ls.within_size_cap(uri, ls.workspace.get_text_document(uri).source):
         return None
     index = await ls.ready_index()
     lines = ls.workspace.get_text_document(uri).lines
@@ -390,6 +440,8 @@ def did_close(ls: HotwireServer, params: types.DidCloseTextDocumentParams) -> No
 def shutdown(ls: HotwireServer, params: None) -> None:
     if ls.watcher:
         ls.watcher.stop()
+    if ls.loop_monitor:
+        ls.loop_monitor.stop()
     if ls.engine:
         ls.engine.close()
         ls.engine = None
@@ -430,10 +482,15 @@ def _peak_rss_kb() -> int:
 
 @server.feature(INTERNALS_REQUEST)
 def internals(ls: HotwireServer, params: Any) -> dict[str, Any]:
-    """What the server holds right now (sizes, threads, tasks, peak memory): for bug reports and load tests."""
+    """What the server holds right now (sizes, threads, tasks, peak memory): for bug reports and load tests.
+    `{"loop_monitor": true}` starts measuring the event loop's lag (reported from then on)."""
     import threading
 
+    if isinstance(params, dict) and params.get("loop_monitor") and ls.loop_monitor is None:
+        ls.loop_monitor = LoopMonitor()
+        ls.loop_monitor.start()
     return {
+        **(ls.loop_monitor.figures() if ls.loop_monitor else {}),
         "open_documents": len(ls.workspace.text_documents),
         "pending_checks": len(ls._checks),
         "running_checks": len(ls._checking),

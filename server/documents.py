@@ -12,6 +12,17 @@ from collections.abc import Sequence
 
 from pygls.workspace import TextDocument, Workspace
 
+# Per-document work (index update, rules, suggestions, completion items, code actions) stops above this many
+# characters: tree-sitter holds the GIL while it parses (~80 ns a byte) and some facts grow faster than the
+# file, so a bigger document would stall the event loop even from a worker thread. Real views stay far below.
+MAX_DOCUMENT_CHARS = 256 * 1024
+
+
+def describe_size(chars: int) -> str:
+    """'2.0 MB', '256 KB': a size for a message."""
+    return f"{chars / 1024 / 1024:.1f} MB" if chars >= 1024 * 1024 else f"{chars // 1024} KB"
+
+
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _NOT_LSP_LINE_ENDS = re.compile("[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # splitlines() ends lines at these too
 

@@ -2,6 +2,8 @@
 
 A watchfiles watcher on the workspace re-indexes each changed indexable file from disk. Files open in
 the editor are skipped: their buffer, not the disk, is the truth, and didChange already updates them.
+Re-indexing (read, parse, extract) runs in a worker thread; only swapping the new facts in runs on the
+event loop, so a big file never stalls it. Files over the size cap keep the facts they had.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
 
-from hotwire_assist.core.appindex import SKIP_DIRS, AppIndex, indexable
+from hotwire_assist.core.appindex import SKIP_DIRS, AppIndex, indexable, read_text
+from hotwire_assist.server.documents import MAX_DOCUMENT_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +40,50 @@ class _AppFilter(DefaultFilter):
         return super().__call__(change, path) and (p.name == "Gemfile.lock" or indexable(p))
 
 
-def apply_changes(index: AppIndex, changes: set[tuple[Change, str]], is_open: Callable[[str], bool]) -> list[str]:
+def _facts_of(path: str, text: str | None) -> AppIndex | None:
+    """A one-file index of `path` (from `text`, else from disk), built in a worker thread; None when the
+    file is over the size cap (its facts stay as they were)."""
+    if text is None and Path(path).name != "Gemfile.lock":
+        text = read_text(Path(path))  # None: gone, binary or unreadable, and dropped below
+    if text is not None and len(text) > MAX_DOCUMENT_CHARS:
+        return None
+    scratch = AppIndex()
+    scratch.update_file(path, text)
+    return scratch
+
+
+def swap_in(index: AppIndex, path: str, scratch: AppIndex) -> None:
+    """Replace one file's facts in the live index with those of its one-file index (cheap: on the loop)."""
+    key = str(Path(path))
+    if Path(path).name == "Gemfile.lock":
+        index.versions = scratch.versions
+        return
+    if key in scratch.files:
+        index.files[key] = scratch.files[key]
+    else:
+        index.files.pop(key, None)
+    index._changed()  # the index's own cache reset: derived facts are rebuilt on the next query
+
+
+async def reindex(index: AppIndex, path: str, text: str | None = None) -> bool:
+    """Re-index one file off the event loop; False (facts kept) when it is over the size cap."""
+    if text is not None and len(text) > MAX_DOCUMENT_CHARS:
+        return False
+    scratch = await asyncio.to_thread(_facts_of, path, text)
+    if scratch is None:
+        return False
+    swap_in(index, path, scratch)
+    return True
+
+
+async def apply_changes(index: AppIndex, changes: set[tuple[Change, str]], is_open: Callable[[str], bool]) -> list[str]:
     """Re-index changed files (a deleted one is dropped); returns the paths updated."""
     done = []
     for _, path in sorted(changes, key=lambda c: c[1]):
         if is_open(path):
             continue
-        index.update_file(path)
-        done.append(path)
+        if await reindex(index, path):
+            done.append(path)
     return done
 
 
@@ -70,7 +109,7 @@ class IndexWatcher:
                 step=50,
                 recursive=True,
             ):
-                self.updates += len(apply_changes(self.index, changes, self.is_open))
+                self.updates += len(await apply_changes(self.index, changes, self.is_open))
         except Exception as e:  # a watcher that cannot run (no inotify, root gone) must not take the server down
             log.warning("not watching %s for changes: %s", self.root, e)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -11,6 +12,18 @@ from hardening.fake_model import FakeModelServer
 from support.raw_lsp import RawLSP
 
 REPLY = "ZZZ"  # the fake model's answer: no character of it occurs in generated documents
+
+
+def record_stats(name: str, values: dict) -> None:
+    """Merge a test's figures into $HOTWIRE_HARDENING_STATS/<name> for benchmarks/hardening_report.py.
+
+    Each test records its own figures when it has checked them: no module globals, so a test run alone or
+    in any order reports what it measured (a test that did not run leaves nothing behind)."""
+    if not (out := os.environ.get("HOTWIRE_HARDENING_STATS")):
+        return
+    path = Path(out, name)
+    merged = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**merged, **values}))
 
 
 def base_env(home: Path, **settings: str) -> dict[str, str]:
