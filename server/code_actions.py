@@ -4,10 +4,17 @@ nothing new in the result: "Wrap in Turbo Frame" (an ERB selection) and "Respond
 `<action>.turbo_stream.erb` is created), "Extract to Stimulus controller" (inline handlers and scripts
 of a view selection into a new controller) and "Convert Rails UJS to Turbo" (the rules engine's UJS fixes,
 all at once). Pure functions over text; `to_code_action` makes the LSP type.
+
+Each action is offered only when its result keeps the file's structure: an action that moves or wraps
+lines is declined when the lines cut an ERB block or an HTML element (one end selected, the other not),
+and no action may add a structural problem (a Ruby parse error, an unclosed or stray HTML tag, an ERB block
+and an HTML element that overlap without nesting). The rules engine alone misses these: Ruby pairs any
+`<% end %>` with the nearest open block, so a misplaced one still parses.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import textwrap
 from collections import Counter
@@ -17,7 +24,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from hotwire_assist.core.appindex import AppIndex, ids_overlap, view_name
-from hotwire_assist.core.parsing import RubyDoc, call_name, node_text, walk
+from hotwire_assist.core.parsing import ErbDoc, RubyDoc, call_name, node_text, walk
 from hotwire_assist.core.rules import check_source
 
 WRAP_TITLE = "Wrap in Turbo Frame"
@@ -43,6 +50,120 @@ def _new_findings(path: str, before: str, after: str, index: AppIndex | None) ->
     return sorted((new - old).elements())
 
 
+# --- structure: ERB blocks and HTML elements stay balanced ------------------------------------------
+
+# HTML elements that never have an end tag, and those whose end tag HTML lets you leave out.
+_VOID = frozenset(
+    ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"]
+)
+# Ruby nodes that open in one ERB tag and close with `end` (or `}`) in another: the ERB blocks.
+_RUBY_BLOCKS = frozenset(
+    {"do_block", "block", "if", "unless", "while", "until", "case", "case_match", "begin", "for"}
+    | {"method", "singleton_method", "class", "module"}
+)
+_OPTIONAL_END = frozenset(
+    [
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "option",
+        "optgroup",
+        "tr",
+        "td",
+        "th",
+        "thead",
+        "tbody",
+        "tfoot",
+        "colgroup",
+        "rt",
+        "rp",
+        "caption",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The nesting regions of a file (byte spans of ERB blocks and HTML elements) and its problems."""
+
+    regions: tuple[tuple[int, int], ...]
+    problems: int
+
+
+def structure(path: str, text: str) -> Structure:
+    """ERB blocks come from the Ruby parse of the view's code (a block construct from one ERB tag to another:
+    a `do … end`, an `if … end`), HTML elements from the HTML parse with ERB masked out; problems count Ruby
+    parse errors, stray end tags, unclosed elements (not void, end tag not optional) and crossings."""
+    if path.endswith(".rb"):
+        tree = RubyDoc(path, text).tree
+        errors = sum(1 for n in walk(tree.root_node) if n.type == "ERROR" or n.is_missing)
+        return Structure((), errors)
+    if not path.endswith(".erb"):
+        return Structure((), 0)
+    doc = ErbDoc(path, text)
+    starts = [t.start for t in doc.tags]
+
+    def tag_index(byte: int) -> int | None:
+        i = bisect.bisect_right(starts, byte) - 1
+        return i if i >= 0 and doc.tags[i].start <= byte < doc.tags[i].end else None
+
+    regions: set[tuple[int, int]] = set()
+    problems = 0
+    for n in walk(doc.ruby_tree.root_node):
+        if n.type == "ERROR" or n.is_missing:
+            problems += 1
+            continue
+        if n.type not in _RUBY_BLOCKS:
+            continue
+        a, b = tag_index(n.start_byte), tag_index(max(n.end_byte - 1, n.start_byte))
+        if a is not None and b is not None and a != b:
+            regions.add((doc.tags[a].start, doc.tags[b].end))
+    stack = [doc.html_tree.root_node]
+    while stack:
+        n = stack.pop()
+        if n.type in ("erroneous_end_tag", "ERROR") or n.is_missing:
+            problems += 1
+            continue  # one problem per broken subtree
+        stack.extend(n.children)
+        if n.type == "element":
+            start = next((c for c in n.children if c.type == "start_tag"), None)
+            end = next((c for c in n.children if c.type == "end_tag"), None)
+            name = next((c for c in start.children if c.type == "tag_name"), None) if start is not None else None
+            tag = node_text(doc, name).lower() if name is not None else ""
+            if end is not None:
+                regions.add((n.start_byte, n.end_byte))
+            elif start is not None and tag not in _VOID and tag not in _OPTIONAL_END:
+                problems += 1
+    ordered = tuple(sorted(regions, key=lambda r: (r[0], -r[1])))
+    return Structure(ordered, problems + _crossings(ordered))
+
+
+def _crossings(regions: tuple[tuple[int, int], ...]) -> int:
+    """Pairs of regions that overlap without one containing the other (sorted by start, longest first)."""
+    stack: list[int] = []
+    crossings = 0
+    for start, end in regions:
+        while stack and stack[-1] <= start:
+            stack.pop()
+        crossings += sum(1 for e in stack if start < e < end)
+        stack.append(end)
+    return crossings
+
+
+def cuts_a_region(path: str, text: str, start: int, end: int) -> bool:
+    """Whether the characters [start, end) hold one end of an ERB block or HTML element but not the other."""
+    if not path.endswith(".erb"):
+        return False
+    bs, be = len(text[:start].encode()), len(text[:end].encode())
+    return any((bs <= rs < be) != (bs < re_ <= be) for rs, re_ in structure(path, text).regions)
+
+
+def keeps_structure(path: str, before: str, after: str) -> bool:
+    """The edit adds no structural problem (see `structure`)."""
+    return structure(path, after).problems <= structure(path, before).problems
+
+
 # --- Wrap in Turbo Frame ----------------------------------------------------------------------------
 
 
@@ -66,8 +187,8 @@ def wrap_in_frame(path: str, text: str, start: int, end: int, index: AppIndex | 
     line_end = text.find("\n", max(end - 1, line_start))
     line_end = len(text) if line_end < 0 else line_end + 1
     block = text[line_start:line_end]
-    if not block.strip():
-        return None
+    if not block.strip() or cuts_a_region(path, text, line_start, line_end):
+        return None  # the frame's `<% end %>` would close a block the selection opened, or split an element
     indent = re.match(r"[ \t]*", block).group(0)
     body = "".join(f"  {ln}" if ln.strip() else ln for ln in block.splitlines(keepends=True))
     if not body.endswith("\n"):
@@ -75,7 +196,7 @@ def wrap_in_frame(path: str, text: str, start: int, end: int, index: AppIndex | 
     frame_id = frame_id_for(path, index)
     replacement = f'{indent}<%= turbo_frame_tag "{frame_id}" do %>\n{body}{indent}<% end %>\n'
     new_text = text[:line_start] + replacement + text[line_end:]
-    if _new_findings(path, text, new_text, index):
+    if not keeps_structure(path, text, new_text) or _new_findings(path, text, new_text, index):
         return None
     return FeatureAction(
         WRAP_TITLE, types.CodeActionKind.RefactorRewrite, path, new_text, line_start, line_end, replacement
@@ -145,7 +266,7 @@ def respond_with_turbo_stream(path: str, text: str, line: int, index: AppIndex |
     if _new_findings(view, "", template, index):
         template = _stream_template(ctrl, action, None, None)
     creates = {} if Path(view).exists() else {view: template}
-    if _new_findings(path, text, new_text, index):
+    if not keeps_structure(path, text, new_text) or _new_findings(path, text, new_text, index):
         return None
     s, e = len(data[:start].decode("utf-8", "replace")), len(data[:end].decode("utf-8", "replace"))
     return FeatureAction(RESPOND_TITLE, types.CodeActionKind.Refactor, path, new_text, s, e, block, creates)
@@ -225,7 +346,7 @@ def convert_ujs(path: str, text: str, index: AppIndex | None, rounds: int = 8) -
         if not found:
             break
         new = _apply_fixes(new, found)
-    if new == text or _new_findings(path, text, new, index):
+    if new == text or not keeps_structure(path, text, new) or _new_findings(path, text, new, index):
         return None
     start = next((i for i, (a, b) in enumerate(zip(text, new, strict=False)) if a != b), min(len(text), len(new)))
     tail = 0
@@ -274,6 +395,8 @@ def extract_stimulus(path: str, text: str, start: int, end: int, index: AppIndex
     line_end = text.find("\n", max(end - 1, line_start))
     line_end = len(text) if line_end < 0 else line_end + 1
     block = text[line_start:line_end]
+    if cuts_a_region(path, text, line_start, line_end):
+        return None  # a wrapping div would end inside a block or an element the selection opened
     handlers = list(_HANDLER.finditer(block))
     scripts = list(_SCRIPT.finditer(block))
     if (not handlers and not scripts) or "<%" in "".join(m.group(0) for m in [*handlers, *scripts]):
@@ -311,7 +434,9 @@ def extract_stimulus(path: str, text: str, start: int, end: int, index: AppIndex
     if index is not None:
         scratch.files = dict(index.files)
     scratch.update_file(js_path, js)
-    if check_source(js_path, js, scratch, external=False) or _new_findings(path, text, new_text, scratch):
+    if check_source(js_path, js, scratch, external=False) or not keeps_structure(path, text, new_text):
+        return None
+    if _new_findings(path, text, new_text, scratch):
         return None
     return FeatureAction(
         EXTRACT_TITLE, types.CodeActionKind.RefactorExtract, path, new_text, line_start, line_end, replacement,
