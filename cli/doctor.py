@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from typing import Any
 
-from hotwire_assist.core.config import Config, user_config_path
+from hotwire_assist.core.config import _NOT_SETTINGS, ENV_PREFIX, Config, config_files
 from hotwire_assist.core.prompt import get_family
 from hotwire_assist.server.backends import BackendError, make_backend
 
 
-def run_doctor(config: Config) -> dict[str, Any]:
+def loaded_from(workspace: Path | None, environ: dict[str, str] | None = None) -> str:
+    """Where the configuration came from: the files that exist and were read, and environment settings."""
+    import os
+
+    environ = dict(os.environ) if environ is None else environ
+    files = [str(p) for p in config_files(workspace)]
+    settings = sorted(k for k in environ if k.startswith(ENV_PREFIX) and k not in _NOT_SETTINGS)
+    parts = [f"files {', '.join(files)}" if files else "no config file (defaults)"]
+    if settings:
+        parts.append(f"environment {', '.join(settings)}")
+    return "; ".join(parts)
+
+
+def run_doctor(config: Config, workspace: Path | None = None) -> dict[str, Any]:
     checks: list[dict[str, Any]] = []
 
     def check(name: str, ok: bool, detail: str, fix: str = "") -> None:
-        checks.append({"name": name, "ok": ok, "detail": detail, "fix": fix})
+        """A fix is advice for a failing check only."""
+        checks.append({"name": name, "ok": ok, "detail": detail, **({"fix": fix} if fix and not ok else {})})
 
     m = config.model
-    check("config", True, f"user file {user_config_path()}; backend {m.backend}, family {m.family}")
+    check("config", True, f"{loaded_from(workspace)}; backend {m.backend}, family {m.family}")
     try:
         family = get_family(m.family)
         backend = make_backend(config)

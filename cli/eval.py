@@ -14,16 +14,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hotwire_assist.core.install import install_hint
+
 eval_app = typer.Typer(help="Evaluate models: task suite, scoring, A/B comparison, reports, promotion gate.")
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 FormatOpt = Annotated[str, typer.Option("--format", help="table or json")]
-_EVAL_EXTRA = "evaluation needs the [eval] extra (pip install 'hotwire-assist[eval]')"
+_EVAL_EXTRA = f"evaluation {install_hint('eval')}"
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]{message}[/red]")
+    err.print(message, style="red", markup=False)  # messages hold [extra] names and paths, not markup
     return typer.Exit(code)
 
 

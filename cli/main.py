@@ -18,9 +18,15 @@ from hotwire_assist.cli.eval import eval_app
 from hotwire_assist.cli.telemetry import telemetry_app
 from hotwire_assist.cli.train import train_app
 from hotwire_assist.core.config import ConfigError, default_model_dir, load_config
+from hotwire_assist.core.install import install_hint
 
 app = typer.Typer(
-    help="A local, private AI assistant for Rails Hotwire.", no_args_is_help=True, pretty_exceptions_enable=False
+    help="A local, private AI assistant for Rails Hotwire.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    # Plain help: rich markup would eat bracketed words ("the [train] extra", "[[curriculum]]") and rich's
+    # tables truncate long option names on narrow terminals. Sub-apps inherit this mode.
+    rich_markup_mode=None,
 )
 model_app = typer.Typer(help="Build and inspect models.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
@@ -36,6 +42,27 @@ out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 FormatOpt = Annotated[str, typer.Option("--format", help="text or json")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from hotwire_assist.core import __version__
+
+        print(f"hotwire-assist {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """A local, private AI assistant for Rails Hotwire.
+
+    Example: hotwire-assist doctor
+    """
 
 
 def _config(workspace: Path | None):
@@ -128,7 +155,7 @@ def doctor(
     """
     from hotwire_assist.cli.doctor import run_doctor
 
-    report = run_doctor(_config(workspace))
+    report = run_doctor(_config(workspace), workspace)
     if format == "json":
         out.print_json(json.dumps(report))
     else:
@@ -160,7 +187,7 @@ def build_default(
         from hotwire_assist.training.corpus import load_sources, starter_corpus_dir
         from hotwire_assist.training.tiny_model import RECIPES, build_model
     except ImportError as e:
-        err.print(f"[red]training needs the [train] extra: {e}[/red]")
+        err.print(f"training {install_hint('train')} ({e})", style="red", markup=False)
         raise typer.Exit(2) from None
     from hotwire_assist.core.prompt import get_family
 
@@ -203,6 +230,7 @@ def promote(
 
     Example:
 
+    \b
         hotwire-assist eval run --model runs/lora1/export/model.gguf --out runs/eval-cand
         hotwire-assist model promote runs/lora1/export/model.gguf \\
             --candidate-run runs/eval-cand --current-run runs/eval-cur
@@ -217,7 +245,7 @@ def promote(
         from hotwire_assist.evaluation.gate import gate
         from hotwire_assist.evaluation.results import ResultsError
     except ImportError as e:
-        err.print(f"[red]promotion needs the [eval] extra: {e}[/red]")
+        err.print(f"promotion {install_hint('eval')} ({e})", style="red", markup=False)
         raise typer.Exit(2) from None
     if not gguf.is_file():
         err.print(f"[red]no such model file:[/red] {gguf}")

@@ -13,10 +13,25 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from hotwire_assist.core import __version__
 
 
 async def _ask(app_dir: Path, positions: list[dict]) -> list[dict]:
-    client = LanguageClient("hotwire-assist-quickstart", "0.1.0")
+    client = LanguageClient("hotwire-assist-quickstart", __version__)
+    diagnostics: dict[str, int] = {}
+    messages: list[str] = []
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def _diagnostics(params: types.PublishDiagnosticsParams) -> None:
+        """The rules engine's findings for an opened file (an editor shows them; we count them)."""
+        diagnostics[params.uri] = len(params.diagnostics)
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE)
+    def _message(params: types.ShowMessageParams) -> None:
+        messages.append(params.message)
+
     await client.start_io(sys.executable, "-m", "hotwire_assist.cli", "serve")
     try:
         await client.initialize_async(
@@ -58,10 +73,14 @@ async def _ask(app_dir: Path, positions: list[dict]) -> list[dict]:
                     "suggestion": text,
                     "original": expected,
                     "latency_ms": round(ms, 1),
+                    "uri": uri,
                 }
             )
-        await client.shutdown_async(None)
+        await client.shutdown_async(None)  # every notification sent before the answer has been read
         client.exit(None)
+        for r in rows:
+            r["diagnostics"] = diagnostics.get(r.pop("uri"))
+        rows.extend({"message": m} for m in messages)
         return rows
     finally:
         await client.stop()
@@ -74,13 +93,22 @@ def run_quickstart(app_dir: Path, console: Console) -> int:
     except (OSError, ValueError) as e:
         console.print(f"[red]cannot read {spec}: {e}[/red]")
         return 2
-    rows = asyncio.run(_ask(app_dir, positions))
+    answers = asyncio.run(_ask(app_dir, positions))
+    rows = [r for r in answers if "message" not in r]
     table = Table(title=f"hotwire-assist on {app_dir}", show_lines=True)
-    for col in ("file", "before the cursor", "suggestion", "original", "ms"):
+    for col in ("file", "before the cursor", "suggestion", "original", "ms", "findings"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
-            r["path"], r["before"], r["suggestion"] or "[dim](none)[/dim]", r["original"], f"{r['latency_ms']:.0f}"
+            Text(r["path"]),  # Text: code is not rich markup (`[1, 2]` would vanish)
+            Text(r["before"]),
+            Text(r["suggestion"]) if r["suggestion"] else Text("(none)", style="dim"),
+            Text(r["original"]),
+            f"{r['latency_ms']:.0f}",
+            "?" if r["diagnostics"] is None else str(r["diagnostics"]),
         )
     console.print(table)
+    for r in answers:
+        if "message" in r:
+            console.print(Text(f"server: {r['message']}", style="yellow"))
     return 0 if any(r["suggestion"] for r in rows) else 1

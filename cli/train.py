@@ -54,6 +54,7 @@ def run_command(
 
     Example (examples/train.toml):
 
+    \b
         hotwire-assist train run examples/train.toml
     """
     from hotwire_assist.training.finetune import load_run_config
@@ -103,6 +104,7 @@ def finetune_command(
 
     Example:
 
+    \b
         hotwire-assist train finetune ~/models/qwen2.5-coder-1.5b --family qwen2.5-coder \\
             --data training/curated/turbo.jsonl --source ~/src/my_rails_app --out runs/lora1 --steps 300 --rank 16
     """
@@ -145,6 +147,7 @@ def export_command(
 
     Example:
 
+    \b
         hotwire-assist train export ~/models/base runs/lora1 --out runs/lora1/export
         ollama create hotwire-lora -f runs/lora1/export/Modelfile
     """

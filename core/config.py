@@ -6,6 +6,7 @@ instead of being silently ignored.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from pathlib import Path
@@ -125,7 +126,8 @@ def _env_layer(environ: dict[str, str]) -> dict[str, Any]:
         model = sections[section].annotation if section in sections else None
         field = model.model_fields.get(key) if model else None  # type: ignore[union-attr]
         if field is None:
-            raise ConfigError(f"environment variable {name}: unknown setting '{section}.{key}'")
+            hint = _did_you_mean((section, key))
+            raise ConfigError(f"environment variable {name}: unknown setting '{section}.{key}'{hint}")
         value: Any = raw
         if field.annotation == list[str]:
             value = [v.strip() for v in raw.split(",") if v.strip()]
@@ -140,6 +142,18 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _did_you_mean(loc: tuple[Any, ...]) -> str:
+    """' (did you mean 'model.backend'?)' for a misspelt section or key, else ''."""
+    fields: dict[str, Any] = Config.model_fields
+    for i, part in enumerate(loc):
+        if str(part) not in fields:
+            close = difflib.get_close_matches(str(part), list(fields), n=1, cutoff=0.6)
+            return f" (did you mean '{'.'.join([*map(str, loc[:i]), close[0]])}'?)" if close else ""
+        model = fields[str(part)].annotation
+        fields = getattr(model, "model_fields", {})
+    return ""
+
+
 def _validate(data: dict[str, Any], origin: str) -> Config:
     try:
         return Config.model_validate(data)
@@ -147,9 +161,18 @@ def _validate(data: dict[str, Any], origin: str) -> Config:
         problems = []
         for err in e.errors():
             key = ".".join(str(p) for p in err["loc"])
-            msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+            extra = err["type"] == "extra_forbidden"
+            msg = "unknown setting" + _did_you_mean(err["loc"]) if extra else err["msg"]
             problems.append(f"'{key}': {msg}")
         raise ConfigError(f"{origin}: " + "; ".join(problems)) from None
+
+
+def config_files(workspace: Path | None = None, user_file: Path | None = None) -> list[Path]:
+    """The configuration files `load_config` reads for this workspace that exist, lowest layer first."""
+    candidates = [user_file or user_config_path()]
+    if workspace is not None:
+        candidates.append(workspace / WORKSPACE_FILE)
+    return [p for p in candidates if p.is_file()]
 
 
 def load_config(

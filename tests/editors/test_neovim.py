@@ -145,6 +145,8 @@ def test_ghost_text_accept_and_dismiss_against_the_server(nvim, server_env, tmp_
         "mismatching character dismissed",
         "leaving insert mode dismissed",
         "status reports the backend",
+        "omni completion offers stream actions",
+        "checkhealth: omnifunc",
     ):
         assert expected in names
     new_api = version[:2] >= KINDS["current"]

@@ -113,8 +113,9 @@ class Session {
       this.setState("missing");
       const open = "Open Settings";
       const choice = await vscode.window.showErrorMessage(
-        `Hotwire Assist: the server command '${command}' was not found. Install it (pip install hotwire-assist) ` +
-          `or set "hotwireAssist.serverCommand" to its full path.`,
+        `Hotwire Assist: the server command '${command}' was not found. Install it: run scripts/install in a clone ` +
+          `of hotwire-assist, then set "hotwireAssist.serverCommand" to <clone>/.venv/bin/hotwire-assist ` +
+          `(or put that folder on PATH).`,
         open,
       );
       if (choice === open) await vscode.commands.executeCommand("workbench.action.openSettings", "hotwireAssist.serverCommand");

@@ -245,12 +245,37 @@ co = coroutine.create(function()
   check("status reports the backend", status.backend == "llama_cpp" and status.enabled == true, status)
   check("status line", ha.status_text(status):find("hotwire%-assist: on") ~= nil, ha.status_text(status))
 
-  -- 8. :checkhealth hotwire_assist sees the running server and its status.
+  -- 8. <C-x><C-o> (the omnifunc the plugin set) lists the server's index items: Turbo Stream actions here.
+  check("omnifunc is the LSP's", vim.bo[bufnr].omnifunc == "v:lua.vim.lsp.omnifunc", vim.bo[bufnr].omnifunc)
+  vim.api.nvim_input("<Esc>")
+  wait_for("normal mode", function()
+    return vim.api.nvim_get_mode().mode == "n"
+  end)
+  vim.api.nvim_input("o")
+  type_keys("<%= turbo_stream.")
+  vim.api.nvim_input("<C-x><C-o>")
+  local words = wait_for("omni completion items", function()
+    local items = vim.fn.complete_info({ "items" }).items or {}
+    local out = {}
+    for _, item in ipairs(items) do
+      table.insert(out, item.word)
+    end
+    return #out > 0 and out
+  end, 10000)
+  result.omni_words = words
+  check("omni completion offers stream actions", vim.tbl_contains(words, "append") or vim.tbl_contains(words, "replace"), words)
+  vim.api.nvim_input("<C-e><Esc>")
+  wait_for("normal mode", function()
+    return vim.api.nvim_get_mode().mode == "n"
+  end)
+
+  -- 9. :checkhealth hotwire_assist sees the running server and its status.
   vim.cmd("checkhealth hotwire_assist")
   local report = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
   result.checkhealth = report
   check("checkhealth: server offers inline completion", report:find("offers inline completion", 1, true) ~= nil, report)
   check("checkhealth: status", report:find("hotwire-assist: on", 1, true) ~= nil, report)
+  check("checkhealth: omnifunc", report:find("omnifunc = v:lua.vim.lsp.omnifunc", 1, true) ~= nil, report)
 end)
 
 -- Fail rather than hang if something never returns.

@@ -129,7 +129,35 @@ test("a missing server command is reported once, clearly, and nothing starts", f
   eq(#messages, 1)
   eq(messages[1].level, vim.log.levels.ERROR)
   assert(messages[1].msg:find("hotwire%-assist%-does%-not%-exist' not found"), messages[1].msg)
+  assert(messages[1].msg:find("scripts/install", 1, true), messages[1].msg) -- a command that works from a clone
+  assert(not messages[1].msg:find("pip install hotwire-assist", 1, true), messages[1].msg) -- on no package index
   eq(#compat.all_clients("hotwire_assist"), 0)
+end)
+
+test("the install hint and a missing default command point at this clone's scripts/install", function()
+  -- A fake clone: the plugin's init.lua copied under <clone>/editors/neovim/lua/hotwire_assist/.
+  local clone = vim.fn.tempname()
+  local dir = clone .. "/editors/neovim/lua/hotwire_assist"
+  vim.fn.mkdir(dir, "p")
+  vim.fn.mkdir(clone .. "/scripts", "p")
+  vim.fn.mkdir(clone .. "/.venv/bin", "p")
+  vim.fn.writefile(vim.fn.readfile(os.getenv("HA_RTP") .. "/lua/hotwire_assist/init.lua"), dir .. "/init.lua")
+  vim.fn.writefile({ "#!/bin/sh" }, clone .. "/scripts/install")
+  vim.fn.writefile({ "[project]" }, clone .. "/pyproject.toml")
+  local plugin = dofile(dir .. "/init.lua")
+  eq(plugin.clone_root(), clone)
+  assert(plugin.install_hint():find(clone .. "/scripts/install", 1, true), plugin.install_hint())
+  local path = vim.env.PATH
+  vim.env.PATH = "/nonexistent"
+  local ok, err = pcall(function()
+    eq(plugin.resolve_cmd({ "hotwire-assist", "serve" }), { "hotwire-assist", "serve" }) -- no .venv yet
+    vim.fn.writefile({ "#!/bin/sh" }, clone .. "/.venv/bin/hotwire-assist")
+    vim.fn.setfperm(clone .. "/.venv/bin/hotwire-assist", "rwxr-xr-x")
+    eq(plugin.resolve_cmd({ "hotwire-assist", "serve" }), { clone .. "/.venv/bin/hotwire-assist", "serve" })
+    eq(plugin.resolve_cmd({ "/opt/x/hotwire-assist", "serve" }), { "/opt/x/hotwire-assist", "serve" }) -- configured
+  end)
+  vim.env.PATH = path
+  assert(ok, err)
 end)
 
 test("commands and keymaps exist after setup", function()
@@ -140,11 +168,22 @@ end)
 
 test("<Tab> without a suggestion falls back to a plain <Tab>", function()
   local buf = vim.api.nvim_get_current_buf()
-  ha._on_attach(buf) -- the keymaps, as if a server had attached
+  vim.bo[buf].omnifunc = ""
+  ha._on_attach(buf) -- the keymaps and omnifunc, as if a server had attached
+  eq(vim.bo[buf].omnifunc, "v:lua.vim.lsp.omnifunc")
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, { "x" })
   vim.api.nvim_win_set_cursor(0, { 1, 1 })
   vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("a<Tab>y<Esc>", true, false, true), "tx", false)
   eq(vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1], "x\ty")
+end)
+
+test("omnifunc = false leaves the buffer's omnifunc alone", function()
+  local buf = vim.api.nvim_create_buf(true, false)
+  vim.bo[buf].omnifunc = "htmlcomplete#CompleteTags"
+  ha.config.omnifunc = false
+  ha._on_attach(buf)
+  ha.config.omnifunc = true
+  eq(vim.bo[buf].omnifunc, "htmlcomplete#CompleteTags")
 end)
 
 io.stdout:write(failures == 0 and "all passed\n" or (failures .. " failed\n"))

@@ -16,14 +16,22 @@ function M.check()
   end
   health.info(compat.nvim_0_10 and "ghost text: inline virtual text" or "ghost text: end-of-line/overlay virtual text")
 
-  local exe = ha.config.cmd[1]
+  local exe = ha.resolve_cmd(ha.config.cmd)[1]
   if vim.fn.executable(exe) == 1 then
     health.ok("server command: " .. vim.fn.exepath(exe))
   else
     health.error("server command '" .. exe .. "' not found", {
-      "pip install hotwire-assist",
+      "install it: " .. ha.install_hint(),
       "or setup({ cmd = { '/path/to/venv/bin/hotwire-assist', 'serve' } })",
     })
+  end
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if #compat.get_clients(bufnr, ha.suggest.client_name) > 0 then
+      local omni = vim.bo[bufnr].omnifunc
+      local report = omni == "v:lua.vim.lsp.omnifunc" and health.ok or health.info
+      report(("buffer %d: omnifunc = %s (<C-x><C-o> lists the server's completion items)"):format(bufnr, omni))
+      break
+    end
   end
 
   local answer = consent.read()

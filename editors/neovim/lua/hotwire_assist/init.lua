@@ -15,6 +15,7 @@ local STATUS_METHOD = "hotwire-assist/status"
 
 M.defaults = {
   -- The server command; a venv's full path works too: { "~/.venv/bin/hotwire-assist", "serve" }.
+  -- When `hotwire-assist` is not on PATH, the .venv that scripts/install made in this plugin's clone is used.
   cmd = { "hotwire-assist", "serve" },
   -- Extra environment for the server process (e.g. { HOTWIRE_ASSIST_MODEL_PATH = "..." }).
   cmd_env = nil,
@@ -28,6 +29,8 @@ M.defaults = {
   telemetry_level = nil, -- "events" | "code"
   -- Extra server settings, shaped like .hotwire-assist.toml: { model = { backend = "ollama", name = "..." } }.
   settings = {},
+  -- Set 'omnifunc' to the LSP's (<C-x><C-o> lists the server's completion items); false leaves it alone.
+  omnifunc = true,
 }
 
 M.config = vim.deepcopy(M.defaults)
@@ -64,6 +67,41 @@ function M.is_supported_file(path, extensions)
   end
   local ext = vim.fn.fnamemodify(path, ":e")
   return vim.tbl_contains(extensions or M.config.extensions, ext)
+end
+
+--- The hotwire-assist clone this plugin lives in (editors/neovim/lua/hotwire_assist/init.lua), or nil.
+function M.clone_root()
+  local here = debug.getinfo(1, "S").source:gsub("^@", "")
+  local root = vim.fn.fnamemodify(here, ":p:h:h:h:h:h")
+  if compat.file_exists(root .. "/scripts/install") and compat.file_exists(root .. "/pyproject.toml") then
+    return root
+  end
+  return nil
+end
+
+--- The command that installs the server, as a user can paste it (from this plugin's clone when known).
+function M.install_hint()
+  local root = M.clone_root()
+  if root then
+    return ("%s/scripts/install   (then add %s/.venv/bin to PATH)"):format(root, root)
+  end
+  return "scripts/install in a clone of hotwire-assist (then add its .venv/bin to PATH)"
+end
+
+--- The server command to run: `cmd` as configured, or the clone's .venv/bin/hotwire-assist when the
+--- configured default is not on PATH.
+function M.resolve_cmd(cmd)
+  if vim.fn.executable(cmd[1]) == 1 or cmd[1] ~= M.defaults.cmd[1] then
+    return cmd
+  end
+  local root = M.clone_root()
+  local exe = root and (root .. "/.venv/bin/hotwire-assist")
+  if exe and vim.fn.executable(exe) == 1 then
+    local resolved = vim.deepcopy(cmd)
+    resolved[1] = exe
+    return resolved
+  end
+  return cmd
 end
 
 --- initializationOptions for the server: the user's settings plus the telemetry answer.
@@ -129,7 +167,7 @@ local function client_config(root)
   capabilities.textDocument.inlineCompletion = { dynamicRegistration = false }
   return {
     name = NAME,
-    cmd = M.config.cmd,
+    cmd = M.resolve_cmd(M.config.cmd),
     cmd_env = M.config.cmd_env,
     root_dir = root,
     workspace_folders = { { uri = vim.uri_from_fname(root), name = root } },
@@ -167,12 +205,15 @@ function M.attach(bufnr)
   if not root then
     return nil
   end
-  if vim.fn.executable(M.config.cmd[1]) ~= 1 then
+  if vim.fn.executable(M.resolve_cmd(M.config.cmd)[1]) ~= 1 then
     if not warned_missing then
       warned_missing = true
       vim.notify(
-        ("hotwire-assist: server command '%s' not found. Install it (pip install hotwire-assist) "
-          .. "or pass cmd = { '/path/to/hotwire-assist', 'serve' } to setup()."):format(M.config.cmd[1]),
+        ("hotwire-assist: server command '%s' not found. Install it: %s; "
+          .. "or pass cmd = { '/path/to/hotwire-assist', 'serve' } to setup()."):format(
+          M.config.cmd[1],
+          M.install_hint()
+        ),
         vim.log.levels.ERROR
       )
     end
@@ -235,6 +276,10 @@ local function map(bufnr, lhs, action, desc)
 end
 
 function M._on_attach(bufnr)
+  if M.config.omnifunc ~= false then
+    -- <C-x><C-o> lists the server's completion items (frame ids, Stimulus names, stream actions...).
+    vim.bo[bufnr].omnifunc = "v:lua.vim.lsp.omnifunc"
+  end
   local group = vim.api.nvim_create_augroup("hotwire_assist_buf_" .. bufnr, { clear = true })
   local on_change = function()
     suggest.on_change(bufnr)

@@ -1,0 +1,114 @@
+"""A newcomer's first commands: version, help texts, doctor, config typos, install advice that works."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hotwire_assist.cli.main import app
+from hotwire_assist.core import __version__
+from hotwire_assist.core.config import ConfigError, load_config
+
+REPO = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def test_version_prints_the_installed_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"hotwire-assist {__version__}"
+    assert __version__ == _pyproject_version()
+
+
+def _pyproject_version() -> str:
+    import tomllib
+
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["train", "run", "--help"], ["[train]", "[[curriculum]]"]),
+        (
+            ["model", "promote", "--help"],
+            ["--candidate-run", "--margin", "--candidate-run runs/eval-cand --current-run"],
+        ),
+        (["doctor", "--help"], ["--workspace", "--format"]),
+    ],
+)
+def test_help_keeps_bracketed_words_and_whole_option_names_on_a_narrow_terminal(args, words):
+    result = runner.invoke(app, args, env={"COLUMNS": "60", "TERMINAL_WIDTH": "60"})
+    assert result.exit_code == 0, result.output
+    for word in words:
+        assert word in result.output, (word, result.output)
+
+
+def test_doctor_names_the_workspace_file_it_loaded_and_gives_no_fix_on_passing_checks(tmp_path, isolated_user):
+    (tmp_path / ".hotwire-assist.toml").write_text('[model]\nbackend = "openai"\nurl = "http://127.0.0.1:9"\n')
+    result = runner.invoke(app, ["doctor", "--workspace", str(tmp_path), "--format", "json"])
+    report = json.loads(result.stdout)
+    config = next(c for c in report["checks"] if c["name"] == "config")
+    assert str(tmp_path / ".hotwire-assist.toml") in config["detail"]
+    assert str(isolated_user / "config.toml") not in config["detail"]  # it does not exist: not named as loaded
+    assert all("fix" not in c for c in report["checks"] if c["ok"]), report
+    backend = next(c for c in report["checks"] if c["name"] == "backend")
+    assert not backend["ok"]  # nothing listens on port 9
+    (isolated_user / "config.toml").write_text("[completion]\ndebounce_ms = 80\n")
+    result = runner.invoke(app, ["doctor", "--workspace", str(tmp_path), "--format", "json"])
+    detail = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "config")["detail"]
+    assert str(isolated_user / "config.toml") in detail and str(tmp_path / ".hotwire-assist.toml") in detail
+
+
+@pytest.mark.parametrize(
+    ("toml", "hint"),
+    [
+        ("[model]\nbackedn = 'x'\n", "did you mean 'model.backend'?"),
+        ("[completoin]\nenabled = true\n", "did you mean 'completion'?"),
+        ("[completion]\ndebounce = 5\n", "did you mean 'completion.debounce_ms'?"),
+    ],
+)
+def test_a_misspelt_config_key_gets_did_you_mean(tmp_path, toml, hint):
+    (tmp_path / ".hotwire-assist.toml").write_text(toml)
+    with pytest.raises(ConfigError, match="unknown setting") as e:
+        load_config(tmp_path)
+    assert hint in str(e.value)
+
+
+def test_a_key_with_no_near_name_gets_no_guess(tmp_path):
+    (tmp_path / ".hotwire-assist.toml").write_text("[model]\nzzzzzz = 1\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(tmp_path)
+    assert "did you mean" not in str(e.value)
+
+
+def test_a_misspelt_environment_setting_gets_did_you_mean(tmp_path):
+    with pytest.raises(ConfigError, match=r"did you mean 'model\.timeout_s'"):
+        load_config(tmp_path, environ={"HOTWIRE_ASSIST_MODEL_TIMEOUT": "5"})
+
+
+def test_a_missing_extra_names_a_command_that_works_from_a_clone(monkeypatch):
+    """`model build-default` imports torch (the [train] extra); without it the message says how to get it."""
+    monkeypatch.setitem(sys.modules, "hotwire_assist.training.tiny_model", None)  # import fails as without torch
+    result = runner.invoke(app, ["model", "build-default", "--recipe", "tiny"])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "[train]" in said and "scripts/install" in said and ".venv/bin/pip install '.[train]'" in said
+    assert "pip install hotwire-assist" not in said  # no package index has it
+
+
+def test_no_message_anywhere_tells_users_to_pip_install_from_an_index():
+    """Editor READMEs, plugin messages, :checkhealth, the CLI: every install advice works from a clone."""
+    places = [REPO / "README.md", *REPO.glob("editors/*/README.md"), *REPO.glob("editors/neovim/**/*.lua")]
+    places += [*REPO.glob("editors/neovim/doc/*.txt"), *REPO.glob("editors/vscode/src/*.ts"), *REPO.glob("cli/*.py")]
+    places += [*REPO.glob("server/**/*.py"), *REPO.glob("backends/**/*.py")]
+    offenders = [
+        str(p.relative_to(REPO))
+        for p in places
+        if "pip install hotwire-assist" in p.read_text() or "hotwire-assist[" in p.read_text()
+    ]
+    assert len(places) > 10 and offenders == []
