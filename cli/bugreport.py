@@ -1,8 +1,8 @@
 """`hotwire-assist bug-report` and the server's default log file.
 
 A bug report is a zip a user can attach to an issue without reading it first: versions, the effective
-configuration and the recent log, every text passed through the telemetry redactor and with the home
-folder and user name replaced, so no secret or private path leaves the machine by accident.
+configuration and the recent log, every text passed through the privacy gate's redaction (core.privacy)
+and with the home folder and user name replaced, so no secret or private path leaves the machine by accident.
 """
 
 from __future__ import annotations
@@ -78,11 +78,12 @@ def configure_logging(log_file: Path | None, trace: bool) -> None:
     )
 
 
-def scrub(text: str) -> str:
-    """Secrets (core.telemetry.redact), then the home folder and the user name."""
-    from hotwire_assist.core.telemetry import redact
+def scrub(text: str, name: str | None = None) -> str:
+    """Secrets (the privacy gate's redaction, with the report file's name), then the home folder and
+    the user name."""
+    from hotwire_assist.core.privacy import redact
 
-    text = redact(text)
+    text = redact(text, name)
     home = str(Path.home())
     if home not in ("/", ""):
         text = text.replace(home, "~")
@@ -135,7 +136,7 @@ def write_bug_report(out: Path, workspace: Path | None, log_file: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name, text in files.items():
-            z.writestr(name, scrub(text))
+            z.writestr(name, scrub(text))  # every check: logs are free-form
     return out
 
 

@@ -17,12 +17,11 @@ import typer
 from rich.console import Console
 
 from hotwire_assist.core.config import ConfigError, load_config, user_config_path
-from hotwire_assist.core.privacy import is_excluded
+from hotwire_assist.core.privacy import excluded_by, redact, repo_root
 from hotwire_assist.core.telemetry import (
     TelemetryStore,
     TelemetryStoreError,
     default_store_path,
-    redact,
     write_bundle,
 )
 
@@ -195,12 +194,33 @@ def purge(yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = Fals
 
 
 @telemetry_app.command("redact")
-def redact_file(file: Annotated[Path, typer.Argument(help="A text file, or - for stdin.")]) -> None:
-    """Print FILE exactly as telemetry would store it, secrets replaced by [REDACTED].
+def redact_file(
+    file: Annotated[Path, typer.Argument(help="A text file, or - for stdin.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="File name whose format-aware checks apply to stdin (e.g. .env).")
+    ] = None,
+) -> None:
+    """Print FILE exactly as telemetry would store it, each secret replaced by a typed marker such as
+    [REDACTED:aws-secret]. A file telemetry never captures (the never-capture list, .gitignore, your
+    [privacy] exclude globs) is not read: one line says which rule, and the exit status is 3.
 
     Example: hotwire-assist telemetry redact config/database.yml
     """
-    if str(file) != "-" and is_excluded(file, Path.cwd()):
-        typer.echo(f"note: {file} is on the ignore list; telemetry never captures it at all", err=True)
-    text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8", errors="replace")
-    sys.stdout.write(redact(text))
+    if str(file) == "-":
+        sys.stdout.write(redact(sys.stdin.read(), name))
+        return
+    workspace = repo_root(file.absolute().parent) or Path.cwd()
+    try:
+        extra = load_config(workspace).privacy.exclude
+    except ConfigError as e:
+        raise typer.BadParameter(str(e)) from None
+    rule = excluded_by(file.absolute(), workspace, extra)
+    if rule is not None:
+        typer.echo(f"refused: {file} is never captured (rule {rule}); nothing was read", err=True)
+        raise typer.Exit(3)
+    try:
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError as e:
+        typer.echo(f"cannot read {file}: {e.strerror or e}", err=True)
+        raise typer.Exit(1) from None
+    sys.stdout.write(redact(text, name or file.as_posix()))

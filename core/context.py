@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hotwire_assist.core.appindex import AppIndex, pluralize, read_text, singularize, stimulus_identifier, view_name
-from hotwire_assist.core.privacy import is_excluded
+from hotwire_assist.core.privacy import read_gated
 from hotwire_assist.core.prompt import Snippet
 from hotwire_assist.core.schemas import Example, read_examples
 
@@ -181,7 +181,8 @@ def build_context(
     read: Callable[[Path], str | None] = read_text,
 ) -> list[Snippet]:
     """Snippets for the prompt of `path`: related files by rank, then examples similar to `query`
-    (the text around the cursor), all within `budget_chars`. Excluded files are never read."""
+    (the text around the cursor), all within `budget_chars`. Excluded files are never read; secrets in the
+    others are redacted (core.privacy)."""
     examples = retriever.top(query) if retriever is not None and query.strip() else []
     file_budget = int(budget_chars * (1 - EXAMPLE_SHARE)) if examples else budget_chars
     root = index.root
@@ -189,9 +190,7 @@ def build_context(
     used = 0
     for rel in related_files(index, path):
         full = (root / rel.path) if root is not None else Path(rel.path)
-        if is_excluded(full, root, exclude):
-            continue
-        text = read(full)
+        text = read_gated(full, root, exclude, read)  # None for an excluded file: never read
         if not text or not text.strip():
             continue
         room = min(MAX_FILE_CHARS, file_budget - used)

@@ -1,4 +1,5 @@
-"""The telemetry store: redaction of secrets and a small, bounded, versioned SQLite file.
+"""The telemetry store: a small, bounded, versioned SQLite file; every event passes the privacy gate
+(core.privacy.gate_event) on its way in and out.
 
 The server writes it (through a background writer), training and the CLI read it. Nothing here
 decides *whether* to record; the caller checks consent, so a disabled install never creates the file.
@@ -8,92 +9,28 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from functools import lru_cache
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from hotwire_assist.core.config import data_dir
+from hotwire_assist.core.privacy import gate_event, redact  # noqa: F401  (redact: re-exported)
 from hotwire_assist.core.schemas import TelemetryEvent, describe_validation_error
 
 log = logging.getLogger(__name__)
 
-REDACTED = "[REDACTED]"
+# Every redaction marker starts so: `[REDACTED:aws-secret]` (core.secrets).
+REDACTED = "[REDACTED"
 STORE_FILE = "telemetry.sqlite3"
 BUNDLE_FORMAT = "hotwire-assist-telemetry"
 BUNDLE_VERSION = 1
 DEFAULT_MAX_EVENTS = 200_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
-
-# Private keys span lines; a line scanner only sees the BEGIN line. An unterminated block (the
-# prefix was cut mid-key) is redacted to the end of the text.
-_PRIVATE_KEY = re.compile(
-    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
-    re.DOTALL,
-)
-# scheme://user:password@host, and scheme://token@host (GitHub's x-access-token style).
-_URL_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://)[^/\s@\"'<>]+@(?=[^\s/@])")
-
-
-@lru_cache(maxsize=1)
-def _plugins() -> tuple[Any, ...]:
-    """detect-secrets' detectors with their default settings (entropy limits included)."""
-    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-
-    return tuple(cls() for cls in get_mapping_from_secret_type_to_class().values())
-
-
-def _regex_spans(plugin: Any, line: str) -> Iterator[tuple[int, int]]:
-    """Where a regex detector matched: its secret group when it has a real one, else the whole match
-    (GitHub's pattern captures only the `ghp` prefix)."""
-    for regex in getattr(plugin, "denylist", ()):
-        for m in regex.finditer(line):
-            groups = [i for i in range(1, (m.re.groups or 0) + 1) if m.group(i) and len(m.group(i)) >= 8]
-            best = max(groups, key=lambda i: len(m.group(i)), default=0)
-            yield m.span(best)
-
-
-def _redact_line(line: str) -> str:
-    from detect_secrets.plugins.base import RegexBasedDetector
-
-    spans: list[tuple[int, int]] = []
-    for plugin in _plugins():
-        if isinstance(plugin, RegexBasedDetector):
-            spans.extend(_regex_spans(plugin, line))
-        else:  # keyword and entropy detectors report values, not positions
-            for secret in plugin.analyze_line(filename="snippet.rb", line=line):
-                value = secret.secret_value or ""
-                start = line.find(value) if value else -1
-                while start >= 0:
-                    spans.append((start, start + len(value)))
-                    start = line.find(value, start + 1)
-    if not spans:
-        return line
-    out, pos = [], 0
-    for start, end in sorted(spans):
-        if end <= pos:
-            continue  # inside a span already redacted
-        out.append(line[pos:start] + REDACTED if start >= pos else "")
-        pos = end
-    out.append(line[pos:])
-    return "".join(out)
-
-
-def redact(text: str) -> str:
-    """Replace secrets with [REDACTED]: private-key blocks, URL credentials, and whatever
-    detect-secrets' plugins find line by line. Ordinary code comes back unchanged."""
-    if not text:
-        return text
-    text = _PRIVATE_KEY.sub(REDACTED, text)
-    text = _URL_USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
-    return "".join(_redact_line(line) for line in text.splitlines(keepends=True))
-
 
 def default_store_path() -> Path:
     return data_dir() / STORE_FILE
@@ -187,6 +124,7 @@ class TelemetryStore:
         self.record_many([event])
 
     def record_many(self, events: list[TelemetryEvent]) -> None:
+        events = [gate_event(e) for e in events]  # the recorder redacts already; this is the last line
         rows = [(e.ts, e.kind, e.suggestion_id, e.model_dump_json()) for e in events]
         with self._db:
             self._db.execute("BEGIN")
@@ -273,7 +211,7 @@ def developer_id() -> str:
 
 
 def write_bundle(path: Path, events: list[TelemetryEvent], developer: str | None = None) -> None:
-    """A header line, then the events; written atomically."""
+    """A header line, then the events (through the privacy gate once more); written atomically."""
     header = {
         "format": BUNDLE_FORMAT,
         "version": BUNDLE_VERSION,
@@ -285,7 +223,7 @@ def write_bundle(path: Path, events: list[TelemetryEvent], developer: str | None
     with tmp.open("w", encoding="utf-8") as f:
         f.write(json.dumps(header) + "\n")
         for e in events:
-            f.write(e.model_dump_json() + "\n")
+            f.write(gate_event(e).model_dump_json() + "\n")
     tmp.replace(path)
 
 

@@ -23,9 +23,9 @@ from pygls.uris import to_fs_path
 
 from hotwire_assist.core.appindex import rails_app_root
 from hotwire_assist.core.config import Config
-from hotwire_assist.core.privacy import is_excluded
+from hotwire_assist.core.privacy import is_excluded, redact_fim
 from hotwire_assist.core.schemas import TelemetryEvent, TelemetryKind
-from hotwire_assist.core.telemetry import TelemetryStore, redact
+from hotwire_assist.core.telemetry import TelemetryStore
 from hotwire_assist.server.completion import Suggestion, language_of
 
 log = logging.getLogger(__name__)
@@ -256,8 +256,12 @@ class TelemetryRecorder:
             return
         code: dict[str, str] = {}
         if self.config.telemetry.level == "code" and t.code_ok:
-            code = {"prefix": redact(t.prefix), "suffix": redact(t.suffix), "suggestion": redact(t.suggestion.text)}
-            code.update(path=t.rel_path, surviving=redact(surviving))
+            name = t.rel_path  # the real file name: YAML/env-aware checks apply
+            prefix, suggestion, suffix = redact_fim(t.prefix, t.suggestion.text, t.suffix, name)
+            code = {"prefix": prefix, "suffix": suffix, "suggestion": suggestion, "path": name}
+            # what the region holds now, redacted in the context it was inserted into (a fragment of a
+            # key alone is not recognisable)
+            code["surviving"] = redact_fim(t.prefix, surviving, t.suffix, name)[1]
         try:
             event = TelemetryEvent(
                 suggestion_id=t.suggestion.id, kind=kind, ts=self.clock(), **t.base, **code, **fields

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from hotwire_assist.core.privacy import read_gated, workspace_globs
 from hotwire_assist.core.prompt import PromptFamily, document_text, fim_training_text
 
 CODE_SUFFIXES = (".erb", ".rb", ".js", ".ts")
@@ -26,7 +27,9 @@ def starter_corpus_dir() -> Path:
 
 
 def load_sources(root: Path) -> list[SourceFile]:
-    """Every code file under root; the model-visible path starts at the Rails `app/` (or `config/`)."""
+    """Every code file under root that passes the privacy gate (secrets redacted); the model-visible path
+    starts at the Rails `app/` (or `config/`)."""
+    exclude = workspace_globs(root)
     files = []
     for p in sorted(root.rglob("*")):
         if not p.is_file() or not p.name.endswith(CODE_SUFFIXES):
@@ -36,8 +39,8 @@ def load_sources(root: Path) -> list[SourceFile]:
             if anchor in parts:
                 parts = parts[parts.index(anchor) :]
                 break
-        text = p.read_text(encoding="utf-8", errors="replace")
-        if text.strip():
+        text = read_gated(p, root, exclude)
+        if text and text.strip():
             files.append(SourceFile("/".join(parts), text, p))
     if not files:
         raise FileNotFoundError(f"no source files ({', '.join(CODE_SUFFIXES)}) under {root}")

@@ -238,15 +238,20 @@ def mine(
     against: Iterable[Example] = (),
     seed: int = 0,
     progress=None,
+    exclude: Sequence[str] | None = None,
 ) -> MineResult:
     """FIM examples from a local Rails app: only files the rules engine passes (no error or warning);
     a file that nearly duplicates another mined file or a file of `against` (other sources) is dropped
-    whole; provenance (repo, commit, path) and the repo's license on each example."""
-    from hotwire_assist.core.privacy import is_excluded
+    whole; provenance (repo, commit, path) and the repo's license on each example. Files pass the
+    privacy gate (never-capture list, .gitignore, `exclude` — default: the app's `[privacy] exclude`)
+    and secrets in them are redacted."""
+    from hotwire_assist.core.privacy import is_excluded, read_gated, workspace_globs
     from hotwire_assist.core.rules import check_source
 
     if not root.is_dir():
         raise FileNotFoundError(f"{root} is not a folder")
+    if exclude is None:
+        exclude = workspace_globs(root)
     origin, license = repo_provenance(root)
     index = NearDuplicateIndex()
     for ex in against:
@@ -257,7 +262,7 @@ def mine(
         p
         for d in MINED_DIRS
         for p in sorted((root / d).rglob("*"))
-        if p.is_file() and p.name.endswith(MINED_SUFFIXES) and not is_excluded(str(p), root, [])
+        if p.is_file() and p.name.endswith(MINED_SUFFIXES) and not is_excluded(p, root, exclude)
     ]
     out = MineResult()
     rng = random.Random(seed)
@@ -265,7 +270,7 @@ def mine(
     for p in files:
         out.files_seen += 1
         rel = p.relative_to(root).as_posix()
-        text = p.read_text(encoding="utf-8", errors="replace")
+        text = read_gated(p, root, exclude) or ""
         bad = [f.rule for f in check_source(rel, text) if f.severity in ("error", "warning")]
         if bad or not text.strip():
             out.files_rejected[rel] = sorted(set(bad)) or ["empty"]

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from hotwire_assist.core.dedupe import NearDuplicateIndex
+from hotwire_assist.core.privacy import gate_event
 from hotwire_assist.core.schemas import Example, PreferencePair, TelemetryEvent
 from hotwire_assist.training.dataset import dedupe_text, infer_category
 
@@ -53,6 +54,7 @@ def _passes_rules(path: str, text: str) -> bool:
 def from_events(developer: str, events: Iterable[TelemetryEvent], min_survival: float = 0.5) -> Ingested:
     """Examples and pairs from one developer's events (before dedupe and the share cap)."""
     out = Ingested()
+    events = (gate_event(e) for e in events)  # a bundle from elsewhere may predate today's redaction
     for sid, evs in _suggestions(events).items():
         kinds = {e.kind for e in evs}
         code = _code_event(evs)

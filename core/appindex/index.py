@@ -16,7 +16,11 @@ SKIP_DIRS = {"node_modules", ".git", "tmp", "log", "vendor", "coverage", "storag
 
 
 def iter_app_files(root: Path) -> list[Path]:
-    """Files of an app worth indexing or checking, skipping dependencies and generated output."""
+    """Files of an app worth indexing or checking, skipping dependencies, generated output and whatever
+    the privacy gate excludes (never-capture list, .gitignore, the user's `[privacy] exclude`)."""
+    from hotwire_assist.core.privacy import is_excluded, workspace_globs
+
+    globs = workspace_globs(root)
     out: list[Path] = []
     stack = [root]
     walked: set[tuple[int, int]] = set()  # (device, inode): a symlink loop or a second link is walked once
@@ -34,7 +38,7 @@ def iter_app_files(root: Path) -> list[Path]:
             if e.is_dir():
                 if e.name not in SKIP_DIRS and not e.name.startswith("."):
                     stack.append(e)
-            elif e.name == "Gemfile.lock" or indexable(e):
+            elif (e.name == "Gemfile.lock" or indexable(e)) and not is_excluded(e, root, globs):
                 out.append(e)
     return sorted(out)
 

@@ -60,7 +60,7 @@ def test_redact_prints_what_would_be_stored(tmp_path):
     f.write_text('url = "postgres://admin:s3cr3tP4ss@db/app"\nputs url\n')
     result = runner.invoke(telemetry_app, ["redact", str(f)])
     assert result.exit_code == 0
-    assert result.stdout == 'url = "postgres://[REDACTED]@db/app"\nputs url\n'
+    assert result.stdout == 'url = "postgres://admin:[REDACTED:url-password]@db/app"\nputs url\n'
 
 
 @pytest.mark.slow
