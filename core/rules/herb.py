@@ -12,8 +12,10 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 from hotwire_assist.core.rules.findings import RULES, Finding, Rule, Severity, register_rule
 
@@ -116,35 +118,41 @@ class HerbRun:
 
     def __init__(self, cmd: list[str], files: list[Path]):
         self.files = [f.resolve() for f in files]
-        self.procs: list[tuple[list[Path], subprocess.Popen[str]]] = []
+        self.procs: list[tuple[list[Path], subprocess.Popen[bytes], IO[str]]] = []
         for i in range(0, len(self.files), CHUNK):
             chunk = self.files[i : i + CHUNK]
             args = [*cmd, *map(str, chunk), "--format", "json", "--no-color", "--no-timing", "-j", "1"]
             args += ["--only", ",".join(HERB_RULES)]
+            # stdout goes to a file: Node exits before a pipe's unread output past 64 KiB is flushed,
+            # so a busy reader (the Ruby worker runs meanwhile) got truncated, unparseable JSON.
+            out = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in collect)
             try:
                 proc = subprocess.Popen(
                     args,
-                    stdout=subprocess.PIPE,
+                    stdout=out,
                     stderr=subprocess.DEVNULL,
                     stdin=subprocess.DEVNULL,
-                    text=True,
                     cwd=str(chunk[0].parent),
                 )
             except OSError:
+                out.close()
                 continue
-            self.procs.append((chunk, proc))
+            self.procs.append((chunk, proc, out))
 
     def collect(self, timeout: float = 300) -> dict[Path, list[dict]] | None:
         """Offenses per absolute path, or None when no herb process produced JSON."""
         out: dict[Path, list[dict]] = {}
         ok = False
-        for chunk, proc in self.procs:
+        for chunk, proc, file in self.procs:
             try:
-                stdout, _ = proc.communicate(timeout=timeout)
-                data = json.loads(stdout)
+                proc.wait(timeout=timeout)
+                file.seek(0)
+                data = json.loads(file.read())
             except (subprocess.TimeoutExpired, ValueError, OSError):
                 proc.kill()
                 continue
+            finally:
+                file.close()
             ok = True
             for off in data.get("offenses", []):
                 target = _match(off.get("filename", ""), chunk)
