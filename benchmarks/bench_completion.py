@@ -23,10 +23,10 @@ from llama_cpp import Llama
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from hotwire_assist.backends import GenerationParams
+from hotwire_assist.backends.llama_cpp import LlamaCppBackend
 from hotwire_assist.core.config import Config, default_model_dir
 from hotwire_assist.core.prompt import document_text, get_family
-from hotwire_assist.server.backends import GenerationParams
-from hotwire_assist.server.backends.llama_cpp import LlamaCppBackend
 from hotwire_assist.server.completion import CompletionEngine
 
 APP = Path(__file__).resolve().parents[1] / "examples" / "todo_app"

@@ -6,9 +6,17 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from hotwire_assist.backends import BackendError, make_backend
 from hotwire_assist.core.config import _NOT_SETTINGS, ENV_PREFIX, Config, config_files
 from hotwire_assist.core.prompt import get_family
-from hotwire_assist.server.backends import BackendError, make_backend
+
+
+def window_detail(backend: Any, configured: int) -> str:
+    """Both figures: the model's own window and the configured one; the smaller is what prompts are fitted to."""
+    native = backend.native_window()
+    used = backend.context_window()
+    model = f"the model's window is {native} tokens" if native else "the model does not report its window"
+    return f"{model}; model.context_size is {configured}; prompts and answers are fitted to {used} tokens"
 
 
 def loaded_from(workspace: Path | None, environ: dict[str, str] | None = None) -> str:
@@ -43,6 +51,7 @@ def run_doctor(config: Config, workspace: Path | None = None) -> dict[str, Any]:
         health = backend.health()
         check("backend", health.ok, f"{backend.name}: {health.detail}", health.fix)
         if health.ok:
+            check("context window", True, window_detail(backend, m.context_size))
             vocab = backend.vocabulary_has(family.special_tokens)
             if vocab is None:
                 check("fim tokens", True, f"{backend.name} cannot list its vocabulary; not checked")

@@ -116,10 +116,16 @@ def run_command(
         except (RunError, DatasetError) as e:
             raise _fail(str(e)) from None
         except Exception as e:  # a backend failing mid-run: finished samples are already on disk
-            from hotwire_assist.server.backends import BackendError
+            from hotwire_assist.backends import BackendError
+            from hotwire_assist.backends.base import PromptTooLong
 
+            if isinstance(e, PromptTooLong):  # a rerun would hit the same prompt again
+                raise _fail(f"model error: {e.user_message()}") from None
             if isinstance(e, BackendError):
-                raise _fail(f"model error: {e.user_message()} (rerun the same command to resume)") from None
+                raise _fail(
+                    f"model error: {e.user_message()} (finished samples are kept in {out_dir}: "
+                    "once the model answers again, rerun the same command to resume)"
+                ) from None
             raise
     t = summary["totals"]
     out.print(f"{summary['label']}: {t['samples']} samples over {t['tasks']} tasks → {out_dir}")

@@ -101,7 +101,7 @@ def complete(
 
     Example: hotwire-assist complete examples/todo_app/app/views/todos/_todo.html.erb:1:21
     """
-    from hotwire_assist.server.backends import make_backend
+    from hotwire_assist.backends import make_backend
     from hotwire_assist.server.completion import CompletionEngine
 
     try:

@@ -6,6 +6,7 @@ with the same functions, so a model is always asked in the format it learned.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -152,10 +153,37 @@ def document_text(family: PromptFamily, path: str, text: str) -> str:
     return _file_header(family, path) + text + family.eos
 
 
-def instruction_prompt(request: str, context: Sequence[Snippet] = ()) -> str:
-    """A plain instruction prompt for base models: the request, the related files, then the answer."""
+REQUEST_HEADER = "### Request"
+MIN_CUT_CHARS = 80  # a context file cut shorter than this is dropped rather than sent as a fragment
+_FILE_HEADER = re.compile(r"^### File: *(\S.*?) *$", re.M)
+
+
+def instruction_prompt(request: str, context: Sequence[Snippet] = (), budget_chars: int | None = None) -> str:
+    """A plain instruction prompt for base models: the related files, the request, then the answer.
+
+    With `budget_chars`, context files are kept in order (most related first) while they fit, the first one
+    that does not fit is cut to its head (whole lines), the rest dropped; the request is always whole."""
+    if budget_chars is not None:
+        kept, room = [], budget_chars
+        for s in context:
+            room -= len(s.path) + 14  # the header and blank line
+            if len(s.text) <= room:
+                kept.append(s)
+                room -= len(s.text)
+                continue
+            head = s.text[: max(room, 0)]
+            head = head[: head.rfind("\n") + 1]
+            if len(head.strip()) >= MIN_CUT_CHARS:
+                kept.append(Snippet(s.path, head))
+            break
+        context = kept
     files = "".join(f"### File: {s.path}\n{s.text.rstrip()}\n\n" for s in context)
-    return f"{files}### Request\n{request.strip()}\n\n### Response\n"
+    return f"{files}{REQUEST_HEADER}\n{request.strip()}\n\n### Response\n"
+
+
+def instruction_stop(family: PromptFamily) -> list[str]:
+    """What ends an instruction answer: the family's stop set, or the model starting a new request."""
+    return [*family.stop, "\n" + REQUEST_HEADER]
 
 
 def instruction_target(outputs: Sequence[Snippet], family: PromptFamily) -> str:
@@ -165,11 +193,20 @@ def instruction_target(outputs: Sequence[Snippet], family: PromptFamily) -> str:
     return body + family.eos
 
 
-def parse_files(answer: str) -> list[Snippet]:
-    """Files from a generated answer in the `### File:` layout (the inverse of instruction_target)."""
+def parse_files(answer: str, default_path: str = "") -> list[Snippet]:
+    """Files from a generated answer in the `### File:` layout (the inverse of instruction_target).
+
+    A header counts only at the start of a line; a path in backticks loses them. An answer with no header
+    is one file at `default_path` (nothing when that is empty). A body is its text without the blank lines
+    around it, ending in one newline ("" when empty)."""
+    heads = list(_FILE_HEADER.finditer(answer))
+    if not heads:
+        body = answer.strip("\n").rstrip()
+        return [Snippet(default_path, body + "\n")] if body.strip() and default_path else []
     files: list[Snippet] = []
-    for block in answer.split("### File: ")[1:]:
-        path, _, text = block.partition("\n")
-        if path.strip():
-            files.append(Snippet(path.strip(), text.rstrip() + "\n"))
+    for h, nxt in zip(heads, [*heads[1:], None], strict=True):
+        path = h.group(1).strip().strip("`").strip()
+        body = answer[h.end() : nxt.start() if nxt else len(answer)].strip("\n").rstrip()
+        if path:
+            files.append(Snippet(path, body + "\n" if body.strip() else ""))
     return files

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
 import threading
 import time
@@ -19,7 +18,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hotwire_assist.core.config import Config, ModelConfig
-from hotwire_assist.core.prompt import Snippet, fim_prompt, get_family, instruction_prompt
+from hotwire_assist.core.prompt import (
+    Snippet,
+    fim_prompt,
+    get_family,
+    instruction_prompt,
+    instruction_stop,
+    parse_files,
+)
 from hotwire_assist.core.schemas import FileText
 from hotwire_assist.evaluation.contamination import ContaminationReport, check_contamination
 from hotwire_assist.evaluation.results import RESULTS_FILE, RUN_FILE, SampleResult, append_result, read_results
@@ -27,7 +33,6 @@ from hotwire_assist.evaluation.scoring import Sample, score_batch, score_fim_bat
 from hotwire_assist.evaluation.tasks import FimTask, GenerationTask, tasks_digest
 
 CACHE_FILE = "generations.sqlite"
-_FILE_HEADER = re.compile(r"^### File: *(\S.*?) *$", re.M)
 
 
 class RunError(ValueError):
@@ -120,9 +125,9 @@ class GenerationCache:
 # --- prompts and answers ----------------------------------------------------------------------------------
 
 
-def generation_prompt(task: GenerationTask) -> str:
+def generation_prompt(task: GenerationTask, budget_chars: int | None = None) -> str:
     """The training layout (core.prompt.instruction_prompt): related files, the request, the answer."""
-    return instruction_prompt(task.request, [Snippet(c.path, c.content) for c in task.context])
+    return instruction_prompt(task.request, [Snippet(c.path, c.content) for c in task.context], budget_chars)
 
 
 def fim_task_prompt(task: FimTask, family: str, budget_chars: int) -> str:
@@ -131,16 +136,8 @@ def fim_task_prompt(task: FimTask, family: str, budget_chars: int) -> str:
 
 
 def parse_answer(text: str, target_path: str = "") -> list[FileText]:
-    """`### File: path` blocks → files; an answer without headers is the task's target file."""
-    heads = list(_FILE_HEADER.finditer(text))
-    if not heads:
-        body = text.strip("\n")
-        return [FileText(path=target_path, content=body + "\n")] if body.strip() and target_path else []
-    files = []
-    for h, nxt in zip(heads, [*heads[1:], None], strict=True):
-        body = text[h.end() : nxt.start() if nxt else len(text)].strip("\n")
-        files.append(FileText(path=h.group(1), content=body + "\n" if body else ""))
-    return files
+    """`### File: path` blocks → files (core.prompt.parse_files); an answer without headers is the target file."""
+    return [FileText(path=s.path, content=s.text) for s in parse_files(text, target_path)]
 
 
 # --- the run ----------------------------------------------------------------------------------------------
@@ -168,8 +165,9 @@ Progress = Callable[[str, int, int], None]
 class _Job:
     task: GenerationTask | FimTask
     sample: int
-    prompt: str
+    prompt: str  # as built before fitting to the model's window: the cache key
     params: dict
+    budget_chars: int = 0  # FIM: the window budget the prompt was built with
 
 
 def _params(s: RunSettings, max_tokens: int, stop: Sequence[str], sample: int) -> dict:
@@ -183,20 +181,21 @@ def _params(s: RunSettings, max_tokens: int, stop: Sequence[str], sample: int) -
 
 
 def _generate(backend, job: _Job, family: str) -> str:
-    """One sample. A FIM prompt too long for the model's context is rebuilt smaller, as the server does."""
-    from hotwire_assist.server.backends import GenerationParams, until_stop
-    from hotwire_assist.server.backends.base import PromptTooLong
+    """One sample through the backends' one generation helper: prompt and max_tokens are fitted to the
+    model's window in tokens (a FIM window shrinks as the server's does; a generation task loses its least
+    related context files first)."""
+    from hotwire_assist.backends import GenerationParams
+    from hotwire_assist.backends.generation import generate_fitted
 
     p = GenerationParams(**{**job.params, "stop": tuple(job.params["stop"])})
-    prompt = job.prompt
-    for _ in range(4):
-        try:
-            return "".join(until_stop(backend.generate(prompt, p, threading.Event()), p.stop))
-        except PromptTooLong as e:
-            if not isinstance(job.task, FimTask):
-                raise
-            prompt = fim_task_prompt(job.task, family, int(len(prompt) * e.room / e.tokens * 0.9))
-    raise RunError(f"{job.task.id}: the prompt does not fit the model's context")
+    task = job.task
+    if isinstance(task, FimTask):
+        build = lambda budget: fim_task_prompt(task, family, budget)  # noqa: E731
+        budget = job.budget_chars
+    else:
+        build = lambda budget: generation_prompt(task, budget)  # noqa: E731
+        budget = len(job.prompt)
+    return generate_fitted(backend, build, budget, p, threading.Event())
 
 
 def _check_run_dir(out_dir: Path, fingerprint: str, label: str) -> None:
@@ -224,7 +223,7 @@ def run_eval(
     backend=None,
 ) -> dict:
     """Generate, score and record every missing (task, sample); returns what run.json holds."""
-    from hotwire_assist.server.backends import make_backend
+    from hotwire_assist.backends import make_backend
 
     fingerprint = model_fingerprint(config)
     _check_run_dir(out_dir, fingerprint, settings.label)
@@ -236,13 +235,19 @@ def run_eval(
     done = {(r.task_id, r.sample) for r in read_results(out_dir)} if (out_dir / RESULTS_FILE).is_file() else set()
     family = get_family(config.model.family)
     jobs = [
-        _Job(t, i, generation_prompt(t), _params(settings, settings.max_tokens, [*family.stop, "\n### Request"], i))
+        _Job(t, i, generation_prompt(t), _params(settings, settings.max_tokens, instruction_stop(family), i))
         for t in generation
         for i in range(settings.n)
     ]
     budget = config.completion.prompt_chars
     jobs += [
-        _Job(t, i, fim_task_prompt(t, family.name, budget), _params(settings, settings.fim_max_tokens, family.stop, i))
+        _Job(
+            t,
+            i,
+            fim_task_prompt(t, family.name, budget),
+            _params(settings, settings.fim_max_tokens, family.stop, i),
+            budget,
+        )
         for t in fim
         for i in range(settings.n)
     ]

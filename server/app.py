@@ -18,6 +18,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
+from hotwire_assist.backends import BackendError, make_backend
 from hotwire_assist.core import __version__
 from hotwire_assist.core.appindex import AppIndex, index_app
 from hotwire_assist.core.config import Config, ConfigError, completion_allowed, load_config
@@ -25,7 +26,6 @@ from hotwire_assist.core.context import ContextCache, query_of
 from hotwire_assist.core.privacy import is_excluded
 from hotwire_assist.core.prompt import Snippet
 from hotwire_assist.core.rules import check_source
-from hotwire_assist.server.backends import BackendError, make_backend
 from hotwire_assist.server.code_actions import feature_actions, to_code_action
 from hotwire_assist.server.completion import CompletionEngine, Suggestion, language_of
 from hotwire_assist.server.diagnostics import quick_fixes, to_diagnostics

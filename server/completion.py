@@ -14,10 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from hotwire_assist.backends import Backend, BackendError, GenerationParams
+from hotwire_assist.backends.base import Episode
+from hotwire_assist.backends.generation import generate_fitted
 from hotwire_assist.core.config import Config
 from hotwire_assist.core.prompt import Snippet, fim_prompt, get_family
-from hotwire_assist.server.backends import Backend, BackendError, GenerationParams, until_stop
-from hotwire_assist.server.backends.base import Episode, PromptTooLong
 
 log = logging.getLogger(__name__)
 TYPING_GAP_S = 0.3  # requests closer than this are one typing burst
@@ -181,7 +182,7 @@ class CompletionEngine:
             ticket.cancel.set()
 
     def _generate(self, prefix: str, suffix: str, path: str, context: list[Snippet], cancel: threading.Event) -> str:
-        """Build the prompt, generate to a boundary; a prompt too long for the model is rebuilt smaller."""
+        """Build the prompt, generate to a boundary; prompt and answer are fitted to the model's window."""
         self.generations_started += 1
         params = GenerationParams(
             max_tokens=self.config.model.max_tokens,
@@ -189,19 +190,16 @@ class CompletionEngine:
             temperature=self.config.model.temperature,
             top_p=self.config.model.top_p,
         )
-        budget = self.config.completion.prompt_chars
         if not context and self.context_provider is not None:
             context = self.context_provider(path, prefix)
-        for _ in range(4):
-            prompt = fim_prompt(self.family, prefix, suffix, path, context, budget_chars=budget)
-            chunks = until_stop(self.backend.generate(prompt, params, cancel), params.stop)
-            try:
-                return stream_to_boundary(chunks, is_mid_line(suffix), self.config.completion.max_lines)
-            except PromptTooLong as e:
-                budget = int(min(budget, len(prompt)) * e.room / e.tokens * 0.9)  # shrink what was sent
-            finally:
-                chunks.close()
-        raise BackendError("the prompt does not fit the model's context", "Lower completion.prompt_chars.")
+        return generate_fitted(
+            self.backend,
+            lambda budget: fim_prompt(self.family, prefix, suffix, path, context, budget_chars=budget),
+            self.config.completion.prompt_chars,
+            params,
+            cancel,
+            lambda chunks: stream_to_boundary(chunks, is_mid_line(suffix), self.config.completion.max_lines),
+        )
 
     async def complete(
         self, doc: str, prefix: str, suffix: str, path: str, context: list[Snippet] | None = None

@@ -19,16 +19,16 @@ from typing import Any
 
 from lsprotocol import types
 
+from hotwire_assist.backends import Backend, GenerationParams
+from hotwire_assist.backends.generation import generate_fitted
 from hotwire_assist.core.appindex import AppIndex, read_text
 from hotwire_assist.core.context import ExampleRetriever, build_context
 from hotwire_assist.core.privacy import is_excluded
-from hotwire_assist.core.prompt import PromptFamily, Snippet, instruction_prompt, parse_files
+from hotwire_assist.core.prompt import PromptFamily, Snippet, instruction_prompt, instruction_stop, parse_files
 from hotwire_assist.core.rules import Finding, check_source
-from hotwire_assist.server.backends import Backend, GenerationParams, until_stop
-from hotwire_assist.server.backends.base import PromptTooLong
 
 COMMAND = "hotwire-assist.generateFeature"
-MAX_TOKENS = 1024  # a feature is a few short files; more is a model that does not stop
+MAX_TOKENS = 1024  # a feature is a few short files; more is a model that does not stop (the window may lower it)
 MIN_TIMEOUT_S = 60.0  # completions get model.timeout_s; a whole feature needs longer
 CURRENT_FILE_CHARS = 3000  # the file being edited is shown whole up to this
 ANNOTATION_ID = "hotwire-assist.generate"
@@ -148,20 +148,12 @@ def generate_answer(
     cancel: threading.Event,
     max_tokens: int = MAX_TOKENS,
 ) -> str:
-    """The model's whole answer (blocking; run it in a thread). A prompt too long loses context first."""
-    params = GenerationParams(max_tokens=max_tokens, stop=[*family.stop, "\n### Request"])
+    """The model's whole answer (blocking; run it in a thread). Prompt and answer are fitted to the model's
+    window: the least related context goes first, and the answer gets what the window leaves."""
+    params = GenerationParams(max_tokens=max_tokens, stop=instruction_stop(family))
     context = list(context)
-    while True:
-        prompt = instruction_prompt(request, context)
-        chunks = until_stop(backend.generate(prompt, params, cancel), params.stop)
-        try:
-            return "".join(chunks)
-        except PromptTooLong:
-            if not context:
-                raise
-            context.pop()  # the least related snippet goes first
-        finally:
-            chunks.close()
+    full = len(instruction_prompt(request, context))
+    return generate_fitted(backend, lambda b: instruction_prompt(request, context, b), full, params, cancel)
 
 
 # --- checking --------------------------------------------------------------------------------------
@@ -176,7 +168,7 @@ def resolve_files(
         raise GenerateError("the model's answer has no `### File: path` blocks, so there is nothing to apply")
     out: dict[str, GeneratedFile] = {}
     for s in parsed:
-        name = s.path.strip().strip("`").strip()
+        name = s.path
         rel = _rel(root / name, root) if name and not Path(name).is_absolute() else None
         if rel is None:
             raise GenerateError(f"the model wrote to `{name}`, outside the workspace; nothing was applied")
@@ -316,7 +308,7 @@ async def run_command(ls: Any, args: Sequence[Any]) -> dict[str, Any]:
 
     from pygls.uris import to_fs_path
 
-    from hotwire_assist.server.backends import BackendError
+    from hotwire_assist.backends import BackendError
 
     def refuse(message: str, **extra: Any) -> dict[str, Any]:
         answer = _answer(message, applied=False, **extra)
@@ -343,15 +335,14 @@ async def run_command(ls: Any, args: Sequence[Any]) -> dict[str, Any]:
     if current is not None and _rel(current, root) is None:
         current = None
     retriever = ls.context.retriever()
-    budget = min(config.completion.prompt_chars, config.model.context_size * 2)
+    budget = config.completion.prompt_chars  # the generation helper fits it to the model's window in tokens
     context = await asyncio.to_thread(
         feature_context, index, root, req.text, current, budget_chars=budget,
         exclude=config.privacy.exclude, retriever=retriever, read=read,
     )  # fmt: skip
     cancel = threading.Event()
     engine = ls.engine
-    max_tokens = min(MAX_TOKENS, config.model.context_size // 2)
-    work = asyncio.to_thread(generate_answer, engine.backend, engine.family, req.text, context, cancel, max_tokens)
+    work = asyncio.to_thread(generate_answer, engine.backend, engine.family, req.text, context, cancel, MAX_TOKENS)
     timeout = generation_timeout(config.model.timeout_s)
     try:
         answer = await asyncio.wait_for(work, timeout)

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from hotwire_assist.backends import GenerationParams, make_backend
 from hotwire_assist.cli.eval import eval_app
 from hotwire_assist.cli.main import app
 from hotwire_assist.core.config import Config, promoted_model_dir
 from hotwire_assist.evaluation.gate import gate
 from hotwire_assist.evaluation.results import RUN_FILE, FindingRecord, SampleResult, append_result
 from hotwire_assist.evaluation.stats import compare_runs
-from hotwire_assist.server.backends import GenerationParams, make_backend
 
 DIMS = ("syntax", "conventions", "efficiency", "security", "accessibility")
 runner = CliRunner()

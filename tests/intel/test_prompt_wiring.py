@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from hotwire_assist.backends import GenerationParams
 from hotwire_assist.core.appindex import index_app
 from hotwire_assist.core.config import Config
 from hotwire_assist.core.context import ContextCache
 from hotwire_assist.server.app import HotwireServer
-from hotwire_assist.server.backends import GenerationParams
 from hotwire_assist.server.completion import CompletionEngine
 
 INTEL = Path(__file__).resolve().parents[1] / "fixtures" / "intel_app"

@@ -16,12 +16,12 @@ import torch
 from support.ollama_api import OllamaAPIServer
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from hotwire_assist.backends import BackendError, GenerationParams, sample, until_stop
+from hotwire_assist.backends.llama_cpp import LlamaCppBackend
+from hotwire_assist.backends.ollama_backend import OllamaBackend
+from hotwire_assist.backends.openai_compat import OpenAICompatBackend
+from hotwire_assist.backends.transformers_backend import TransformersBackend
 from hotwire_assist.core.prompt import fim_prompt, get_family
-from hotwire_assist.server.backends import BackendError, GenerationParams, sample, until_stop
-from hotwire_assist.server.backends.llama_cpp import LlamaCppBackend
-from hotwire_assist.server.backends.ollama_backend import OllamaBackend
-from hotwire_assist.server.backends.openai_compat import OpenAICompatBackend
-from hotwire_assist.server.backends.transformers_backend import TransformersBackend
 
 FAMILY = get_family("hotwire-tiny")
 PROMPT = fim_prompt(FAMILY, "<%= turbo_stream.", " %>\n", "app/views/todos/create.turbo_stream.erb")

@@ -2,8 +2,8 @@ import asyncio
 import threading
 import time
 
+from hotwire_assist.backends import BackendError, GenerationParams, until_stop
 from hotwire_assist.core.config import Config
-from hotwire_assist.server.backends import BackendError, GenerationParams, until_stop
 from hotwire_assist.server.completion import CompletionEngine, TypeAheadCache, language_of, postprocess
 
 
@@ -136,7 +136,7 @@ async def test_a_slow_backend_times_out_and_the_server_answers_empty():
 
 
 async def test_a_prompt_too_long_for_the_model_is_rebuilt_to_fit():
-    from hotwire_assist.server.backends.base import PromptTooLong
+    from hotwire_assist.backends.base import PromptTooLong
 
     class SmallContext(ScriptedBackend):
         """Accepts prompts of at most 300 characters, as a model with a short context would."""

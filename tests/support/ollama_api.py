@@ -44,7 +44,7 @@ class _OllamaHandler(FakeHandler):
         if not self.api.known(body.get("model", "")):
             return self.send_json(404, {"error": f"model '{body.get('model')}' not found"})
         if self.path == "/api/show":
-            info = {"general.architecture": "llama"}
+            info = {"general.architecture": "llama", "llama.context_length": self.api._llm._model.n_ctx_train()}
             if body.get("verbose"):
                 m = self.api._llm._model
                 info["tokenizer.ggml.tokens"] = [m.token_get_text(i) for i in range(m.n_vocab())]

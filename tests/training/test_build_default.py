@@ -5,8 +5,8 @@ import subprocess
 
 from conftest import SAMPLE_APP, hotwire_assist_exe
 
+from hotwire_assist.backends.llama_cpp import LlamaCppBackend
 from hotwire_assist.core.prompt import get_family
-from hotwire_assist.server.backends.llama_cpp import LlamaCppBackend
 
 
 def test_build_default_writes_a_gguf_the_server_loads_with_held_out_figures(tmp_path, isolated_user):

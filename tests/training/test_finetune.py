@@ -227,8 +227,8 @@ def _hf_greedy(run, prompt: str, n: int) -> str:
 
 
 def test_merged_gguf_and_gguf_lora_match_transformers_peft_token_for_token(run):
-    from hotwire_assist.server.backends import GenerationParams
-    from hotwire_assist.server.backends.llama_cpp import LlamaCppBackend
+    from hotwire_assist.backends import GenerationParams
+    from hotwire_assist.backends.llama_cpp import LlamaCppBackend
 
     prefix, _, suffix = _card("card")  # a hole from the training set
     prompt = fim_prompt(FAMILY, prefix, suffix, "app/views/cards/_card.html.erb")

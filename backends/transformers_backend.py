@@ -7,17 +7,18 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from hotwire_assist.server.backends.base import BackendError, GenerationParams, Health
+from hotwire_assist.backends.base import BackendError, GenerationParams, Health, PromptTooLong, model_window
 
 
 class TransformersBackend:
     name = "transformers"
 
-    def __init__(self, path: Path, adapter: str = "", threads: int = 0) -> None:
+    def __init__(self, path: Path, adapter: str = "", threads: int = 0, context_size: int = 2048) -> None:
         self.path = Path(path)
         self.adapter = adapter
         self.model_id = self.path.name + (f"+{Path(adapter).name}" if adapter else "")
         self._threads = threads or min(4, os.cpu_count() or 1)
+        self.configured_window = context_size
         self._model = None
         self._tok = None
         self._lock = threading.Lock()
@@ -60,6 +61,9 @@ class TransformersBackend:
                     return torch.full((input_ids.shape[0],), done, dtype=torch.bool)
 
             inputs = tok(prompt, return_tensors="pt")
+            room = self.context_window() - params.max_tokens
+            if inputs["input_ids"].shape[1] > room:  # backends.generation fits prompts first; this guards the rest
+                raise PromptTooLong(inputs["input_ids"].shape[1], max(room, 0))
             eos = [tok.eos_token_id] + [
                 i for s in params.stop if len(ids := tok.encode(s, add_special_tokens=False)) == 1 for i in ids
             ]
@@ -105,6 +109,19 @@ class TransformersBackend:
         except BackendError as e:
             return Health(False, str(e), e.fix)
         return Health(True, f"{self.model_id} loaded with transformers")
+
+    def native_window(self) -> int | None:
+        """The model's position limit (`max_position_embeddings` in its config)."""
+        model, _ = self._load()
+        n = getattr(model.config, "max_position_embeddings", None)
+        return n if isinstance(n, int) and n > 0 else None
+
+    def context_window(self) -> int:
+        return model_window(self.native_window(), self.configured_window)
+
+    def count_tokens(self, text: str) -> int | None:
+        _, tok = self._load()
+        return len(tok(text)["input_ids"])
 
     def vocabulary_has(self, tokens: Sequence[str]) -> dict[str, bool] | None:
         _, tok = self._load()

@@ -37,12 +37,19 @@ class BackendError(RuntimeError):
 
 
 class PromptTooLong(BackendError):
-    """The prompt does not fit the model's context; the caller rebuilds it smaller."""
+    """The prompt does not fit the model's context; `backends.generation` rebuilds it smaller."""
 
-    def __init__(self, tokens: int, room: int) -> None:
-        super().__init__(f"prompt of {tokens} tokens does not fit the {room} tokens left in the context")
+    def __init__(self, tokens: int, room: int, fix: str = "", message: str = "") -> None:
+        """`tokens`/`room` are 0 where the backend cannot count (a server that only says "too long")."""
+        message = message or f"prompt of {tokens} tokens does not fit the {room} tokens left in the context"
+        super().__init__(message, fix)
         self.tokens = tokens
         self.room = room
+
+
+def model_window(model_limit: int | None, configured: int) -> int:
+    """The window to use: the model's own limit, which the configuration can only lower."""
+    return min(model_limit, configured) if model_limit and model_limit > 0 else configured
 
 
 class Backend(Protocol):
@@ -54,6 +61,18 @@ class Backend(Protocol):
         ...
 
     def health(self) -> Health: ...
+
+    def native_window(self) -> int | None:
+        """The model's own window in tokens (GGUF metadata, Ollama's `show`, the server's limit); None: unknown."""
+        ...
+
+    def context_window(self) -> int:
+        """Tokens the model accepts, prompt and answer together: its own window, lowered by model.context_size."""
+        ...
+
+    def count_tokens(self, text: str) -> int | None:
+        """Tokens `text` takes as a prompt (None: the backend cannot tell; the caller estimates)."""
+        ...
 
     def vocabulary_has(self, tokens: Sequence[str]) -> dict[str, bool] | None:
         """Which of these tokens are single tokens in the model's vocabulary (None: cannot tell)."""

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 import httpx
 import ollama
 
-from hotwire_assist.server.backends.base import BackendError, GenerationParams, Health
+from hotwire_assist.backends.base import BackendError, GenerationParams, Health, model_window
 
 DEFAULT_URL = "http://127.0.0.1:11434"
 
@@ -16,13 +16,15 @@ DEFAULT_URL = "http://127.0.0.1:11434"
 class OllamaBackend:
     name = "ollama"
 
-    def __init__(self, model: str, url: str = "", timeout_s: float = 10.0) -> None:
+    def __init__(self, model: str, url: str = "", timeout_s: float = 10.0, context_size: int = 2048) -> None:
         if not model:
             raise BackendError(
                 "model.name is empty", "Set model.name to an Ollama model, e.g. qwen2.5-coder:1.5b-base."
             )
         self.model_id = model
         self.url = url or DEFAULT_URL
+        self.configured_window = context_size
+        self._native: int | None = None
         self._client = ollama.Client(host=self.url, timeout=timeout_s)
 
     def _explain(self, e: Exception) -> BackendError:
@@ -38,6 +40,7 @@ class OllamaBackend:
 
     def generate(self, prompt: str, params: GenerationParams, cancel: threading.Event) -> Iterator[str]:
         options = {
+            "num_ctx": self.context_window(),  # Ollama's own default is smaller than most models' window
             "num_predict": params.max_tokens,
             "temperature": params.temperature,
             "top_p": params.top_p,
@@ -70,6 +73,23 @@ class OllamaBackend:
         if self.model_id not in names and f"{self.model_id}:latest" not in names:
             return Health(False, f"Ollama has no model '{self.model_id}'", f"Run `ollama pull {self.model_id}`.")
         return Health(True, f"Ollama at {self.url} serves {self.model_id}")
+
+    def native_window(self) -> int | None:
+        """The model's own window: `<arch>.context_length` from /api/show (asked once; None while unreachable)."""
+        if self._native is None:
+            try:
+                info = self._client.show(self.model_id).modelinfo or {}
+            except (ollama.ResponseError, httpx.HTTPError, ConnectionError, ValueError):
+                return None
+            found = [v for k, v in info.items() if k.endswith(".context_length") and isinstance(v, int) and v > 0]
+            self._native = found[0] if found else 0
+        return self._native or None
+
+    def context_window(self) -> int:
+        return model_window(self.native_window(), self.configured_window)
+
+    def count_tokens(self, text: str) -> int | None:
+        return None  # Ollama has no tokenizer endpoint
 
     def vocabulary_has(self, tokens: Sequence[str]) -> dict[str, bool] | None:
         """Reads the GGUF token list that /api/show returns with verbose=true (documented API)."""

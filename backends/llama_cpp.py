@@ -7,7 +7,34 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from hotwire_assist.server.backends.base import BackendError, GenerationParams, Health, PromptTooLong
+from hotwire_assist.backends.base import BackendError, GenerationParams, Health, PromptTooLong, model_window
+
+
+def gguf_context_length(path: Path) -> int | None:
+    """The window the model was trained with (GGUF `<general.architecture>.context_length`), read from a
+    vocabulary-only load: no weights, no context, so no memory and no warning. None when the file cannot tell."""
+    import ctypes
+
+    import llama_cpp
+    from llama_cpp._utils import suppress_stdout_stderr  # what Llama(verbose=False) uses to keep loads quiet
+
+    params = llama_cpp.llama_model_default_params()
+    params.vocab_only = True
+    with suppress_stdout_stderr(disable=False):
+        model = llama_cpp.llama_model_load_from_file(str(path).encode("utf-8"), params)
+    if not model:
+        return None
+    try:
+        buf = ctypes.create_string_buffer(128)
+
+        def meta(key: bytes) -> bytes | None:
+            return buf.value if llama_cpp.llama_model_meta_val_str(model, key, buf, len(buf)) >= 0 else None
+
+        arch = meta(b"general.architecture")
+        value = meta(arch + b".context_length") if arch else None
+    finally:
+        llama_cpp.llama_model_free(model)
+    return int(value) if value and value.isdigit() and int(value) > 0 else None
 
 
 class LlamaCppBackend:
@@ -17,7 +44,9 @@ class LlamaCppBackend:
         self.path = self._fallback = Path(path)
         self._preferred = Path(preferred) if preferred else None  # used instead of `path` whenever it exists
         self.model_id = self.path.name
-        self._n_ctx = context_size
+        self.configured_window = context_size
+        self._n_ctx = context_size  # the loaded model's window: its own, lowered by the configuration
+        self._trained: int | None = None
         self._threads = threads or min(4, os.cpu_count() or 1)
         self._llm = None
         self._loaded_mtime: float | None = None
@@ -46,11 +75,10 @@ class LlamaCppBackend:
                 ) from None
             self._llm = None
             try:
+                # load at the model's own window (never more: no memory for a window it never learned)
+                self._trained = gguf_context_length(self.path)
+                self._n_ctx = model_window(self._trained, self.configured_window)
                 self._llm = Llama(model_path=str(self.path), n_ctx=self._n_ctx, n_threads=self._threads, verbose=False)
-                trained = self._llm._model.n_ctx_train()
-                if 0 < trained < self._n_ctx:  # no memory for a window the model never learned (weights are mmapped)
-                    self._llm.close()
-                    self._llm = Llama(model_path=str(self.path), n_ctx=trained, n_threads=self._threads, verbose=False)
             except (ValueError, RuntimeError, OSError) as e:
                 raise BackendError(
                     f"cannot load GGUF model {self.path}: {e}",
@@ -63,6 +91,20 @@ class LlamaCppBackend:
         with self._lock:
             return self._model().tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
+    def count_tokens(self, text: str) -> int | None:
+        return len(self.tokenize(text))
+
+    def native_window(self) -> int | None:
+        """The model's own window (GGUF metadata)."""
+        with self._lock:
+            self._model()
+            return self._trained
+
+    def context_window(self) -> int:
+        with self._lock:
+            self._model()
+            return self._n_ctx
+
     def generate(self, prompt: str, params: GenerationParams, cancel: threading.Event) -> Iterator[str]:
         with self._lock:  # one llama context: one generation at a time
             if cancel.is_set():
@@ -70,7 +112,7 @@ class LlamaCppBackend:
             llm = self._model()
             tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
             room = llm.n_ctx() - params.max_tokens
-            if len(tokens) > room:
+            if len(tokens) > room:  # backends.generation fits prompts first; this guards direct callers
                 raise PromptTooLong(len(tokens), max(room, 0))
             stream = llm.create_completion(
                 tokens,
@@ -94,7 +136,7 @@ class LlamaCppBackend:
             self._model()
         except BackendError as e:
             return Health(False, str(e), e.fix)
-        return Health(True, f"{self.path} loaded ({self._threads} threads, context {self._n_ctx})")
+        return Health(True, f"{self.path} loaded ({self._threads} threads, context window {self._n_ctx} tokens)")
 
     def vocabulary_has(self, tokens: Sequence[str]) -> dict[str, bool] | None:
         return {t: len(self.tokenize(t)) == 1 for t in tokens}

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 
-from hotwire_assist.core.config import Config, default_model_dir, promoted_model_dir
-from hotwire_assist.server.backends.base import (
+from hotwire_assist.backends.base import (
     Backend,
     BackendError,
     GenerationParams,
@@ -13,6 +12,7 @@ from hotwire_assist.server.backends.base import (
     sample,
     until_stop,
 )
+from hotwire_assist.core.config import Config, default_model_dir, promoted_model_dir
 
 __all__ = ["Backend", "BackendError", "GenerationParams", "Health", "make_backend", "sample", "until_stop"]
 
@@ -21,7 +21,7 @@ def make_backend(config: Config) -> Backend:
     """Build the configured backend. Imports are local so the server never needs torch to start."""
     m = config.model
     if m.backend == "llama_cpp":
-        from hotwire_assist.server.backends.llama_cpp import LlamaCppBackend
+        from hotwire_assist.backends.llama_cpp import LlamaCppBackend
 
         if m.path:
             return LlamaCppBackend(m.path, context_size=m.context_size, threads=m.threads)
@@ -29,13 +29,14 @@ def make_backend(config: Config) -> Backend:
         paths = [promoted_model_dir() / "model.gguf", default_model_dir() / "model.gguf"]
         return LlamaCppBackend(paths[-1], context_size=m.context_size, threads=m.threads, preferred=paths[0])
     if m.backend == "ollama":
-        from hotwire_assist.server.backends.ollama_backend import OllamaBackend
+        from hotwire_assist.backends.ollama_backend import OllamaBackend
 
-        return OllamaBackend(m.name, m.url, m.timeout_s)
+        return OllamaBackend(m.name, m.url, m.timeout_s, context_size=m.context_size)
     if m.backend == "openai":
-        from hotwire_assist.server.backends.openai_compat import OpenAICompatBackend
+        from hotwire_assist.backends.openai_compat import OpenAICompatBackend
 
-        return OpenAICompatBackend(m.url, m.name, m.timeout_s, os.environ.get("HOTWIRE_ASSIST_API_KEY", ""))
-    from hotwire_assist.server.backends.transformers_backend import TransformersBackend
+        key = os.environ.get("HOTWIRE_ASSIST_API_KEY", "")
+        return OpenAICompatBackend(m.url, m.name, m.timeout_s, key, context_size=m.context_size)
+    from hotwire_assist.backends.transformers_backend import TransformersBackend
 
-    return TransformersBackend(m.path or str(default_model_dir() / "hf"), m.adapter, m.threads)
+    return TransformersBackend(m.path or str(default_model_dir() / "hf"), m.adapter, m.threads, m.context_size)
