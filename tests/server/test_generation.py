@@ -198,3 +198,17 @@ def test_eval_run_with_default_flags_succeeds_on_the_tiny_model(tiny_model, tmp_
     assert "rerun the same command" not in res.output
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["complete"] and run["totals"]["samples"] == 2
+
+
+def test_doctor_reports_the_models_window_and_the_configured_one(tiny_model, monkeypatch):
+    from hotwire_assist.cli.main import app
+
+    monkeypatch.setenv("HOTWIRE_ASSIST_MODEL_PATH", str(tiny_model / "model.gguf"))
+    monkeypatch.setenv("HOTWIRE_ASSIST_MODEL_CONTEXT_SIZE", "1024")
+    res = CliRunner().invoke(app, ["doctor", "--format", "json"])
+    checks = {c["name"]: c for c in json.loads(res.output)["checks"]}
+    trained = gguf_context_length(tiny_model / "model.gguf")
+    assert checks["context window"]["detail"] == (
+        f"the model's window is {trained} tokens; model.context_size is 1024; "
+        f"prompts and answers are fitted to {trained} tokens"
+    )
