@@ -33,6 +33,10 @@ def _fmt(v: float | None) -> str:
     return "–" if v is None else f"{v:.1f}"
 
 
+def _fmt3(v: float | None) -> str:
+    return "–" if v is None else f"{v:.3f}"
+
+
 @eval_app.command("run")
 def run_command(
     model: Annotated[str, typer.Option("--model", help="GGUF file, HF folder, TOML model file, or a model name.")],
@@ -103,6 +107,7 @@ def run_command(
         fim_max_tokens=fim_max_tokens,
         dynamic=dynamic,
         train_data=train_data or None,
+        limit=limit,
     )
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, TimeRemainingColumn(), console=err) as bar:
@@ -187,30 +192,30 @@ def _load_compare(run_a: Path, run_b: Path) -> dict:
 
 @eval_app.command("compare")
 def compare_command(
-    run_a: Annotated[Path, typer.Argument(help="Run folder A (e.g. the current model).")],
-    run_b: Annotated[Path, typer.Argument(help="Run folder B (e.g. the candidate).")],
+    run_a: Annotated[Path, typer.Argument(help="Run folder A: the current model.")],
+    run_b: Annotated[Path, typer.Argument(help="Run folder B: the candidate.")],
     format: FormatOpt = "table",
 ) -> None:
-    """Paired A/B comparison: per-task differences (B − A), bootstrap 95% CI, Wilcoxon and McNemar tests.
+    """Paired A/B comparison (A current, B candidate): per-task differences (B − A) of the total, the five
+    dimensions and FIM edit similarity / exact match, bootstrap 95% CI, Wilcoxon and McNemar tests.
 
     Example: hotwire-assist eval compare runs/current runs/candidate --format json
     """
+    from hotwire_assist.evaluation.stats import FIM_METRICS
+
     c = _load_compare(run_a, run_b)
     if format == "json":
         out.print_json(json.dumps(c))
         return
-    table = Table("metric", "n", c["a"]["label"], c["b"]["label"], "B − A", "95% CI", "p", "verdict")
+    table = Table(
+        "metric", "n", f"A {c['a']['label']}", f"B {c['b']['label']}", "B − A", "95% CI", "p", "verdict",
+        title="paired by task: A and B are means over the same tasks as B − A",
+    )  # fmt: skip
     for m, s in c["metrics"].items():
-        ci = f"[{s['ci95'][0]:.2f}, {s['ci95'][1]:.2f}]" if s["ci95"] else "–"
+        f = _fmt3 if m in FIM_METRICS else _fmt
+        ci = f"[{f(s['ci95'][0])}, {f(s['ci95'][1])}]" if s["ci95"] else "–"
         table.add_row(
-            m,
-            str(s["n"]),
-            _fmt(s["mean_a"]),
-            _fmt(s["mean_b"]),
-            _fmt(s["mean_diff"]),
-            ci,
-            str(s["p"]),
-            s.get("verdict", ""),
+            m, str(s["n"]), f(s["mean_a"]), f(s["mean_b"]), f(s["mean_diff"]), ci, str(s["p"]), s.get("verdict", "")
         )
     p = c["pass"]
     table.add_row(
@@ -259,7 +264,8 @@ def gate_command(
     margin: Annotated[float, typer.Option("--margin", min=0.0, help="Allowed shortfall, points of 100.")] = 2.0,
     format: FormatOpt = "table",
 ) -> None:
-    """Exit 0 only if the candidate is at least as good as the current model, within the margin.
+    """Exit 0 only if the candidate is at least as good as the current model, within the margin, on whole,
+    comparable runs (same task set and scorer, no --limit, enough tasks; see evaluation/gate.py).
 
     Example: hotwire-assist eval gate --candidate runs/candidate --current runs/current --margin 2
     """
@@ -273,8 +279,18 @@ def gate_command(
     if format == "json":
         out.print_json(json.dumps(result.to_json()))
     else:
-        total = result.comparison["metrics"]["total"]
-        out.print(f"total: current {_fmt(total['mean_a'])} → candidate {_fmt(total['mean_b'])} (margin {margin})")
+        metrics = result.comparison["metrics"]
+        total, es = metrics["total"], metrics["edit_similarity"]
+        out.print(
+            f"paired over {total['n']} tasks: total current {_fmt(total['mean_a'])} → candidate"
+            f" {_fmt(total['mean_b'])} (B − A {_fmt(total['mean_diff'])}, 95% CI"
+            f" {total['ci95'] and [round(x, 2) for x in total['ci95']]}; margin {margin})"
+        )
+        if es["n"]:
+            out.print(
+                f"FIM edit similarity over {es['n']} holes: current {_fmt3(es['mean_a'])} → candidate"
+                f" {_fmt3(es['mean_b'])}"
+            )
         if result.passed:
             out.print("[green]gate passed[/green]: the candidate may be promoted")
         for r in result.reasons:

@@ -15,6 +15,7 @@ from hotwire_assist.cli.check import check_command, index_command
 from hotwire_assist.cli.dashboard import dashboard_command
 from hotwire_assist.cli.data import data_app
 from hotwire_assist.cli.eval import eval_app
+from hotwire_assist.cli.model import promote, rollback, status
 from hotwire_assist.cli.telemetry import telemetry_app
 from hotwire_assist.cli.train import train_app
 from hotwire_assist.core.config import ConfigError, default_model_dir, load_config
@@ -30,6 +31,9 @@ app = typer.Typer(
 )
 model_app = typer.Typer(help="Build and inspect models.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
+model_app.command("promote")(promote)
+model_app.command("status")(status)
+model_app.command("rollback")(rollback)
 app.command("check")(check_command)
 app.command("index")(index_command)
 app.command("bug-report")(bug_report_command)
@@ -214,68 +218,6 @@ def build_default(
             lambda msg, done, total: bar.update(task, description=msg, completed=done),
         )
     out.print_json(json.dumps(info))
-
-
-@model_app.command("promote")
-def promote(
-    gguf: Annotated[Path, typer.Argument(help="The candidate model.gguf (from `train export`).")],
-    candidate_run: Annotated[Path, typer.Option(help="`eval run` folder of the candidate.")],
-    current_run: Annotated[Path, typer.Option(help="`eval run` folder of the model in use, on the same tasks.")],
-    margin: Annotated[float, typer.Option(help="How far below the current model the candidate may score.")] = 2.0,
-) -> None:
-    """Make a model the one the server uses, only if it passes the evaluation gate against the current one.
-
-    The GGUF is copied to the data dir's models/promoted/ (atomically, with promoted.json saying why);
-    a running server with no model.path configured switches to it at its next completion.
-
-    Example:
-
-    \b
-        hotwire-assist eval run --model runs/lora1/export/model.gguf --out runs/eval-cand
-        hotwire-assist model promote runs/lora1/export/model.gguf \\
-            --candidate-run runs/eval-cand --current-run runs/eval-cur
-    """
-    import hashlib
-    import shutil
-    import time
-
-    from hotwire_assist.core.config import promoted_model_dir
-
-    try:
-        from hotwire_assist.evaluation.gate import gate
-        from hotwire_assist.evaluation.results import ResultsError
-    except ImportError as e:
-        err.print(f"promotion {install_hint('eval')} ({e})", style="red", markup=False)
-        raise typer.Exit(2) from None
-    if not gguf.is_file():
-        err.print(f"[red]no such model file:[/red] {gguf}")
-        raise typer.Exit(2)
-    try:
-        result = gate(candidate_run, current_run, margin)
-    except (ResultsError, OSError, ValueError) as e:
-        err.print(f"[red]cannot run the gate:[/red] {e}")
-        raise typer.Exit(2) from None
-    if not result.passed:
-        err.print("[red]not promoted: the candidate fails the evaluation gate[/red]")
-        for reason in result.reasons:
-            err.print(f"  - {reason}")
-        raise typer.Exit(1)
-    target = promoted_model_dir()
-    target.mkdir(parents=True, exist_ok=True)
-    tmp = target / "model.gguf.tmp"
-    shutil.copyfile(gguf, tmp)
-    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    record = {
-        "source": str(gguf.resolve()),
-        "sha256": digest,
-        "promoted_at": time.time(),
-        "candidate_run": str(candidate_run.resolve()),
-        "current_run": str(current_run.resolve()),
-        "gate": result.to_json(),
-    }
-    (target / "promoted.json").write_text(json.dumps(record, indent=2))
-    tmp.replace(target / "model.gguf")  # the server sees the whole new file or the old one, never half
-    out.print(f"promoted {gguf} → {target / 'model.gguf'}")
 
 
 @app.command()

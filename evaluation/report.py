@@ -1,8 +1,9 @@
 """`eval report`: one self-contained HTML page (plots embedded as base64 PNG) plus report.json.
 
-Shows each run's headline figures, the score distribution per dimension, A vs B per task with the
-paired statistics, failed samples with their findings inline at the lines they point to, and the
-dashboard's blind-review summary (`reviews.json` in a run folder) when there is one.
+Shows each run's headline figures, the score distribution per dimension, A (current) vs B (candidate)
+per task with the paired statistics (total, dimensions, FIM edit similarity and exact match), failed
+samples with their findings inline at the lines they point to, and the dashboard's blind-review
+summary (`reviews.json` in a run folder) when there is one.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ th:first-child,td:first-child{text-align:left}pre{background:#f6f8fa;padding:.6r
 img{max-width:100%}
 </style></head><body>
 <h1>Evaluation: {{ title }}</h1>
-<h2>Headline</h2>
+<h2>Headline</h2><p>Each run over its own tasks; the A/B section below compares paired means.</p>
 <table><tr><th>run</th>{% for m in metrics %}<th>{{ m }}</th>{% endfor %}<th>pass rate</th>
 <th>pass@k</th><th>FIM exact</th><th>FIM edit sim.</th><th>samples</th></tr>
 {% for r in runs %}<tr><td>{{ r.label }}</td>{% for m in metrics %}<td>{{ fmt(r.summary.mean[m]) }}</td>{% endfor %}
@@ -40,7 +41,8 @@ img{max-width:100%}
 {% for r in runs %}{% if r.dynamic %}<p>{{ r.label }}: dynamic checks: {{ r.dynamic }}</p>{% endif %}{% endfor %}
 <h2>Score distributions</h2><img alt="score distributions per dimension" src="data:image/png;base64,{{ plots.dist }}">
 {% if comparison %}
-<h2>{{ runs[1].label }} vs {{ runs[0].label }} (B − A, paired by task)</h2>
+<h2>B {{ runs[1].label }} (candidate) vs A {{ runs[0].label }} (current): B − A, paired by task</h2>
+<p>A and B are means over exactly the tasks each difference is taken over.</p>
 <table><tr><th>metric</th><th>n</th><th>A</th><th>B</th><th>mean diff</th><th>95% CI</th><th>p</th><th>verdict</th></tr>
 {% for m, s in comparison.metrics.items() %}<tr><td>{{ m }}</td><td>{{ s.n }}</td><td>{{ fmt(s.mean_a) }}</td>
 <td>{{ fmt(s.mean_b) }}</td><td>{{ fmt(s.mean_diff) }}</td>
@@ -168,7 +170,8 @@ def _reviews(run_dir: Path) -> dict | list | None:
 
 
 def build_report(run_dirs: Sequence[Path], out_dir: Path) -> Path:
-    """Write report.html and report.json for one run or an A/B pair; returns the HTML path."""
+    """Write report.html and report.json for one run or an A/B pair (A current, B candidate); returns the
+    HTML path."""
     import jinja2
 
     loaded = []

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hotwire_assist.core.schemas import FileText
 
 RESULTS_FILE = "results.jsonl"
-RUN_FILE = "run.json"  # the run's model label, backend config, task set, params and totals
+RUN_FILE = "run.json"  # the run's model (label, config, identity), task set, scorer version, params and totals
 
 
 class FindingRecord(BaseModel):
@@ -48,6 +48,7 @@ class SampleResult(BaseModel):
     expectations: dict[str, bool] = {}  # per-task checks, by name
     dynamic: dict[str, bool] = {}  # Node-side Turbo/Stimulus checks, by name
     exact_match: bool | None = None  # fim only
+    scored_completion: str | None = None  # fim only: the completion cut to the hole's unit, as scored
     edit_similarity: float | None = None  # fim only, 0..1
     passed: bool  # no error-level finding and every expectation and dynamic check holds
 
@@ -74,3 +75,35 @@ def append_result(run_dir: Path, result: SampleResult) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     with (run_dir / RESULTS_FILE).open("a", encoding="utf-8") as f:
         f.write(result.model_dump_json() + "\n")
+
+
+def model_identity(model) -> dict:
+    """What run.json says about the model answering (a core ModelConfig): its sha256 (`core.registry`:
+    the GGUF file, or the HF folder + adapter), its name and the files hashed. A model served by Ollama
+    or an OpenAI-compatible server has no file here: sha256 None, and the gate will not promote it."""
+    from hotwire_assist.core.config import default_model_dir
+    from hotwire_assist.core.registry import Registry, model_sha256
+
+    path, adapter = model.path, model.adapter or None
+    if model.backend == "llama_cpp" and not path:
+        path = str(Registry().resolve() or default_model_dir() / "model.gguf")
+    elif model.backend == "transformers" and not path:
+        path = str(default_model_dir() / "hf")
+    if model.backend in ("ollama", "openai") or not path:
+        return {"sha256": None, "name": model.name or model.backend, "path": None, "adapter": None}
+    try:
+        sha = model_sha256(path, adapter)
+    except OSError:
+        sha = None
+    name = Path(adapter).name if adapter else Path(path).name
+    try:
+        if sha is not None and (rec := Registry().get(sha)) is not None:
+            name = rec.name
+    except ValueError:  # an unreadable registry: the file's own name will do
+        pass
+    return {
+        "sha256": sha,
+        "name": name,
+        "path": str(Path(path).resolve()),
+        "adapter": str(Path(adapter).resolve()) if adapter else None,
+    }

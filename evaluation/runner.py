@@ -155,6 +155,7 @@ class RunSettings:
     dynamic: bool = True
     ruby: bool = True
     train_data: list[str] | None = None  # None: the default training data
+    limit: int | None = None  # --limit: only the first N tasks of each set (a smoke run; the gate refuses it)
     extra: dict = field(default_factory=dict)
 
 
@@ -349,6 +350,7 @@ def score_jobs(
                     findings=[to_record(f) for f in fs.scored.findings],
                     exact_match=fs.exact_match,
                     edit_similarity=round(fs.edit_similarity, 4),
+                    scored_completion=fs.completion,
                     passed=fs.passed,
                 )
             )
@@ -367,6 +369,8 @@ def _write_run(
     finished: float | None,
     dynamic_note: str,
 ) -> dict:
+    from hotwire_assist.evaluation.results import model_identity
+    from hotwire_assist.evaluation.scoring import scorer_version
     from hotwire_assist.evaluation.stats import run_summary
 
     results = list(read_results(out_dir)) if (out_dir / RESULTS_FILE).is_file() else []
@@ -374,11 +378,15 @@ def _write_run(
         "label": settings.label,
         "fingerprint": fingerprint,
         "model": config.model.model_dump(),
+        "model_identity": model_identity(config.model),  # sha256: what `model promote` checks a file against
+        "scorer_version": scorer_version(),  # the gate compares only runs scored alike
         "settings": {k: v for k, v in asdict(settings).items() if k != "label"},
         "tasks": {
             "generation": len(generation),
             "fim": len(fim),
             "digest": tasks_digest([*generation, *fim]),
+            "limit": settings.limit,
+            "samples_per_task": settings.n,
         },
         "contamination": report.to_json(),
         "dynamic": dynamic_note or "ran",

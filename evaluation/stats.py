@@ -1,7 +1,10 @@
 """Statistics over runs: summaries, pass@k, and paired A/B comparison.
 
+A is the current model, B the candidate, everywhere (compare, report, gate); differences are B − A.
 A comparison pairs the two runs task by task (the mean over a task's samples), so every task is its
-own control. Differences are B − A. For each score (total and the five dimensions) it gives the mean
+own control, and every figure beside a paired difference is a paired mean: A's and B's means over
+exactly the tasks that difference is taken over, never each run's mean over its own tasks. For each
+score (total, the five dimensions, and on FIM tasks edit similarity and exact match) it gives the mean
 difference, a bootstrap 95% CI of it and the Wilcoxon signed-rank p-value; for pass/fail it pairs
 (task, sample) outcomes and gives the exact McNemar p-value (a binomial test on the discordant pairs).
 """
@@ -20,6 +23,8 @@ from hotwire_assist.evaluation.results import RUN_FILE, SampleResult, read_resul
 from hotwire_assist.evaluation.scoring import pass_at_k
 
 METRICS: tuple[str, ...] = ("total", *DIMENSIONS)
+FIM_METRICS: tuple[str, ...] = ("edit_similarity", "exact_match")  # FIM tasks only, 0..1
+COMPARED: tuple[str, ...] = (*METRICS, *FIM_METRICS)
 ALPHA = 0.05
 BOOTSTRAP_RESAMPLES = 2000
 
@@ -48,6 +53,8 @@ def task_means(results: Iterable[SampleResult]) -> dict[str, dict[str, float | N
         for d in DIMENSIONS:
             row[d] = _mean(r.scores.get(d) for r in rs)
         row["passed"] = _mean(float(r.passed) for r in rs)
+        row["edit_similarity"] = _mean(r.edit_similarity for r in rs)
+        row["exact_match"] = _mean(None if r.exact_match is None else float(r.exact_match) for r in rs)
         out[task] = row
     return out
 
@@ -148,19 +155,24 @@ def compare_results(a: Sequence[SampleResult], b: Sequence[SampleResult]) -> dic
     ma, mb = task_means(a), task_means(b)
     paired = sorted(set(ma) & set(mb))
     metrics = {}
-    for m in METRICS:
-        diffs = [mb[t][m] - ma[t][m] for t in paired if ma[t][m] is not None and mb[t][m] is not None]  # type: ignore[operator]
+    for m in COMPARED:
+        both = [t for t in paired if ma[t][m] is not None and mb[t][m] is not None]
+        diffs = [mb[t][m] - ma[t][m] for t in both]  # type: ignore[operator]
         if not diffs:
-            metrics[m] = {"n": 0, "mean_a": None, "mean_b": None, "mean_diff": None, "ci95": None, "p": None}
+            metrics[m] = {
+                "n": 0, "mean_a": None, "mean_b": None, "mean_diff": None, "sd_diff": None, "ci95": None,
+                "p": None, "test": "wilcoxon", "verdict": "no paired data",
+            }  # fmt: skip
             continue
         low, high = bootstrap_ci(diffs)
         mean_diff = float(np.mean(diffs))
         p = wilcoxon_p(diffs)
         metrics[m] = {
             "n": len(diffs),
-            "mean_a": _round(_mean(ma[t][m] for t in paired)),
-            "mean_b": _round(_mean(mb[t][m] for t in paired)),
+            "mean_a": _round(_mean(ma[t][m] for t in both)),  # paired: the same tasks as the difference
+            "mean_b": _round(_mean(mb[t][m] for t in both)),
             "mean_diff": round(mean_diff, 3),
+            "sd_diff": round(float(np.std(diffs, ddof=1)), 3) if len(diffs) > 1 else 0.0,
             "ci95": [round(low, 3), round(high, 3)],
             "p": round(p, 5),
             "test": "wilcoxon",
@@ -203,17 +215,18 @@ def compare_results(a: Sequence[SampleResult], b: Sequence[SampleResult]) -> dic
 
 
 def compare_runs(a_dir: Path, b_dir: Path) -> dict:
+    """Paired comparison of two run folders: A the current model, B the candidate."""
     run_a, res_a = load_run(a_dir)
     run_b, res_b = load_run(b_dir)
     out = compare_results(res_a, res_b)
-    out["a"] = {
-        "dir": str(a_dir),
-        "label": run_a.get("label", a_dir.name),
-        "digest": run_a.get("tasks", {}).get("digest"),
-    }
-    out["b"] = {
-        "dir": str(b_dir),
-        "label": run_b.get("label", b_dir.name),
-        "digest": run_b.get("tasks", {}).get("digest"),
-    }
+    for side, role, run, d in (("a", "current", run_a, a_dir), ("b", "candidate", run_b, b_dir)):
+        out[side] = {
+            "role": role,
+            "dir": str(d),
+            "label": run.get("label", d.name),
+            "digest": run.get("tasks", {}).get("digest"),
+            "scorer_version": run.get("scorer_version"),
+            "model_sha256": (run.get("model_identity") or {}).get("sha256"),
+            "limit": run.get("settings", {}).get("limit"),
+        }
     return out

@@ -94,8 +94,13 @@ def test_tiny_model_vs_lora_end_to_end(tiny_model, tmp_path):
 
     c = compare_runs(tmp_path / "base", tmp_path / "lora")
     assert c["paired_tasks"] == 6 and c["metrics"]["total"]["n"] == 6
+    # a smoke run of 6 tasks cannot promote anything, however wide the margin
     verdict = gate(tmp_path / "lora", tmp_path / "base", margin=100.0)
-    assert verdict.passed, verdict.reasons
+    assert not verdict.passed
+    assert any("--limit 3" in r for r in verdict.reasons) and any("share 6 tasks" in r for r in verdict.reasons)
+    assert (
+        verdict.candidate_sha256 == json.loads((tmp_path / "lora" / "run.json").read_text())["model_identity"]["sha256"]
+    )
     res = runner.invoke(
         eval_app, ["report", str(tmp_path / "base"), str(tmp_path / "lora"), "--out", str(tmp_path / "r")]
     )
