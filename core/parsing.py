@@ -130,7 +130,7 @@ def literal(doc: SourceText, node: Node | None) -> str | None:
         return "".join(node_text(doc, c) for c in node.children if c.type in ("string_content", "escape_sequence"))
     if t == "simple_symbol":
         return node_text(doc, node)[1:]
-    if t in ("hash_key_symbol", "identifier"):
+    if t == "hash_key_symbol":
         return node_text(doc, node)
     if t == "delimited_symbol":
         return node_text(doc, node)[2:-1]
@@ -235,6 +235,9 @@ def _ruby_attrs(doc: SourceText, pairs: list[Node], prefix: str, out: dict[str, 
             continue
         if prefix == "" and key in _NESTED and value.type == "hash":
             _ruby_attrs(doc, [c for c in value.named_children if c.type == "pair"], _NESTED[key], out)
+            continue
+        if prefix == "" and key == "html" and value.type == "hash":  # form_with html: { data: {...} }
+            _ruby_attrs(doc, [c for c in value.named_children if c.type == "pair"], "", out)
             continue
         if prefix:
             name = prefix + key.replace("_", "-")

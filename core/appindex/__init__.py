@@ -14,7 +14,7 @@ public is importable from `hotwire_assist.core.appindex`.
 """
 
 from hotwire_assist.core.appindex.facts import STREAM_DIRECTIVES, FileFacts, IdDef, StimulusController, extract_facts
-from hotwire_assist.core.appindex.gemfile import TRACKED_GEMS, parse_gemfile_lock
+from hotwire_assist.core.appindex.gemfile import TRACKED_GEMS, app_ruby_version, parse_gemfile_lock
 from hotwire_assist.core.appindex.ids import id_pattern, ids_overlap
 from hotwire_assist.core.appindex.index import (
     SKIP_DIRS,
@@ -35,7 +35,7 @@ from hotwire_assist.core.appindex.names import (
     stimulus_identifier,
     view_name,
 )
-from hotwire_assist.core.appindex.routes import parse_routes
+from hotwire_assist.core.appindex.routes import parse_routes, route_name
 
 __all__ = [
     "RAILS_APP_DIRS",
@@ -47,6 +47,7 @@ __all__ = [
     "IdDef",
     "StimulusController",
     "_root_of_dir",
+    "app_ruby_version",
     "extract_facts",
     "find_app_root",
     "id_pattern",
@@ -60,6 +61,7 @@ __all__ = [
     "pluralize",
     "rails_app_root",
     "read_text",
+    "route_name",
     "singularize",
     "stimulus_identifier",
     "view_name",

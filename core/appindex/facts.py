@@ -46,7 +46,7 @@ class StimulusController:
     classes: list[str] = field(default_factory=list)
     outlets: list[str] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
-    fetches_html: list[int] = field(default_factory=list)  # lines writing fetched HTML into the DOM
+    fetches_html: list[int] = field(default_factory=list)  # lines rebuilding markup from fetched HTML/JSON
 
 
 @dataclass
@@ -67,6 +67,12 @@ class FileFacts:
     controller: dict | None = None
     versions: dict[str, str] = field(default_factory=dict)
     routes: list[dict] = field(default_factory=list)
+    morph: bool = False  # the page asks for morph refreshes (turbo_refreshes_with / turbo-refresh-method meta)
+    # app/helpers: method -> Stimulus identifiers its markup declares, and the methods it calls
+    helper_controllers: dict[str, list[str]] = field(default_factory=dict)
+    helper_calls: dict[str, list[str]] = field(default_factory=dict)
+    collection_locals: list[tuple[str, str]] = field(default_factory=list)  # (partial, `as:` local) per row
+    helpers_called: list[str] = field(default_factory=list)  # receiver-less calls in a view (helpers it uses)
 
 
 def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
@@ -107,10 +113,15 @@ def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
                 facts.stream_targets.append(IdDef(tgt, doc.path, line(el.start), "stream-target"))
     for call in doc.calls:
         _call_facts(doc, call, facts, this_view)
+    facts.morph = bool(_MORPH.search(doc.text))
+    facts.helpers_called = sorted({call_name(doc, c) for c in doc.calls if c.child_by_field_name("receiver") is None})
     seen = {(d.id, d.line) for d in facts.ids}
     facts.ids.extend(IdDef(f.id, f.file, f.line, "id") for f in facts.frames if (f.id, f.line) not in seen)
 
 
+_MORPH = re.compile(
+    r"turbo_refreshes_with[^\n]*morph|turbo_refresh_method_tag[^\n]*morph|turbo-refresh-method[\"'][^>]*morph"
+)
 _TARGET_ATTR = re.compile(r"data-([\w-]+?)-(?:target|[\w-]+-value|[\w-]+-outlet)")
 
 
@@ -151,6 +162,10 @@ def _call_facts(doc: SourceText, call: Node, facts: FileFacts, this_view: str | 
     elif name == "render" and recv is None:
         for pname in _rendered_partials(doc, call, this_view):
             facts.renders.append(pname)
+        opts = {pair_key(doc, p): p.child_by_field_name("value") for p in option_pairs(call)}
+        partial, as_ = literal(doc, opts.get("partial")), literal(doc, opts.get("as"))
+        if "collection" in opts and partial and as_:
+            facts.collection_locals.append((_resolve_partial(this_view, partial), as_))
     elif name in ("content_tag", "tag") and recv is None:
         pass
 
@@ -203,12 +218,43 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
         facts.model = {"name": name, "path": doc.path, "broadcasts": sorted(set(broadcasts))}
     if "/app/controllers/" in "/" + p:
         facts.controller = _controller_facts(doc)
+    if "/app/helpers/" in "/" + p or "/app/components/" in "/" + p:
+        _helper_facts(doc, facts)
     if p.endswith("config/routes.rb"):
         facts.routes = parse_routes(doc)
 
 
+def _helper_facts(doc: RubyDoc, facts: FileFacts) -> None:
+    """Which helper methods emit `data-controller` (directly or through another helper they call)."""
+    for m in walk(doc.tree.root_node):
+        if m.type != "method":
+            continue
+        name = node_text(doc, m.child_by_field_name("name"))
+        idents: list[str] = []
+        called: list[str] = []
+        for n in walk(m):
+            if n.type == "pair" and pair_key(doc, n) in ("controller", "data-controller", "data_controller"):
+                v = literal(doc, n.child_by_field_name("value"))
+                if v:
+                    idents.extend(v.split())
+            elif n.type in ("string_content",):
+                idents.extend(x for v in _DATA_CONTROLLER.findall(node_text(doc, n)) for x in v.split())
+            elif n.type == "call" and n.child_by_field_name("receiver") is None:
+                called.append(call_name(doc, n))
+            elif n.type == "identifier" and n.parent is not None and n.parent.type in ("pair", "argument_list"):
+                called.append(node_text(doc, n))  # `data: composer_data_options` without parentheses
+        if idents:
+            facts.helper_controllers[name] = sorted(set(idents))
+        if called:
+            facts.helper_calls[name] = sorted(set(called))
+
+
+_DATA_CONTROLLER = re.compile(r"data-controller=[\\\"']+([\w\s-]+)")
+
+
 def _controller_facts(doc: RubyDoc) -> dict:
     actions: dict[str, list[str]] = {}
+    explicit: list[str] = []  # actions that render/redirect themselves (not their own template)
     lines: dict[str, int] = {}
     cls = next((n for n in walk(doc.tree.root_node) if n.type == "class"), None)
     body = cls.child_by_field_name("body") if cls is not None else None
@@ -225,6 +271,12 @@ def _controller_facts(doc: RubyDoc) -> dict:
                     if r is not None and r.type == "identifier" and node_text(doc, r) in ("format", "f"):
                         formats.append(call_name(doc, c))
             actions[name] = sorted(set(formats))
+            if any(
+                (c.type in ("call", "identifier") and node_text(doc, c) in ("render", "redirect_to", "head"))
+                or (c.type == "call" and call_name(doc, c) in ("render", "redirect_to", "head", "respond_with"))
+                for c in walk(n)
+            ):
+                explicit.append(name)
             lines[name] = doc.line_of(n.start_byte)
     name = node_text(doc, cls.child_by_field_name("name")) if cls is not None else ""
     parent = cls.parent if cls is not None else None
@@ -232,7 +284,7 @@ def _controller_facts(doc: RubyDoc) -> dict:
         if parent.type == "module":
             name = f"{node_text(doc, parent.child_by_field_name('name'))}::{name}"
         parent = parent.parent
-    return {"name": name, "path": doc.path, "actions": actions, "action_lines": lines}
+    return {"name": name, "path": doc.path, "actions": actions, "action_lines": lines, "renders": explicit}
 
 
 # --- JavaScript: Stimulus controllers --------------------------------------------------------------
@@ -300,6 +352,10 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
     if re.search(r"\bfetch\s*\(|\baxios\b|XMLHttpRequest|\$\.ajax", text):
         for m in re.finditer(r"\.(innerHTML|outerHTML)\s*\+?=|insertAdjacentHTML\s*\(", text):
             ctrl.fetches_html.append(doc.line_of(len(text[: m.start()].encode())))
+        if re.search(r"\.json\s*\(\s*\)|JSON\.parse", text):  # data fetched, markup rebuilt element by element
+            for m in re.finditer(r"document\.createElement\s*\(", text):
+                ctrl.fetches_html.append(doc.line_of(len(text[: m.start()].encode())))
+        ctrl.fetches_html = sorted(set(ctrl.fetches_html))
     facts.stimulus = ctrl
 
 

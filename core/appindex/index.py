@@ -150,8 +150,42 @@ class AppIndex:
         return [f.path for f in self.files.values() for r in f.renders if r == partial or (r == f"*/{base}")]
 
     def declares_controller(self, identifier: str, files: list[str] | None = None) -> bool:
+        """Whether any of `files` (default: all) declares the controller, itself or through a helper it calls."""
         facts = self.files.values() if files is None else [self.files[f] for f in files if f in self.files]
-        return any(identifier in f.data_controllers for f in facts)
+        emitting = self.helpers_emitting(identifier)
+        return any(identifier in f.data_controllers or emitting.intersection(f.helpers_called) for f in facts)
+
+    @property
+    def helper_controllers(self) -> dict[str, set[str]]:
+        """Helper method -> Stimulus identifiers its markup declares, through the helpers it calls too."""
+        if "helper_controllers" not in self._cache:
+            direct: dict[str, set[str]] = {}
+            calls: dict[str, set[str]] = {}
+            for f in self.files.values():
+                for name, ids in f.helper_controllers.items():
+                    direct.setdefault(name, set()).update(ids)
+                for name, called in f.helper_calls.items():
+                    calls.setdefault(name, set()).update(called)
+            out = {k: set(v) for k, v in direct.items()}
+            for _ in range(3):  # helpers calling helpers: a few levels are plenty
+                for name, called in calls.items():
+                    got = set().union(*(out.get(c, set()) for c in called)) if called else set()
+                    if got - out.get(name, set()):
+                        out.setdefault(name, set()).update(got)
+            self._cache["helper_controllers"] = [out]
+        return self._cache["helper_controllers"][0]
+
+    def helpers_emitting(self, identifier: str) -> set[str]:
+        return {name for name, ids in self.helper_controllers.items() if identifier in ids}
+
+    def collection_locals(self, partial: str) -> set[str]:
+        """The `as:` names a partial is rendered under, one record per row (`render partial:, collection:, as:`)."""
+        return {name for f in self.files.values() for p, name in f.collection_locals if p == partial}
+
+    @property
+    def uses_morph(self) -> bool:
+        """Whether the app's pages ask for morph refreshes (turbo_refreshes_with method: :morph)."""
+        return any(f.morph for f in self.files.values())
 
     @property
     def routes(self) -> list[dict]:

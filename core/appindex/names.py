@@ -64,6 +64,8 @@ def stimulus_identifier(path: str) -> str | None:
     """`app/javascript/controllers/admin/user_list_controller.js` -> `admin--user-list`."""
     p = path.replace("\\", "/")
     m = re.search(r"(?:^|/)controllers/(.+?)[_-]controller\.(?:js|mjs|ts)$", p)
+    # view components keep their controller beside them, pinned under "controllers": `DS/menu` -> `DS--menu`
+    m = m or re.search(r"(?:^|/)app/components/(.+?)[_-]controller\.(?:js|mjs|ts)$", p)
     if not m:
         return None
     return m.group(1).replace("/", "--").replace("_", "-")

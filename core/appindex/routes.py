@@ -120,3 +120,26 @@ def _verb_route(
         add(verb.upper(), f"{base}/{path}", to or f"{res[0]}#{path}")
     else:
         add(verb.upper(), f"{prefix}/{path.lstrip('/')}", module + to if to else f"{module}{path}#{path}")
+
+
+def route_name(path: str) -> str:
+    """The named-route helper Rails derives for a conventional GET path: `/boards/:board_id/columns/:id/edit`
+    -> `edit_board_column`, `/posts/:id/preview` -> `preview_post`. Unconventional shapes (collection actions,
+    `as:`) may come out differently; callers treat a miss as "not resolved"."""
+    segs = [s for s in path.strip("/").split("/") if s]
+    parts: list[str] = []
+    member_action = False
+    for i, seg in enumerate(segs):
+        if seg.startswith(":") or seg.startswith("*"):
+            continue
+        nxt = segs[i + 1] if i + 1 < len(segs) else None
+        prev = segs[i - 1] if i > 0 else None
+        word = seg.replace("-", "_")
+        if nxt is not None and nxt.startswith(":"):
+            word = singularize(word)
+        if nxt is None and prev == ":id":
+            member_action = True
+        parts.append(word)
+    if parts and (parts[-1] in ("new", "edit") or member_action):
+        parts = [parts[-1], *parts[:-1]]
+    return "_".join(parts)

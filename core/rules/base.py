@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hotwire_assist.core.parsing import SourceText
-from hotwire_assist.core.rules.findings import RULES, Edit, Finding, Fix
+from hotwire_assist.core.rules.findings import RANK, RULES, Edit, Finding, Fix, Severity
 
 if TYPE_CHECKING:
     from hotwire_assist.core.appindex import AppIndex
@@ -19,13 +19,15 @@ class Context:
     index: AppIndex | None = None
     findings: list[Finding] = field(default_factory=list)
 
-    def add(self, rule: str, start: int, end: int, message: str, fix: Fix | None = None) -> None:
+    def add(
+        self, rule: str, start: int, end: int, message: str, fix: Fix | None = None, severity: Severity | None = None
+    ) -> None:
+        """Report a finding; `severity` may only lower the rule's catalogued one (see the contract in findings)."""
         r = RULES[rule]
+        sev = r.severity if severity is None or RANK[severity] > RANK[r.severity] else severity
         line, col = self.doc.position(start)
         end_line, end_col = self.doc.position(max(end, start))
-        self.findings.append(
-            Finding(self.path, line, col, end_line, end_col, r.id, r.dimension, r.severity, message, fix)
-        )
+        self.findings.append(Finding(self.path, line, col, end_line, end_col, r.id, r.dimension, sev, message, fix))
 
     def edit(self, start: int, end: int, new_text: str) -> Edit:
         line, col = self.doc.position(start)

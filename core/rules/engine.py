@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from hotwire_assist.core.parsing import MAX_BYTES, Doc, ErbDoc, JsDoc, RubyDoc, error_nodes, file_kind, make_doc
@@ -89,7 +90,7 @@ def internal_findings(doc: Doc, display: str, index, *, parse_errors: bool) -> l
     return ctx.findings
 
 
-def ruby_findings(doc: Doc, display: str, errors: list[tuple[int, str]]) -> list[Finding]:
+def ruby_findings(doc: Doc, display: str, errors: list[tuple[int, str]], checker: str = "ruby") -> list[Finding]:
     rule = RULES["syntax/erb" if isinstance(doc, ErbDoc) else "syntax/ruby"]
     out = []
     seen = set()
@@ -103,7 +104,7 @@ def ruby_findings(doc: Doc, display: str, errors: list[tuple[int, str]]) -> list
         end = doc.line_starts[line] - 1 if line < n_lines else len(doc.data)
         _, end_col = doc.position(max(start, end))
         out.append(
-            Finding(display, line, 1, line, end_col, rule.id, rule.dimension, rule.severity, f"{message} (ruby)")
+            Finding(display, line, 1, line, end_col, rule.id, rule.dimension, rule.severity, f"{message} ({checker})")
         )
     return out
 
@@ -145,12 +146,13 @@ def check_source(path: str, text: str, index=None, *, external: bool = True) -> 
     findings = encoding_findings(path, text)
     ran_ruby = False
     if external and isinstance(doc, (RubyDoc, ErbDoc)):
-        from hotwire_assist.core.rules.ruby_worker import shared_worker
+        from hotwire_assist.core.appindex import app_ruby_version
 
-        res = shared_worker().check([(path, doc.kind, text)])[0]
-        if res is not None and res.skipped is None:
-            ran_ruby = True
-            findings += ruby_findings(doc, path, res.errors)
+        root = index.root if index is not None and index.root is not None else None
+        app_ruby = app_ruby_version(Path(root)) if root is not None else None
+        got, notes = check_syntax([SyntaxItem(path, path, doc, app_ruby, str(root or ""))], {})
+        ran_ruby = path in got
+        findings += got.get(path, []) + notes
     findings += internal_findings(doc, path, index, parse_errors=not ran_ruby)
     if external and isinstance(doc, ErbDoc) and Path(path).is_file():
         from hotwire_assist.core.rules import herb
@@ -291,36 +293,108 @@ def check_paths(paths: list[Path], *, external: bool = True) -> CheckResult:
         targets.append((f, display, doc))
     root_of = {str(f.resolve()): find_app_root(f) for f, _, _ in targets}
 
-    ruby_results: dict[str, list[tuple[int, str]]] = {}
+    syntax: dict[str, list[Finding]] = {}
     if external:
-        ruby_results = _run_ruby(targets, checkers)
+        from hotwire_assist.core.appindex import app_ruby_version
+
+        rubies = {root: app_ruby_version(root) for root in roots}
+        items = []
+        for f, display, doc in targets:
+            key = str(f.resolve())
+            root = root_of.get(key)
+            items.append(SyntaxItem(key, display, doc, rubies.get(root) if root else None, str(root or "")))
+        syntax, notes = check_syntax(items, checkers)
+        findings += notes
     for f, display, doc in targets:
         key = str(f.resolve())
         root = root_of.get(key)
         index = roots.get(root) if root is not None else None
-        ran = key in ruby_results
-        if ran:
-            findings += ruby_findings(doc, display, ruby_results[key])
+        ran = key in syntax
+        findings += syntax.get(key, [])
         findings += internal_findings(doc, display, index, parse_errors=not ran)
     if herb_run is not None:
         findings += _collect_herb(herb_run, [(f, d, doc) for f, d, doc in targets if isinstance(doc, ErbDoc)], checkers)
     return CheckResult(_sort(findings), checkers)
 
 
-def _run_ruby(targets: list[tuple[Path, str, Doc]], checkers: dict[str, str]) -> dict[str, list[tuple[int, str]]]:
+@dataclass
+class SyntaxItem:
+    key: str
+    display: str
+    doc: Doc
+    app_ruby: str | None = None  # the Ruby version the file's app declares
+    app: str = ""  # the app's root (for the once-per-app version note)
+
+
+def check_syntax(items: list[SyntaxItem], checkers: dict[str, str]) -> tuple[dict[str, list[Finding]], list[Finding]]:
+    """Real Ruby/ERB syntax findings per item key (a key present means "checked": skip tree-sitter's), plus
+    notes reported once per app. Prism (Node) parses each app's Ruby version; ERB as the Ruby that Rails'
+    Erubi handler makes of it (Ruby worker). Without Prism, the Ruby worker compiles with the system Ruby; where
+    that Ruby is older than the app's and rejects a file, one note per app says so instead of an error per file."""
+    from hotwire_assist.core.rules.prism_worker import prism_version_option, shared_prism
     from hotwire_assist.core.rules.ruby_worker import shared_worker
 
-    worker = shared_worker()
-    items = [(f, d, doc) for f, d, doc in targets if isinstance(doc, (RubyDoc, ErbDoc))]
-    if not items or not worker.available:
-        return {}
-    results = worker.check([(d, doc.kind, doc.text) for _, d, doc in items])
-    checkers.update(worker.versions())
-    out: dict[str, list[tuple[int, str]]] = {}
-    for (f, _, _), res in zip(items, results, strict=True):
-        if res is not None and res.skipped is None:
-            out[str(f.resolve())] = res.errors
-    return out
+    items = [it for it in items if isinstance(it.doc, (RubyDoc, ErbDoc))]
+    if not items:
+        return {}, []
+    prism, ruby = shared_prism(), shared_worker()
+    out: dict[str, list[Finding]] = {}
+    if prism.available and prism.start():
+        sources: list[tuple[SyntaxItem, str, int]] = [
+            (it, it.doc.text, 0) for it in items if isinstance(it.doc, RubyDoc)
+        ]
+        erb = [it for it in items if isinstance(it.doc, ErbDoc)]
+        if erb and ruby.available:
+            made = ruby.check([(it.display, "erubi", it.doc.text) for it in erb])
+            sources += [(it, r.source, 1) for it, r in zip(erb, made, strict=True) if r is not None and r.source]
+            if any(r is not None and r.source for r in made):
+                checkers.update(ruby.versions())
+        results = prism.check([(src, prism_version_option(it.app_ruby)) for it, src, _ in sources])
+        checkers["prism"] = f"{prism.version()} (each app's Ruby syntax)"
+        for (it, _, offset), errs in zip(sources, results, strict=True):
+            if errs is not None:
+                last = it.doc.text.count("\n") + (0 if it.doc.text.endswith("\n") else 1)
+                fixed = [(min(max(1, line - offset), max(1, last)), msg) for line, msg in errs]
+                out[it.key] = ruby_findings(it.doc, it.display, fixed, "prism")
+        return out, []
+    if not ruby.available:
+        return {}, []
+    results = ruby.check([(it.display, it.doc.kind, it.doc.text) for it in items])
+    checkers.update(ruby.versions())
+    mine = version_tuple(ruby.info.get("ruby"))
+    too_old: dict[str, list[SyntaxItem]] = {}
+    for it, res in zip(items, results, strict=True):
+        if res is None or res.skipped is not None:
+            continue
+        theirs = version_tuple(it.app_ruby)
+        if res.errors and mine and theirs and theirs[:2] > mine[:2]:
+            too_old.setdefault(it.app, []).append(it)
+            out[it.key] = []  # not judged: the checker's Ruby cannot read the app's syntax
+            continue
+        out[it.key] = ruby_findings(it.doc, it.display, res.errors)
+    notes = []
+    for app, its in too_old.items():
+        r = RULES["syntax/ruby-version"]
+        where = next(
+            (str(Path(app) / f) for f in (".ruby-version", "Gemfile") if (Path(app) / f).is_file()), its[0].display
+        )
+        names = ", ".join(Path(i.display).name for i in its[:3]) + (" …" if len(its) > 3 else "")
+        notes.append(
+            Finding(
+                where, 1, 1, 1, 1, r.id, r.dimension, r.severity,
+                f"{len(its)} file(s) ({names}) do not parse with the checker's Ruby {ruby.info.get('ruby')}, but "
+                f"the app targets Ruby {its[0].app_ruby}: they were not syntax-checked. Install Node and `npm ci` "
+                "(@ruby/prism parses newer syntax) to check them",
+            )
+        )  # fmt: skip
+    return out, notes
+
+
+def version_tuple(v: str | None) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(x) for x in (v or "").split(".")[:3]) or None
+    except ValueError:
+        return None
 
 
 def _start_herb(files: list[Path]):

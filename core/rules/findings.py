@@ -3,6 +3,16 @@
 Everything here is plain data so the server, evaluation and dataset filtering can share findings
 without importing the checkers. Positions are 1-based lines and 1-based *character* columns (what
 compilers print and people type), end-exclusive.
+
+The severity contract every rule is held to (a finding says what it is sure of, never more):
+- error: Turbo or Stimulus will misbehave (a stream that cannot apply, a frame that shows "Content
+  missing", a descriptor Stimulus cannot parse, Ruby that does not compile), or a real vulnerability fed
+  by untrusted input (request params, cookies, the request itself);
+- warning: very likely a mistake (a target no controller declares, model data marked html_safe, a
+  Rails-UJS attribute Turbo ignores, a control with no accessible name);
+- info: style, or a lead worth a look, including every case where the checker cannot resolve what it
+  would need to be sure (a partial whose renderers it cannot see, a value whose origin it cannot trace).
+A rule's catalogued severity is the most it reports; a finding may report less (`Context.add(severity=)`).
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
+RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 DIMENSIONS: tuple[str, ...] = ("syntax", "conventions", "efficiency", "security", "accessibility")
 
 
@@ -92,10 +103,17 @@ RULES: dict[str, Rule] = {
         _r("syntax/erb", "syntax", "error", "ERB that Rails cannot compile (unterminated tags, broken Ruby)"),
         _r("syntax/encoding", "syntax", "error", "file is not valid UTF-8"),
         _r("syntax/skipped", "syntax", "info", "file not checked (binary, too large or unsupported)"),
+        _r("syntax/ruby-version", "syntax", "info", "files the checker's Ruby is too old to parse (reported once)"),
         _r("turbo/unknown-stream-action", "syntax", "error", "turbo stream action Turbo does not know"),
         _r("turbo/stream-missing-target", "syntax", "error", "<turbo-stream> without target or targets"),
         _r("turbo/stream-missing-template", "syntax", "error", "<turbo-stream> action needs a <template>"),
         _r("turbo/frame-missing-id", "syntax", "error", "turbo frame with no or an empty id"),
+        _r(
+            "turbo/frame-missing-in-response",
+            "syntax",
+            "error",
+            "frame whose src/links load a page that has no frame with its id (Content missing)",
+        ),
         _r("stimulus/malformed-action", "syntax", "error", "data-action descriptor Stimulus cannot parse"),
         _r(
             "stimulus/malformed-target", "syntax", "error", "Stimulus target attribute in a form Stimulus ignores", True
@@ -105,12 +123,17 @@ RULES: dict[str, Rule] = {
         # conventions
         _r("turbo/frame-no-requester", "conventions", "warning", "response frame id matches no requesting frame"),
         _r("turbo/unknown-stream-target", "conventions", "warning", "stream target that no view defines"),
-        _r("rails/turbo-stream-no-html", "conventions", "warning", "format.turbo_stream without an HTML fallback"),
+        _r(
+            "rails/turbo-stream-no-html",
+            "conventions",
+            "warning",
+            "turbo_stream response (respond_to or render turbo_stream:) without an HTML fallback",
+        ),
         _r("ujs/method-delete", "conventions", "warning", "Rails-UJS `method:` on a link; Turbo ignores it", True),
         _r("ujs/remote", "conventions", "warning", "Rails-UJS `remote: true`; Turbo ignores it", True),
         _r("ujs/data-confirm", "conventions", "warning", "Rails-UJS `data-confirm`; Turbo ignores it", True),
         _r("ujs/disable-with", "conventions", "warning", "Rails-UJS `data-disable-with`; Turbo ignores it", True),
-        _r("turbo/form-local", "conventions", "info", "`local: true` on form_with is a pre-Turbo leftover", True),
+        _r("turbo/form-local", "conventions", "warning", "`local: true` on form_with does not opt out of Turbo", True),
         _r("turbo/permanent-without-id", "conventions", "warning", "data-turbo-permanent without an id"),
         _r(
             "stimulus/outside-controller",
@@ -121,18 +144,24 @@ RULES: dict[str, Rule] = {
         _r("stimulus/unknown-controller", "conventions", "warning", "data-controller naming no controller in the app"),
         _r("stimulus/unknown-target", "conventions", "warning", "target the controller does not declare"),
         _r("stimulus/unknown-method", "conventions", "warning", "action method the controller does not define"),
-        _r("stimulus/spa-fetch-html", "conventions", "warning", "controller fetches HTML and writes innerHTML"),
+        _r(
+            "stimulus/spa-fetch-html",
+            "conventions",
+            "warning",
+            "controller fetches data and rebuilds server-rendered markup (innerHTML, element building)",
+        ),
         # efficiency
         _r("turbo/sync-broadcast", "efficiency", "warning", "synchronous broadcast in a model callback", True),
         _r("perf/partial-query", "efficiency", "warning", "per-item query in a partial rendered per record"),
         _r("turbo/eager-frame", "efficiency", "info", "frame with src loads eagerly; `loading: :lazy` fits", True),
         # security
-        _r("security/raw", "security", "error", "`raw` on data that is not a literal"),
-        _r("security/html-safe", "security", "error", "`html_safe` on data that is not a literal"),
-        _r("security/erb-raw-output", "security", "error", "`<%==` on data that is not a literal"),
-        _r("security/permit-bang", "security", "error", "`permit!` allows mass assignment of every attribute"),
-        _r("security/mass-assignment", "security", "error", "unpermitted params passed to a model"),
-        _r("security/csrf-skip", "security", "error", "forgery protection skipped for mutating actions"),
+        _r("security/raw", "security", "error", "`raw` on request data (error) or model data (warning)"),
+        _r("security/html-safe", "security", "error", "`html_safe` on request data (error) or model data (warning)"),
+        _r("security/erb-raw-output", "security", "error", "`<%==` on request data (error) or model data (warning)"),
+        _r("security/permit-bang", "security", "error", "`permit!` on request params permits every attribute"),
+        _r("security/mass-assignment", "security", "error", "unpermitted request params passed to a model"),
+        _r("security/csrf-skip", "security", "error", "CSRF protection skipped for mutating session actions"),
+        _r("security/stream-content", "security", "error", "turbo_stream content string interpolating request data"),
         _r("security/form-token", "security", "error", "hand-built POST form without an authenticity token", True),
         _r("security/stream-name", "security", "error", "`turbo_stream_from` with a user-controlled name"),
         # accessibility

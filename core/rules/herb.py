@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -21,10 +22,7 @@ from hotwire_assist.core.rules.findings import RULES, Finding, Rule, Severity, r
 
 # code -> (our rule id or None for herb/<code>, dimension, severity)
 MAPPED: dict[str, tuple[str | None, str, Severity]] = {
-    "html-img-require-alt": ("a11y/img-alt", "accessibility", "warning"),
-    "turbo-permanent-require-id": ("turbo/permanent-without-id", "conventions", "warning"),
     "parser-no-errors": (None, "syntax", "warning"),  # Ruby's compile is the authority on errors
-    "erb-no-unsafe-raw": (None, "security", "warning"),
     "erb-no-raw-output-in-attribute-value": (None, "security", "warning"),
     "erb-no-unsafe-js-attribute": (None, "security", "warning"),
     "erb-no-unsafe-script-interpolation": (None, "security", "warning"),
@@ -46,7 +44,20 @@ A11Y_PREFIXES = (
     "html-no-empty-headings",
     "html-avoid-both-disabled",
 )
-A11Y_INFO = {"html-input-require-autocomplete", "html-no-title-attribute"}
+# Style or advice, not mistakes: a page with one <nav> needs no name; sentence case is taste.
+A11Y_INFO = {
+    "html-input-require-autocomplete",
+    "html-no-title-attribute",
+    "html-navigation-has-label",
+    "html-aria-label-is-well-formatted",
+}
+# Herb codes our own rules check with the app's context, so Herb's would report the same spot twice
+# and without that context: img alt (aria-hidden, role=presentation), permanent ids (morph refreshes),
+# html_safe/raw (where the value comes from).
+COVERED = {"html-img-require-alt", "turbo-permanent-require-id", "erb-no-unsafe-raw"}
+# Offenses that are Herb's limits, not the app's: Rails compiles `<% case %><% when %>` in one tag; ARIA 1.3
+# attributes browsers support.
+IGNORED_MESSAGES = ("ERB_CASE_WITH_CONDITIONS_ERROR", "`aria-description`", "`aria-braillelabel`")
 # Herb's time goes into its rules (~17 ms per file with all 85, ~6 ms with these), so it runs the ones
 # that carry meaning here: a11y, security, parser and correctness. Its style rules would only be `info`.
 HERB_RULES = (
@@ -67,10 +78,10 @@ def herb_rule(code: str) -> Rule:
         return RULES[mapped[0]]
     if mapped:
         dim, sev = mapped[1], mapped[2]
-    elif code.startswith(A11Y_PREFIXES):
-        dim, sev = "accessibility", "warning"
     elif code in A11Y_INFO:
         dim, sev = "accessibility", "info"
+    elif code.startswith(A11Y_PREFIXES):
+        dim, sev = "accessibility", "warning"
     else:
         dim, sev = "conventions", "info"  # style: never an error
     return register_rule(Rule(f"herb/{code}", dim, sev, f"Herb linter rule {code}"))
@@ -122,7 +133,7 @@ class HerbRun:
         for i in range(0, len(self.files), CHUNK):
             chunk = self.files[i : i + CHUNK]
             args = [*cmd, *map(str, chunk), "--format", "json", "--no-color", "--no-timing", "-j", "1"]
-            args += ["--only", ",".join(HERB_RULES)]
+            args += ["--only", ",".join(r for r in HERB_RULES if r not in COVERED)]
             # stdout goes to a file: Node exits before a pipe's unread output past 64 KiB is flushed,
             # so a busy reader (the Ruby worker runs meanwhile) got truncated, unparseable JSON.
             out = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in collect)
@@ -176,11 +187,36 @@ def _match(filename: str, files: list[Path]) -> Path | None:
     return best[0] if len(best) == 1 else (min(best, key=lambda f: len(str(f))) if best else None)
 
 
+def _inert_script_lines(text: str) -> list[tuple[int, int]]:
+    """Line ranges of `<script type="text/template">`-like blocks: HTML templates, escaped as HTML correctly."""
+    out = []
+    for m in re.finditer(r"<script\b[^>]*\btype=[\"']([^\"']+)[\"'][^>]*>(.*?)</script>", text, re.S | re.I):
+        kind = m.group(1).lower()
+        if "javascript" in kind or kind in ("module", "importmap", "application/json", "application/ld+json"):
+            continue
+        first = text.count("\n", 0, m.start()) + 1
+        out.append((first, first + m.group(0).count("\n")))
+    return out
+
+
 def to_findings(display: str, offenses: list[dict], text: str) -> list[Finding]:
     """Convert Herb offenses (lines 1-based, columns 0-based) into findings with 1-based columns."""
     lines = text.split("\n")
     out: list[Finding] = []
+    inert = (
+        _inert_script_lines(text)
+        if any(o.get("code") == "erb-no-unsafe-script-interpolation" for o in offenses)
+        else []
+    )
     for off in offenses:
+        code = str(off.get("code", ""))
+        message = str(off.get("message", ""))
+        if code in COVERED or any(m in message for m in IGNORED_MESSAGES):
+            continue
+        if code == "erb-no-unsafe-script-interpolation":
+            at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
+            if any(a <= at <= b for a, b in inert):
+                continue
         rule = herb_rule(str(off.get("code", "unknown")))
         loc = off.get("location") or {}
         start, end = loc.get("start") or {}, loc.get("end") or loc.get("start") or {}

@@ -19,6 +19,7 @@ def check_js(ctx: Context, doc: JsDoc) -> None:
             "stimulus/spa-fetch-html",
             start + len(text) - len(text.lstrip()),
             end,
-            f"controller `{ctrl.identifier}` fetches and writes HTML into the DOM: a Turbo Frame (src=…) or a Turbo "
-            "Stream response does this without JavaScript, with history, caching and CSP handled",
+            f"controller `{ctrl.identifier}` fetches from the server and rebuilds markup in JavaScript (innerHTML, "
+            "insertAdjacentHTML, createElement): a Turbo Frame (src=…) or a Turbo Stream response renders it on the "
+            "server, with history, caching and CSP handled",
         )

@@ -8,6 +8,7 @@ from tree_sitter import Node
 
 from hotwire_assist.core.appindex import extract_facts
 from hotwire_assist.core.parsing import RubyDoc, call_name, literal, node_text, option_pairs, pair_key, walk
+from hotwire_assist.core.rules import taint
 from hotwire_assist.core.rules.base import Context
 from hotwire_assist.core.rules.tag_helpers import LATER, check_ruby_helpers
 from hotwire_assist.core.rules.views import check_stream_targets
@@ -53,13 +54,75 @@ def _respond_to(ctx: Context, doc: RubyDoc) -> None:
                     formats.setdefault(call_name(doc, c), c)
         if "turbo_stream" in formats and not ({"html", "any", "all"} & formats.keys()):
             ts = formats["turbo_stream"]
+            api = "json" in formats
             ctx.add(
                 "rails/turbo-stream-no-html",
                 ts.start_byte,
                 ts.end_byte,
                 "respond_to has format.turbo_stream but no format.html: a request without Turbo (JS off, a crawler, "
-                "a redirect) gets 406 Not Acceptable; add format.html { redirect_to … }",
+                "a redirect) gets 406 Not Acceptable; add format.html { redirect_to … }"
+                + (" (the action also serves JSON, so it may be reached only by Turbo and API clients)" if api else ""),
+                severity="info" if api else None,
             )
+    _render_turbo_stream(ctx, doc)
+
+
+BRANCHES = ("if", "unless", "if_modifier", "unless_modifier", "conditional")
+FORMAT_CHECK = re.compile(r"turbo_stream|format|request\.(xhr|format)|turbo_frame_request")
+
+
+def _render_turbo_stream(ctx: Context, doc: RubyDoc) -> None:
+    """`render turbo_stream: …` outside respond_to answers every request with a stream, HTML requests too."""
+    if "/controllers/" not in "/" + doc.path.replace("\\", "/"):
+        return
+    for call in doc.calls:
+        if call_name(doc, call) != "render" or call.child_by_field_name("receiver") is not None:
+            continue
+        if not any(pair_key(doc, p) == "turbo_stream" for p in option_pairs(call)):
+            continue
+        p = call.parent
+        guarded = False
+        while p is not None and p.type not in ("method", "class"):
+            if p.type in ("block", "do_block") and p.parent is not None and p.parent.type == "call":
+                owner = p.parent
+                recv = owner.child_by_field_name("receiver")
+                if call_name(doc, owner) in ("respond_to", "turbo_stream") or (
+                    recv is not None and call_name(doc, owner) == "turbo_stream"
+                ):
+                    guarded = True
+            cond = p.child_by_field_name("condition") if p.type in BRANCHES else None
+            if cond is not None and FORMAT_CHECK.search(node_text(doc, cond)):
+                guarded = True
+            p = p.parent
+        if guarded:
+            continue
+        ctx.add(
+            "rails/turbo-stream-no-html",
+            call.start_byte,
+            call.end_byte,
+            "`render turbo_stream:` answers every request with a stream, a browser without Turbo (JS off, a "
+            "crawler, a redirect) too, which shows it as text; wrap it in respond_to with a format.html fallback",
+        )
+
+
+def _params_root(doc: RubyDoc, node: Node) -> Node | None:
+    """The `params` identifier an expression is read from (`params.require(:x)`, `params[:x]`), if any."""
+    while node is not None:
+        if node.type == "identifier" and node_text(doc, node) == "params":
+            return node
+        if node.type == "call" and node.child_by_field_name("receiver") is None and call_name(doc, node) == "params":
+            return node
+        nxt = node.child_by_field_name("receiver") or node.child_by_field_name("object")
+        if nxt is None:
+            return None
+        node = nxt
+    return None
+
+
+def _controller_params(doc: RubyDoc, node: Node) -> bool:
+    """Whether an expression reads the request's params (not a method argument that happens to be named params)."""
+    root = _params_root(doc, node)
+    return root is not None and not taint.is_local_param(doc, root, "params")
 
 
 def _strong_params(ctx: Context, doc: RubyDoc) -> None:
@@ -67,18 +130,21 @@ def _strong_params(ctx: Context, doc: RubyDoc) -> None:
         name = call_name(doc, call)
         method = call.child_by_field_name("method")
         if name == "permit!":
+            recv = call.child_by_field_name("receiver")
+            if recv is None or not _controller_params(doc, recv):
+                continue
             ctx.add(
                 "security/permit-bang",
                 method.start_byte if method is not None else call.start_byte,
                 call.end_byte,
-                "`permit!` permits every attribute (mass assignment of admin flags, foreign keys…); list them with "
-                "permit(:a, :b)",
+                "`permit!` on request params permits every key (mass assignment of admin flags and foreign keys; "
+                "in url_for or redirect_to, `host`/`protocol` from the query string); list them with permit(:a, :b)",
             )
         elif name in MASS_ASSIGN:
             args = call.child_by_field_name("arguments")
             for a in args.named_children if args is not None else []:
                 text = re.sub(r"\s+", "", node_text(doc, a))
-                if RAW_PARAMS.match(text) and "permit" not in text:
+                if RAW_PARAMS.match(text) and "permit" not in text and _controller_params(doc, a):
                     ctx.add(
                         "security/mass-assignment",
                         a.start_byte,
@@ -86,6 +152,48 @@ def _strong_params(ctx: Context, doc: RubyDoc) -> None:
                         f"`{text}` passed to {name} without permit: unpermitted mass assignment; use a "
                         "`*_params` method with require(...).permit(...)",
                     )
+
+
+AUTH_ELSEWHERE = re.compile(
+    r"validate_webhook|verify_signature|verify_webhook|construct_event|OpenSSL::HMAC|secure_compare|"
+    r"find_by_token_for|find_signed|signed_id|MessageVerifier|authenticate_with_http_token|"
+    r"authenticate_or_request_with_http_token|authenticate_with_http_basic|http_basic_authenticate_with|"
+    r"doorkeeper_authorize!|authenticate_request!|api_key|verify_request|valid_signature"
+)
+
+
+def _controller_key(doc: RubyDoc) -> str:
+    """`Notifications::UnsubscribesController` -> `notifications/unsubscribes` (the routes' controller name)."""
+    facts = extract_facts(doc).controller or {}
+    name = str(facts.get("name", "")).removesuffix("Controller")
+    return "/".join(re.sub(r"(?<!^)(?=[A-Z])", "_", part).lower() for part in name.split("::") if part)
+
+
+def _csrf_exposure(ctx: Context, doc: RubyDoc, only: set[str] | None) -> tuple[str | None, str]:
+    """(severity, why) for skipping forgery protection on `only` (None: every action)."""
+    facts = extract_facts(doc).controller or {}
+    actions = set(facts.get("actions", {}))
+    if only is not None:
+        actions = only if "<dynamic>" not in only else actions
+    mutating = actions - READ_ACTIONS
+    if ctx.index is not None and ctx.index.routes and actions:
+        key = _controller_key(doc)
+        verbs = {r["verb"] for r in ctx.index.routes if r["action"].split("#")[0] == key and
+                 r["action"].split("#")[-1] in actions}  # fmt: skip
+        if verbs and verbs <= {"GET"}:
+            return None, "only GET routes"
+    if actions and not mutating:
+        return None, "only read actions"
+    m = AUTH_ELSEWHERE.search(doc.text)
+    if m:
+        return (
+            "info",
+            f"the controller authenticates requests another way (`{m.group(0)}`): make sure every action does",
+        )
+    if not actions:
+        return "info", "a base controller: its subclasses' actions are exposed"
+    which = ", ".join(sorted(mutating)) if mutating else "every action"
+    return "error", f"mutating action(s) {which} accept cross-site requests"
 
 
 def _csrf(ctx: Context, doc: RubyDoc, root: Node) -> None:
@@ -97,12 +205,15 @@ def _csrf(ctx: Context, doc: RubyDoc, root: Node) -> None:
         return
     for n in walk(cls):
         if n.type == "identifier" and node_text(doc, n) == "skip_forgery_protection" and n.parent.type != "call":
-            ctx.add(
-                "security/csrf-skip",
-                n.start_byte,
-                n.end_byte,
-                "skip_forgery_protection turns CSRF protection off for every action, mutating ones included",
-            )
+            severity, why = _csrf_exposure(ctx, doc, None)
+            if severity:
+                ctx.add(
+                    "security/csrf-skip",
+                    n.start_byte,
+                    n.end_byte,
+                    f"skip_forgery_protection turns CSRF protection off: {why}",
+                    severity=severity,  # type: ignore[arg-type]
+                )
         if n.type != "call" or n.child_by_field_name("receiver") is not None:
             continue
         name = call_name(doc, n)
@@ -113,32 +224,27 @@ def _csrf(ctx: Context, doc: RubyDoc, root: Node) -> None:
             name == "skip_before_action" and first is not None and literal(doc, first) == "verify_authenticity_token"
         )
         if skip:
-            only = _action_list(doc, opts.get("only"))
-            if only is None:
+            severity, why = _csrf_exposure(ctx, doc, _action_list(doc, opts.get("only")))
+            if severity:
                 ctx.add(
                     "security/csrf-skip",
                     n.start_byte,
                     n.end_byte,
-                    "CSRF protection skipped for every action, mutating ones included",
-                )
-            elif only - READ_ACTIONS:
-                ctx.add(
-                    "security/csrf-skip",
-                    n.start_byte,
-                    n.end_byte,
-                    f"CSRF protection skipped for mutating action(s) {', '.join(sorted(only - READ_ACTIONS))}; "
-                    "verify the request another way (signature) or keep the token",
+                    f"CSRF protection skipped: {why}; verify the request another way (a signature) or keep the token",
+                    severity=severity,  # type: ignore[arg-type]
                 )
         elif name == "protect_from_forgery":
             exc = _action_list(doc, opts.get("except"))
             if exc and exc - READ_ACTIONS:
-                ctx.add(
-                    "security/csrf-skip",
-                    n.start_byte,
-                    n.end_byte,
-                    f"protect_from_forgery except: leaves mutating action(s) {', '.join(sorted(exc - READ_ACTIONS))} "
-                    "open to CSRF",
-                )
+                severity, why = _csrf_exposure(ctx, doc, exc)
+                if severity:
+                    ctx.add(
+                        "security/csrf-skip",
+                        n.start_byte,
+                        n.end_byte,
+                        f"protect_from_forgery except: {why}",
+                        severity=severity,  # type: ignore[arg-type]
+                    )
 
 
 def _action_list(doc: RubyDoc, node: Node | None) -> set[str] | None:

@@ -36,6 +36,15 @@ $stdin.each_line do |line|
   offset = 0
   begin
     src = req["source"].to_s.dup.force_encoding("UTF-8")
+    if req["kind"] == "erubi"
+      if handler.nil?
+        res[:skipped] = "actionview not installed"
+      else
+        res[:source] = "def __tpl(local_assigns, output_buffer)\n" + handler.new(src, trim: true).src + "\nend"
+      end
+      $stdout.puts(res.to_json)
+      next
+    end
     if req["kind"] == "erb"
       if handler.nil?
         res[:skipped] = "actionview not installed"
@@ -65,6 +74,7 @@ end
 class RubyResult:
     errors: list[tuple[int, str]]
     skipped: str | None = None
+    source: str | None = None  # kind "erubi": the Ruby source Rails' Erubi handler makes of a template
 
 
 class RubyWorker:
@@ -117,7 +127,8 @@ class RubyWorker:
         return out
 
     def check(self, items: list[tuple[str, str, str]]) -> list[RubyResult | None]:
-        """Check (path, kind "ruby"|"erb", source) items; None where the worker failed for that item."""
+        """Check (path, kind "ruby"|"erb"|"erubi", source) items; None where the worker failed for that item.
+        Kind "erubi" compiles nothing: it returns the template's Ruby source (wrapped in a method, one line above)."""
         with self.lock:
             if not items or not self.start():
                 return [None] * len(items)
@@ -149,7 +160,7 @@ class RubyWorker:
                     except ValueError:
                         continue
                     errors = [(int(e["line"]), str(e["message"])) for e in res.get("errors", [])]
-                    results[res["id"]] = RubyResult(errors, res.get("skipped"))
+                    results[res["id"]] = RubyResult(errors, res.get("skipped"), res.get("source"))
             finally:
                 timer.cancel()
             writer.join(timeout=1)

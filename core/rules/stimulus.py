@@ -10,8 +10,10 @@ import json
 import re
 
 IDENT = r"[a-z0-9][a-z0-9-]*(?:--[a-z0-9-]+)*"
+# The identifier part accepts what Stimulus parses (any word characters and dashes); whether it names a
+# controller - or is kebab-case - is checked against the app's controllers.
 ACTION_RE = re.compile(
-    rf"^(?:(?P<event>[\w:.+\-]+)(?P<global>@(?:window|document))?->)?(?P<ident>{IDENT})#(?P<method>[A-Za-z_$][\w$]*)"
+    r"^(?:(?P<event>[\w:.+\-]+)(?P<global>@(?:window|document))?->)?(?P<ident>[\w-]+)#(?P<method>[A-Za-z_$][\w$]*)"
     r"(?::!?[a-z]+)*$"
 )
 TARGET_NAME_RE = re.compile(r"^[A-Za-z_$][\w$-]*$")
@@ -67,3 +69,11 @@ def value_matches_type(value: str, type_name: str) -> bool:
             return False
         return isinstance(parsed, list if type_name == "Array" else dict)
     return True
+
+
+def canonical(ident: str, known: set[str]) -> str:
+    """The app's spelling of an identifier read from an HTML attribute name (HTML lowercases names)."""
+    if ident in known:
+        return ident
+    low = ident.lower()
+    return next((k for k in known if k.lower() == low), ident)

@@ -21,6 +21,7 @@ from hotwire_assist.core.parsing import (
     positional_args,
     walk,
 )
+from hotwire_assist.core.rules import taint
 from hotwire_assist.core.rules.base import Context
 
 STREAM_ACTIONS = ("append", "prepend", "replace", "update", "remove", "before", "after", "morph", "refresh")
@@ -44,7 +45,6 @@ LATER = {
     "broadcast_action": "broadcast_action_later",
     "broadcast_render": "broadcast_render_later",
 }
-SAFE_WRAPPERS = {"t", "translate", "sanitize", "safe_join", "render", "strip_tags", "json_escape", "simple_format"}
 
 
 def version_tuple(v: str | None) -> tuple[int, ...] | None:
@@ -80,6 +80,7 @@ def check_turbo_stream_calls(ctx: Context, calls: list[Node]) -> None:
         method = call.child_by_field_name("method")
         name = call_name(doc, call)
         if name in valid or name in builder:
+            _stream_content(ctx, call, name)
             if name in ("action", "action_all"):
                 args = positional_args(call)
                 act = literal(doc, args[0]) if args else None
@@ -88,6 +89,27 @@ def check_turbo_stream_calls(ctx: Context, calls: list[Node]) -> None:
             continue
         if method is not None:
             ctx.add("turbo/unknown-stream-action", method.start_byte, method.end_byte, _msg(name, valid, note))
+
+
+def _stream_content(ctx: Context, call: Node, action: str) -> None:
+    """`turbo_stream.update "x", "Hi #{params[:name]}"`: a content string is inserted as HTML, unescaped."""
+    if action.removesuffix("_all") not in CONTENT_ACTIONS:
+        return
+    args = positional_args(call)
+    content = args[1] if len(args) > 1 else None
+    for p in option_pairs(call):
+        if pair_key(ctx.doc, p) in ("content", "html"):
+            content = p.child_by_field_name("value")
+    if content is None or content.type not in ("string", "binary", "call", "identifier", "element_reference"):
+        return
+    if taint.origin(ctx.doc, content) == taint.REQUEST:
+        ctx.add(
+            "security/stream-content",
+            content.start_byte,
+            content.end_byte,
+            f"turbo_stream.{action} inserts this string as HTML without escaping, and it holds request data (XSS); "
+            "render a partial or escape it with h(...)",
+        )
 
 
 def _msg(action: str, valid: set[str], note: str | None) -> str:
@@ -189,7 +211,8 @@ def check_ujs(ctx: Context, elements: list[Element]) -> None:
                 "turbo/form-local",
                 local.start,
                 local.end,
-                "`local: true` is a pre-Turbo leftover; form_with is not remote and Turbo drives it either way",
+                "`local: true` does not opt this form out of Turbo (it only stopped Rails-UJS): Turbo still submits "
+                "it; use data: { turbo: false } for a full-page submit, otherwise drop it",
                 ctx.fix("Remove local: true", ctx.removal(local.start, local.end)),
             )
         for old, new, rule in (
@@ -246,38 +269,24 @@ def _check_ujs_html(ctx: Context, el: Element) -> None:
         )
 
 
-def _is_safe_expr(ctx: Context, node: Node) -> bool:
-    """A literal, a translation, or an expression whose interpolations are all escaped/sanitized."""
-    doc = ctx.doc
-    while node.type in ("parenthesized_statements", "argument_list") and node.named_child_count == 1:
-        node = node.named_children[0]
-    if node.type in ("string", "heredoc_beginning"):
-        interps = [c for c in walk(node) if c.type == "interpolation"]
-        return all(_escaped(ctx, i) for i in interps)
-    if node.type in ("simple_symbol", "integer", "nil"):
-        return True
-    if node.type == "call":
-        name = call_name(doc, node)
-        return name in SAFE_WRAPPERS or name in ("h", "html_escape", "escape_once") or name.endswith("_path")
-    if node.type == "identifier":
-        return node_text(doc, node) in ("yield",)
-    return False
+def _json_template(ctx: Context) -> bool:
+    return bool(re.search(r"\.json(\.\w+)?$", ctx.path)) or ".json." in ctx.path.rsplit("/", 1)[-1]
 
 
-def _escaped(ctx: Context, interp: Node) -> bool:
-    inner = [c for c in interp.named_children]
-    return (
-        len(inner) == 1
-        and inner[0].type == "call"
-        and call_name(ctx.doc, inner[0])
-        in (
-            "h",
-            "html_escape",
-            "sanitize",
-            "t",
-            "escape_once",
-            "json_escape",
-        )
+def _unsafe(ctx: Context, rule: str, call: Node, value: Node, what: str) -> None:
+    """Report `what` on `value` by where the value comes from (taint), once per call."""
+    level = taint.origin(ctx.doc, value, json=_json_template(ctx))
+    severity = taint.severity_of(level)
+    if severity is None:
+        return
+    src = {taint.REQUEST: "request data", taint.MODEL: "record data", taint.UNKNOWN: "a value of unknown origin"}[level]
+    ctx.add(
+        rule,
+        call.start_byte,
+        call.end_byte,
+        f"{what} `{node_text(ctx.doc, value)[:60]}` ({src}) without escaping it: XSS when it holds user input; "
+        "use sanitize, safe_join or a tag helper",
+        severity=severity,  # type: ignore[arg-type]
     )
 
 
@@ -288,22 +297,10 @@ def check_unsafe_output(ctx: Context, calls: list[Node]) -> None:
         recv = call.child_by_field_name("receiver")
         if name == "raw" and recv is None:
             args = positional_args(call)
-            if args and not _is_safe_expr(ctx, args[0]):
-                ctx.add(
-                    "security/raw",
-                    call.start_byte,
-                    call.end_byte,
-                    f"`raw` outputs `{node_text(doc, args[0])[:60]}` unescaped (XSS when it holds user or model data); "
-                    "drop raw, or use sanitize",
-                )
-        elif name == "html_safe" and recv is not None and not _is_safe_expr(ctx, recv):
-            ctx.add(
-                "security/html-safe",
-                call.start_byte,
-                call.end_byte,
-                f"`html_safe` marks `{node_text(doc, recv)[:60]}` as safe without escaping it (XSS); "
-                "use sanitize, safe_join or a tag helper",
-            )
+            if args:
+                _unsafe(ctx, "security/raw", call, args[0], "`raw` outputs")
+        elif name == "html_safe" and recv is not None:
+            _unsafe(ctx, "security/html-safe", call, recv, "`html_safe` marks")
         elif name == "turbo_stream_from" and recv is None:
             for a in positional_args(call):
                 if _user_controlled(ctx, a):
@@ -317,7 +314,7 @@ def check_unsafe_output(ctx: Context, calls: list[Node]) -> None:
 
 
 def _user_controlled(ctx: Context, node: Node) -> bool:
-    return bool(re.search(r"\b(params|cookies|request)\b", node_text(ctx.doc, node)))
+    return taint.origin(ctx.doc, node) == taint.REQUEST
 
 
 def check_ruby_helpers(ctx: Context, calls: list[Node], root: Node) -> None:

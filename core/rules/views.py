@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
-from hotwire_assist.core.appindex import extract_facts, ids_overlap, partial_name, view_name
+from hotwire_assist.core.appindex import extract_facts, ids_overlap, partial_name, route_name, view_name
 from hotwire_assist.core.parsing import Element, ErbDoc, call_name, literal, node_text
 from hotwire_assist.core.rules import stimulus as st
+from hotwire_assist.core.rules import taint
 from hotwire_assist.core.rules.base import Context
 from hotwire_assist.core.rules.tag_helpers import CONTENT_ACTIONS, check_ruby_helpers, check_ujs, valid_stream_actions
 
@@ -24,6 +25,7 @@ NOTIFY_ID = re.compile(
     r"(^|[_-])(flash|flashes|notice|notices|notifications?|toasts?|alerts|messages?-?region)($|[_-])"
 )
 LIVE_ROLES = {"status", "alert", "log"}
+CONTENT_LIST_ID = re.compile(r"(^|[_-])(list|lists|items|index|read|unread|page)($|[_-])")
 
 
 def check_view(ctx: Context, doc: ErbDoc) -> None:
@@ -39,21 +41,33 @@ def check_view(ctx: Context, doc: ErbDoc) -> None:
 
 
 def _raw_output_tags(ctx: Context, doc: ErbDoc) -> None:
+    json = ".json." in doc.path.rsplit("/", 1)[-1]
     for t in doc.tags:
         if t.kind != "raw_output":
             continue
         code = t.code.strip()
-        node = doc.ruby_tree.root_node.descendant_for_byte_range(
-            t.code_start + t.code.index(code[:1] or " "), t.code_end
-        )
-        if literal(doc, node) is not None and node.type == "string":
+        if not code:
+            continue
+        start = t.code_start + len(t.code[: len(t.code) - len(t.code.lstrip())].encode())
+        end = t.code_end - len(t.code[len(t.code.rstrip()) :].encode())
+        node = doc.ruby_tree.root_node.descendant_for_byte_range(start, end)
+        while (
+            node is not None
+            and node.parent is not None
+            and node.parent.end_byte <= end
+            and node.parent.start_byte >= start
+        ):
+            node = node.parent
+        severity = taint.severity_of(taint.origin(doc, node, json=json)) if node is not None else "info"
+        if severity is None:
             continue
         ctx.add(
             "security/erb-raw-output",
             t.start,
             t.end,
-            f"`<%==` outputs `{code[:60]}` without escaping (XSS when it holds user or model data); use `<%=`",
+            f"`<%==` outputs `{code[:60]}` without escaping (XSS when it holds user input); use `<%=`",
             ctx.fix("Escape the output (<%=)", (t.start, t.start + 4, "<%=")),
+            severity=severity,  # type: ignore[arg-type]
         )
 
 
@@ -102,11 +116,16 @@ def _turbo_markup(ctx: Context, doc: ErbDoc) -> None:
             a = el.attrs["data-turbo-permanent"]
             if el.origin == "ruby" and el.name in ("link_to", "button_to", "render"):
                 continue
+            morph = ctx.index is not None and ctx.index.uses_morph
             ctx.add(
                 "turbo/permanent-without-id",
                 a.start,
                 a.end,
-                "data-turbo-permanent needs an id: Turbo matches permanent elements across pages by id",
+                "data-turbo-permanent without an id: morph refreshes keep it, but a visit to another page does not "
+                "(Turbo matches permanent elements across pages by id)"
+                if morph
+                else "data-turbo-permanent needs an id: Turbo matches permanent elements across pages by id",
+                severity="info" if morph else None,
             )
 
 
@@ -145,6 +164,7 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
     index = ctx.index
     known = index.stimulus_controllers if index is not None else {}
     check_known = index is not None and bool(known)
+    known_ids = index.known_controller_ids if index is not None else set()
     for el in doc.elements:
         for name, a in el.attrs.items():
             if a.value is None or not name.startswith("data-"):
@@ -156,6 +176,9 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                         ctx.add("stimulus/malformed-action", a.value_start, a.value_end, _action_help(d))
                         continue
                     ident, method = m.group("ident"), m.group("method")
+                    if not re.fullmatch(st.IDENT, ident) and ident not in known_ids:
+                        ctx.add("stimulus/malformed-action", a.value_start, a.value_end, _action_help(d))
+                        continue
                     _in_scope(ctx, doc, el, ident, scopes, a, "action")
                     if check_known and ident in known and method not in known[ident].actions:
                         ctx.add(
@@ -166,6 +189,8 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                         )
             elif name == "data-controller":
                 for ident in a.value.split():
+                    if ident in known_ids:
+                        continue
                     if not re.fullmatch(st.IDENT, ident):
                         ctx.add(
                             "stimulus/malformed-action",
@@ -194,7 +219,7 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                     fix,
                 )
             elif (m := st.TARGET_ATTR_RE.match(name)) is not None:
-                ident = m.group(1)
+                ident = st.canonical(m.group(1), known_ids)
                 for t in a.value.split():
                     if not st.TARGET_NAME_RE.match(t):
                         ctx.add(
@@ -240,6 +265,9 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
 def _uppercase(ctx: Context, el: Element, name: str, a) -> None:
     if el.origin == "html":
         raw = ctx.doc.slice(a.start, a.start + len(name))
+        known = ctx.index.known_controller_ids if ctx.index is not None else set()
+        for ident in (k for k in known if k != k.lower() and raw.startswith(f"data-{k}-")):
+            raw = "data-" + ident.lower() + raw[len(ident) + 5 :]  # `DS--menu`: Stimulus asks for that spelling
         if raw != raw.lower():
             ctx.add(
                 "stimulus/malformed-value" if raw.endswith("-value") else "stimulus/malformed-target",
@@ -266,44 +294,91 @@ def _in_scope(ctx: Context, doc: ErbDoc, el: Element, ident: str, scopes, a, wha
     if any(s <= el.start < e and ident in ids for s, e, ids in scopes):
         return
     index = ctx.index
+    verdict: bool | None = False
     if index is not None:
-        if _declared_around(index, doc, ident):
+        if _inside_helper(doc, el, index.helpers_emitting(ident)):
+            return
+        verdict = _declared_around(index, doc, ident)
+        if verdict:
             return
     elif doc.is_partial or "/components/" in doc.path:
         return  # rendered inside some other template we cannot see
     where = "template rendering this partial" if doc.is_partial else "ancestor element or layout"
+    unresolved = verdict is None
     ctx.add(
         "stimulus/outside-controller",
         a.start,
         a.end,
-        f'{what} for `{ident}` but no {where} declares data-controller="{ident}"; Stimulus will ignore it',
+        f'{what} for `{ident}` but no {where} declares data-controller="{ident}"; Stimulus will ignore it'
+        + (" (not every place this markup is rendered could be traced)" if unresolved else ""),
+        severity="info" if unresolved else None,
     )
 
 
-def _declared_around(index, doc: ErbDoc, ident: str) -> bool:
-    """Whether a layout, or (for a partial) a template that renders it, declares the controller."""
+def _inside_helper(doc: ErbDoc, el: Element, helpers: set[str]) -> bool:
+    """Whether the element sits in the block of a helper that wraps its content in the controller's element."""
+    if not helpers:
+        return False
+    return any(
+        call.start_byte <= el.start < call.end_byte
+        and call.child_by_field_name("receiver") is None
+        and call.child_by_field_name("block") is not None
+        and call_name(doc, call) in helpers
+        for call in doc.calls
+    )
+
+
+def _declared_around(index, doc: ErbDoc, ident: str) -> bool | None:
+    """Whether the controller's element surrounds this template where it is used: its layouts, the templates
+    rendering it (transitively), the pages whose frames load it and the pages its streams land in.
+    None when that cannot be traced (nobody known renders it, or Ruby code renders it)."""
     layouts = [p for p in index.views if "/layouts/" in p]
     if index.declares_controller(ident, layouts):
         return True
-    if not (doc.is_partial or "/components/" in doc.path):
-        return False
     seen: set[str] = set()
-    frontier = [doc.path]
-    for _ in range(5):
-        nxt: list[str] = []
-        for path in frontier:
-            v = view_name(path)
-            pn = partial_name(v) if v else None
-            if pn is None:
-                continue
-            for r in index.renderers_of(pn):
-                if r not in seen:
-                    seen.add(r)
-                    nxt.append(r)
-        frontier = nxt
-    if not seen:  # nobody known renders it: any template declaring the controller may
-        return index.declares_controller(ident)
-    return index.declares_controller(ident, sorted(seen))
+    if doc.is_partial or "/components/" in doc.path:
+        frontier = [doc.path]
+        for _ in range(6):
+            nxt: list[str] = []
+            for path in frontier:
+                v = view_name(path)
+                pn = partial_name(v) if v else None
+                if pn is None:
+                    continue
+                for r in index.renderers_of(pn):
+                    if r not in seen:
+                        seen.add(r)
+                        nxt.append(r)
+            frontier = nxt
+        if not seen:  # nobody known renders it
+            return True if index.declares_controller(ident) else None
+        if index.declares_controller(ident, sorted(seen)):
+            return True
+    hosts = _hosts(index, sorted(seen | {doc.path}))
+    if hosts and index.declares_controller(ident, hosts):
+        return True
+    if any(not p.endswith((".erb", ".html")) for p in seen):
+        return None  # rendered from Ruby (a component, a helper, a controller, a broadcast)
+    if doc.is_stream or any(".turbo_stream." in p for p in seen):
+        return None if not hosts else False
+    return False
+
+
+def _hosts(index, files: list[str]) -> list[str]:
+    """Pages these templates land in: requesters of their frames, holders of their streams' targets."""
+    out: set[str] = set()
+    frames = [f for f in index.frames if f.file in files and f.id not in ("*", "")]
+    if frames:
+        for other in index.frames + index.frame_refs:
+            if other.file not in files and any(ids_overlap(f.id, other.id) for f in frames):
+                out.add(other.file)
+    targets = [t for path in files if path in index.files for t in index.files[path].stream_targets]
+    targets = [t for t in targets if t.id not in ("*", "")]
+    if targets:
+        for d in index.ids:
+            if d.file not in files and any(ids_overlap(t.id, d.id) for t in targets):
+                out.add(d.file)
+    return sorted(out)
 
 
 # --- forms -----------------------------------------------------------------------------------------
@@ -317,8 +392,8 @@ def _forms(ctx: Context, doc: ErbDoc) -> None:
             continue
         method = (el.get("method") or "get").lower()
         action = el.get("action") or ""
-        if method == "get" or action.startswith(("http://", "https://", "//")):
-            continue
+        if method in ("get", "dialog") or action.startswith(("http://", "https://", "//")):
+            continue  # method="dialog" closes its <dialog> and never submits
         body = doc.slice(el.start, el.end)
         if re.search(r"authenticity_token|token_tag|csrf", body):
             continue
@@ -361,11 +436,15 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             id_attr = el.attrs.get("id")
             has_for = id_attr is not None and (id_attr.value is None or id_attr.value in label_for)
             if not (labelled or inside_label or has_for):
+                weak = _placeholder_only(el)
                 ctx.add(
                     "a11y/input-label",
                     el.start,
                     el.tag_end,
-                    f"<{el.name}> has no label: add <label for=…>, wrap it in <label>, or aria-label",
+                    f"<{el.name}> has no label"
+                    + (" (only a placeholder, which disappears as the user types)" if weak else "")
+                    + ": add <label for=…>, wrap it in <label>, or aria-label",
+                    severity="info" if weak else None,
                 )
         elif el.origin == "ruby" and ((el.name in FIELD_HELPERS and el.receiver) or el.name in TAG_FIELD_HELPERS):
             if el.has("type") and el.get("type") == "hidden":
@@ -373,16 +452,25 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             key = literal(doc, el.ruby_args[0]) if el.ruby_args else None
             if key is None:
                 continue
-            has_label = any(lbl == key or lbl.startswith(key + "_") for lbl in helper_labels)
+            if el.has("label"):
+                continue  # a form builder that renders the label from `label:` (the app's own builder)
+            has_label = bool(key) and any(lbl == key or lbl.startswith(key + "_") for lbl in helper_labels)
             if not (labelled or inside_label or has_label):
                 call = f"{el.receiver}.{el.name}" if el.receiver else el.name
+                weak = _placeholder_only(el)
+                what = f"`{call} :{key}`" if key else f"`{call}`"
                 ctx.add(
                     "a11y/input-label",
                     el.start,
                     el.tag_end,
-                    f"`{call} :{key}` has no label: add `label :{key}` or aria: {{ label: … }}",
+                    f"{what} has no label"
+                    + (" (only a placeholder, which disappears as the user types)" if weak else "")
+                    + f": add `label :{key or 'name'}` or aria: {{ label: … }}",
+                    severity="info" if weak else None,
                 )
-        if el.name == "img" and el.origin == "html" and not el.has("alt"):
+        if _hidden_image(el):
+            pass  # aria-hidden or presentational: assistive tech skips it, so it needs no alt
+        elif el.name == "img" and el.origin == "html" and not el.has("alt"):
             ctx.add(
                 "a11y/img-alt",
                 el.start,
@@ -404,6 +492,17 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             )
         _click(ctx, el)
         _live_region(ctx, el)
+
+
+def _hidden_image(el: Element) -> bool:
+    hidden = (el.get("aria-hidden") or "").lower() == "true"
+    return hidden or (el.get("role") or "").lower() in ("presentation", "none")
+
+
+def _placeholder_only(el: Element) -> bool:
+    """axe's `label` rule accepts a non-empty placeholder as the accessible name (a weak one: info)."""
+    a = el.attrs.get("placeholder")
+    return a is not None and (a.value is None or a.value.strip() != "")
 
 
 def _click(ctx: Context, el: Element) -> None:
@@ -436,6 +535,8 @@ def _live_region(ctx: Context, el: Element) -> None:
     id_attr = el.attrs.get("id")
     if id_attr is None or id_attr.value is None or not NOTIFY_ID.search(id_attr.value.lower()):
         return
+    if CONTENT_LIST_ID.search(id_attr.value.lower()):
+        return  # a page's list of notifications/messages: content, not a status message region
     if el.has("aria-live") or (el.get("role") or "") in LIVE_ROLES:
         return
     index = ctx.index
@@ -470,10 +571,18 @@ def _partial_queries(ctx: Context, doc: ErbDoc) -> None:
         return
     local = doc.path.rsplit("/", 1)[-1][1:].split(".", 1)[0]
     index = ctx.index
+    locals_ = {local}
     if index is not None and index.models:
         names = {re.sub(r"(?<!^)(?=[A-Z])", "_", m["name"]).lower() for m in index.models}
         if local not in names:
-            return
+            locals_ = set()
+    if index is not None:
+        v = view_name(doc.path)
+        pn = partial_name(v) if v else None
+        if pn:
+            locals_ |= index.collection_locals(pn)  # `render partial: "row", collection: @posts, as: :post`
+    if not locals_:
+        return
     for call in doc.calls:
         name = call_name(doc, call)
         if name not in QUERY_METHODS:
@@ -484,7 +593,7 @@ def _partial_queries(ctx: Context, doc: ErbDoc) -> None:
             root = root.child_by_field_name("receiver")
         if root is None:
             continue
-        rooted_local = root.type == "identifier" and node_text(doc, root) == local and recv is not root
+        rooted_local = root.type == "identifier" and node_text(doc, root) in locals_ and recv is not root
         if not (rooted_local or root.type == "constant"):
             continue
         method = call.child_by_field_name("method")
@@ -497,7 +606,8 @@ def _partial_queries(ctx: Context, doc: ErbDoc) -> None:
             "perf/partial-query",
             call.start_byte,
             call.end_byte,
-            f"`{node_text(doc, call)[:60]}` queries once per {local} (N+1 when the collection renders, and on each "
+            f"`{node_text(doc, call)[:60]}` queries once per {node_text(doc, root) if rooted_local else local} "
+            "(N+1 when the collection renders, and on each "
             "broadcast); preload with includes or use a counter cache",
             fix,
         )
@@ -517,6 +627,7 @@ def _cross_file(ctx: Context, doc: ErbDoc) -> None:
         return
     facts = extract_facts(doc)
     check_stream_targets(ctx, facts.stream_targets)
+    _frames_in_responses(ctx, doc)
     if doc.is_partial or doc.is_layout or doc.is_stream or "/components/" in doc.path:
         return
     action = doc.path.rsplit("/", 1)[-1].split(".", 1)[0]
@@ -537,6 +648,100 @@ def _cross_file(ctx: Context, doc: ErbDoc) -> None:
             f"frame `{frame.id}` in this response matches no frame on a requesting page: Turbo will show "
             '"Content missing"; use the requesting frame\'s id (often dom_id(record))',
         )
+
+
+def _frames_in_responses(ctx: Context, doc: ErbDoc) -> None:
+    """A frame with `src:` loads a page; when that page (its template and the partials it renders) has no frame
+    with the same id, Turbo shows "Content missing". Only conventional cases are judged: a static id, a named
+    route, an action rendering its own template, no frame id we cannot read."""
+    index = ctx.index
+    names = _route_names(index)
+    for el in doc.elements:
+        is_frame = (el.origin == "ruby" and el.name == "turbo_frame_tag" and not el.receiver) or (
+            el.origin == "html" and el.name == "turbo-frame"
+        )
+        src = el.attrs.get("src") if is_frame else None
+        if src is None:
+            continue
+        if el.origin == "ruby":
+            frame_id = (
+                literal(doc, el.ruby_args[0])
+                if el.ruby_args and el.ruby_args[0].type in ("string", "simple_symbol")
+                else None
+            )
+        else:
+            frame_id = el.get("id")
+        m = re.match(r"\s*(\w+)_(?:path|url)\b", src.code or "")
+        if not frame_id or m is None or m.group(1) not in names:
+            continue
+        action = names[m.group(1)]
+        view = _action_view(index, action)
+        if view is None:
+            continue
+        ids = _frame_ids_of(index, view)
+        if ids is None or any(ids_overlap(frame_id, i) for i in ids):
+            continue
+        ctx.add(
+            "turbo/frame-missing-in-response",
+            src.start,
+            src.end,
+            f"frame `{frame_id}` loads {m.group(0).strip()} ({action}), whose template {index.rel(view)} has no "
+            f'turbo frame `{frame_id}`: Turbo will show "Content missing"; wrap the response in '
+            f'turbo_frame_tag "{frame_id}"',
+        )
+
+
+def _route_names(index) -> dict[str, str]:
+    """Named GET routes -> `controller#action`, only names that map to one action."""
+    cache = index._cache.setdefault("route_names", [])  # cleared when the index changes
+    if cache:
+        return cache[0]
+    seen: dict[str, set[str]] = {}
+    for r in index.routes:
+        if r.get("verb") == "GET":
+            seen.setdefault(route_name(r["path"]), set()).add(r["action"])
+    out = {n: next(iter(a)) for n, a in seen.items() if n and len(a) == 1}
+    cache.append(out)
+    return out
+
+
+def _action_view(index, action: str) -> str | None:
+    """The HTML template an action renders by convention; None when it renders something else or none exists."""
+    ctrl, _, name = action.partition("#")
+    for c in index.controllers:
+        key = re.sub(r"(?<!^)(?=[A-Z])", "_", str(c.get("name", "")).removesuffix("Controller").replace("::", "/"))
+        if key.lower().replace("/_", "/") == ctrl and name in c.get("renders", []):
+            return None
+    want = f"{ctrl}/{name}"
+    views = [p for p in index.views if view_name(p) == want and ".turbo_stream." not in p and p.endswith(".erb")]
+    return views[0] if len(views) == 1 else None
+
+
+def _frame_ids_of(index, view: str) -> list[str] | None:
+    """Frame ids in a template and the partials it renders (3 levels); None when one is unreadable."""
+    partials = index.partials
+    ids: list[str] = []
+    frontier, seen = [view], {view}
+    for _ in range(4):
+        nxt = []
+        for path in frontier:
+            facts = index.files.get(path)
+            if facts is None:
+                return None
+            ids += [f.id for f in facts.frames]
+            for r in facts.renders:
+                if r.startswith("*/"):
+                    return None  # a record or collection: which partial is not known here
+                target = partials.get(r)
+                if target is None:
+                    return None
+                if target not in seen:
+                    seen.add(target)
+                    nxt.append(target)
+        frontier = nxt
+    if any(i in ("*", "") for i in ids):
+        return None
+    return ids
 
 
 def check_stream_targets(ctx: Context, targets) -> None:
