@@ -42,9 +42,9 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +77,15 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-@lru_cache(maxsize=64)
-def _cached_file_sha256(path: str, size: int, mtime_ns: int) -> str:
-    return file_sha256(Path(path))
+_SHA_CACHE: dict[tuple[str, int, int], str] = {}  # (resolved path, size, mtime_ns) → sha256
+_HASHING: set[tuple[str, int, int]] = set()
+_SHA_LOCK = threading.Lock()
+
+
+def _stat_key(path: Path) -> tuple[str, int, int]:
+    p = Path(path).resolve()
+    st = p.stat()
+    return str(p), st.st_size, st.st_mtime_ns
 
 
 def _tree_sha256(folder: Path) -> str:
@@ -92,9 +98,65 @@ def _tree_sha256(folder: Path) -> str:
 
 def identify_file(path: Path) -> str:
     """sha256 of a file, cached by (path, size, mtime) so a server can ask on every event for free."""
-    p = Path(path).resolve()
-    st = p.stat()
-    return _cached_file_sha256(str(p), st.st_size, st.st_mtime_ns)
+    key = _stat_key(path)
+    with _SHA_LOCK:
+        if key in _SHA_CACHE:
+            return _SHA_CACHE[key]
+    sha = file_sha256(Path(key[0]))
+    with _SHA_LOCK:
+        _SHA_CACHE[key] = sha
+    return sha
+
+
+def _tree_stamp(*paths: Path | None) -> tuple[int, int]:
+    """(total size, newest mtime) over the files of the given files or folders: changes when they do."""
+    size = newest = 0
+    for p in paths:
+        if p is None:
+            continue
+        for f in [p] if p.is_file() else [x for x in p.rglob("*") if x.is_file()]:
+            st = f.stat()
+            size, newest = size + st.st_size, max(newest, st.st_mtime_ns)
+    return size, newest
+
+
+def identify_soon(path: Path | str | None, adapter: Path | str | None = None) -> str:
+    """The model's sha256 if it is known already, else "" — and it is then hashed in a background
+    thread, so a caller on a latency path (the server recording telemetry) never waits on a multi-GB
+    read. Folders (HF + adapter) are hashed the same way. A missing path gives ""."""
+    if not path or not Path(path).exists():
+        return ""
+    try:
+        keys = [_stat_key(Path(p)) for p in (path, adapter) if p and Path(p).is_file()]
+    except OSError:
+        return ""
+    if adapter is None and keys:
+        with _SHA_LOCK:
+            if keys[0] in _SHA_CACHE:
+                return _SHA_CACHE[keys[0]]
+    try:
+        job = (f"{path}+{adapter}", *_tree_stamp(Path(path), Path(adapter) if adapter else None))
+    except OSError:
+        return ""
+    with _SHA_LOCK:
+        if job in _SHA_CACHE:
+            return _SHA_CACHE[job]
+        if job in _HASHING:
+            return ""
+        _HASHING.add(job)
+
+    def work() -> None:
+        try:
+            sha = model_sha256(path, adapter)
+        except OSError:
+            sha = ""
+        with _SHA_LOCK:
+            _HASHING.discard(job)
+            if sha:
+                _SHA_CACHE[job] = sha
+
+    threading.Thread(target=work, name="hotwire-model-sha256", daemon=True).start()
+    return ""
 
 
 def model_sha256(path: Path | str, adapter: Path | str | None = None) -> str:

@@ -123,7 +123,8 @@ class TelemetryEvent(_Record):
     file_type: str = ""
     latency_ms: float | None = None
     backend: str = ""
-    model: str = ""
+    model: str = ""  # the model's name (registry name, else its file name)
+    model_sha256: str = ""  # core.registry identity of the model file(s); "" when unknown (remote models)
     prompt_format: str = ""
     # survival: share of the accepted text still present after `age_s` seconds (edit similarity, 0..1)
     age_s: float | None = None

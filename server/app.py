@@ -35,7 +35,7 @@ from hotwire_assist.server.generate import run_command as run_generate
 from hotwire_assist.server.hotwire_completions import LOOKBEHIND, index_completions, to_lsp_items
 from hotwire_assist.server.looplag import LoopMonitor
 from hotwire_assist.server.navigation import Symbol, definitions, hover_markdown, symbol_at
-from hotwire_assist.server.telemetry import TelemetryRecorder, suggestion_id_of
+from hotwire_assist.server.telemetry import TelemetryRecorder, backend_identity, suggestion_id_of
 from hotwire_assist.server.watch import IndexWatcher, reindex
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,9 @@ class HotwireServer(LanguageServer):
             self.engine = None
             return
         self.engine = CompletionEngine(self.config, backend, notify=self.notify_user)
-        self.telemetry.set_engine(backend.name, backend.model_id, self.engine.family.name)
+        self.telemetry.set_engine(
+            backend.name, backend.model_id, self.engine.family.name, identity=lambda: backend_identity(backend)
+        )
         c = self.config.completion
         self.context = ContextCache(CURATED_DIR, c.prompt_chars // 3, self.config.privacy.exclude)
         self.engine.context_provider = self.prompt_context

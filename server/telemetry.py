@@ -29,6 +29,30 @@ from hotwire_assist.core.telemetry import TelemetryStore
 from hotwire_assist.server.completion import Suggestion, language_of
 
 log = logging.getLogger(__name__)
+_NAMES: dict[str, str] = {}  # sha256 → registry name, read once per model
+
+
+def backend_identity(backend: Any) -> dict[str, str]:
+    """The model a backend serves now, as telemetry records it: name and sha256 (core.registry). A
+    local file's sha256 is computed once in the background; until then, and for models served by
+    Ollama or an OpenAI-compatible server, it is ""."""
+    from hotwire_assist.core.registry import Registry, RegistryError, identify_soon
+
+    path = getattr(backend, "path", None) if backend.name in ("llama_cpp", "transformers") else None
+    sha = identify_soon(path, getattr(backend, "adapter", None) or None) if path else ""
+    name = backend.model_id
+    if path is not None and backend.name == "llama_cpp":  # "promoted/model.gguf", not just "model.gguf"
+        name = f"{Path(path).parent.name}/{Path(path).name}"
+    if sha:
+        if sha not in _NAMES:
+            try:
+                rec = Registry().get(sha)
+            except (RegistryError, OSError):
+                rec = None
+            _NAMES[sha] = rec.name if rec else ""
+        name = _NAMES[sha] or name
+    return {"model": name, "model_sha256": sha}
+
 
 # A shown suggestion nobody acted on for this long is resolved as ignored (or partial).
 PENDING_TIMEOUT_S = 120.0
@@ -123,6 +147,7 @@ class TelemetryRecorder:
     ) -> None:
         self.config, self.clock, self.workspace = config, clock, workspace
         self.engine_info = {"backend": "", "model": "", "prompt_format": ""}
+        self._identity: Callable[[], dict[str, str]] | None = None
         self._writer = _Writer(store_factory)
         self._pending: dict[str, _Tracked] = {}  # shown, not yet resolved
         self._accepted: dict[str, _Tracked] = {}  # accepted, survival checks still due
@@ -132,8 +157,22 @@ class TelemetryRecorder:
     def enabled(self) -> bool:
         return self.config.telemetry.enabled
 
-    def set_engine(self, backend: str, model: str, prompt_format: str) -> None:
+    def set_engine(
+        self, backend: str, model: str, prompt_format: str, identity: Callable[[], dict[str, str]] | None = None
+    ) -> None:
+        """`identity`: the model in use now ({"model", "model_sha256"}), asked at every shown event (a
+        promoted model is picked up without a restart, so it can change under a running server)."""
         self.engine_info = {"backend": backend, "model": model, "prompt_format": prompt_format}
+        self._identity = identity
+
+    def _engine(self) -> dict[str, str]:
+        if self._identity is None:
+            return self.engine_info
+        try:
+            return {**self.engine_info, **self._identity()}
+        except Exception:  # never let identification break recording
+            log.exception("model identity failed")
+            return self.engine_info
 
     # --- editor signals -------------------------------------------------------------------------
 
@@ -147,7 +186,7 @@ class TelemetryRecorder:
             "language": lang,
             "file_type": Path(path).suffix.lstrip(".") or Path(path).name,
             "latency_ms": suggestion.latency_ms,
-            **self.engine_info,
+            **self._engine(),
         }
         t = _Tracked(suggestion, doc_uri, prefix, suffix, base, self.clock(), not excluded, self._rel(path))
         self._pending[suggestion.id] = t

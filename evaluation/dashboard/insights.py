@@ -210,6 +210,7 @@ def compute_insights(data: TelemetryData) -> dict[str, Any]:
         if has_code
         else {},
         "by_engine": _grouped(events, lambda e: f"{e.backend or '?'} / {e.model or '?'} / {e.prompt_format or '?'}"),
+        "by_model": _grouped(events, lambda e: f"{e.model or '?'} · {e.model_sha256[:12] or 'sha256 unknown'}"),
         "rejected_patterns": rejected_patterns(events) if has_code else [],
         "has_code": has_code,
     }
