@@ -15,6 +15,8 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hotwire_assist.core.prompt import DEFAULT_PROMPT_CHARS
+
 APP_NAME = "hotwire-assist"
 WORKSPACE_FILE = ".hotwire-assist.toml"
 ENV_PREFIX = "HOTWIRE_ASSIST_"
@@ -53,7 +55,7 @@ class CompletionConfig(_Section):
     languages: list[str] = ["erb", "ruby", "javascript", "typescript"]
     debounce_ms: int = Field(default=60, ge=0, le=5000)
     max_lines: int = Field(default=8, ge=1, le=200)
-    prompt_chars: int = Field(default=4000, ge=200, le=400000)
+    prompt_chars: int = Field(default=DEFAULT_PROMPT_CHARS, ge=200, le=400000)
     cache_size: int = Field(default=256, ge=0, le=100000)
     # Workspace folders (globs) where the assistant stays off.
     disabled_workspaces: list[str] = []

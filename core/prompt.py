@@ -86,6 +86,15 @@ def get_family(name: str) -> PromptFamily:
         raise ValueError(f"unknown prompt family '{name}' (known: {known})") from None
 
 
+DEFAULT_PROMPT_CHARS = 4000  # completion.prompt_chars's default
+
+
+def context_budget(prompt_chars: int) -> int:
+    """The prompt's share for related files and examples: a third of its character budget (server, CLI,
+    training and evaluation size the context alike)."""
+    return prompt_chars // 3
+
+
 def _file_header(family: PromptFamily, path: str) -> str:
     if family.file_sep:
         return f"{family.file_sep}{path}\n"
@@ -120,11 +129,11 @@ def fim_prompt(
 ) -> str:
     """The prompt whose continuation is the text between prefix and suffix (PSM order)."""
     if budget_chars is not None:
-        context_budget = budget_chars // 3 if context else 0
-        prefix, suffix = fit_window(prefix, suffix, budget_chars - context_budget)
+        room = context_budget(budget_chars) if context else 0
+        prefix, suffix = fit_window(prefix, suffix, budget_chars - room)
         kept, used = [], 0
         for s in context:
-            if used + len(s.text) > context_budget:
+            if used + len(s.text) > room:
                 break
             kept.append(s)
             used += len(s.text)

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hotwire_assist.core.dedupe import DEFAULT_THRESHOLD, NearDuplicateIndex
+from hotwire_assist.core.hotwire import CODE_SUFFIXES
 from hotwire_assist.core.schemas import Example, read_examples, read_pairs
 from hotwire_assist.evaluation.tasks import FimTask, GenerationTask
 from hotwire_assist.training.corpus import is_held_out
 
-CODE_SUFFIXES = (".erb", ".rb", ".js", ".ts")
 _TRAINING = Path(__file__).resolve().parent.parent / "training"  # the installed training data folder
 
 

@@ -26,6 +26,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from hotwire_assist.core.appindex import stimulus_identifier
+from hotwire_assist.core.hotwire import stimulus_default_event
 from hotwire_assist.core.schemas import FileText
 
 RUNNER = Path(__file__).with_name("dynamic") / "runner.mjs"
@@ -320,8 +321,6 @@ _ID = re.compile(r"""\bid\s*=\s*["']([^"'<>]+)["']""")
 _TAG = re.compile(r"<[^>]*>")
 _DATA_ACTION = re.compile(r"<(\w+)\b([^>]*)\bdata-action\s*=\s*[\"']([^\"']+)[\"']", re.I)
 _DESCRIPTOR = re.compile(r"^(?:([\w:.-]+(?:@(?:window|document))?)->)?([a-z0-9-]+)#([\w$]+)")
-_DEFAULT_EVENTS = {"a": "click", "button": "click", "details": "toggle", "form": "submit", "input": "input"}
-_DEFAULT_EVENTS |= {"select": "change", "textarea": "input"}
 _KEYS = {"enter": "Enter", "esc": "Escape", "space": " ", "tab": "Tab", "up": "ArrowUp", "down": "ArrowDown"}
 _KEYS |= {"left": "ArrowLeft", "right": "ArrowRight", "home": "Home", "end": "End"}
 
@@ -400,7 +399,7 @@ def _actions_for(identifier: str, fixture: str) -> tuple[list[Action], list[str]
             m = _DESCRIPTOR.match(descriptor)
             if not m or m.group(2) != identifier:
                 continue
-            event_part = m.group(1) or _DEFAULT_EVENTS.get(tag.lower(), "click")
+            event_part = m.group(1) or stimulus_default_event(tag)
             if "@" in event_part:
                 notes.append(f"{descriptor}: window/document events are not fired")
                 continue

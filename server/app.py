@@ -23,11 +23,12 @@ from hotwire_assist.core import __version__
 from hotwire_assist.core.appindex import AppIndex, index_app
 from hotwire_assist.core.config import Config, ConfigError, completion_allowed, load_config
 from hotwire_assist.core.context import ContextCache, query_of
+from hotwire_assist.core.hotwire import language_of
 from hotwire_assist.core.privacy import is_excluded
-from hotwire_assist.core.prompt import Snippet
+from hotwire_assist.core.prompt import Snippet, context_budget
 from hotwire_assist.core.rules import check_source
 from hotwire_assist.server.code_actions import feature_actions, to_code_action
-from hotwire_assist.server.completion import CompletionEngine, Suggestion, language_of
+from hotwire_assist.server.completion import CompletionEngine, Suggestion
 from hotwire_assist.server.diagnostics import quick_fixes, to_diagnostics
 from hotwire_assist.server.documents import MAX_DOCUMENT_CHARS, describe_size, use_lsp_lines
 from hotwire_assist.server.generate import COMMAND as GENERATE_COMMAND
@@ -152,7 +153,7 @@ class HotwireServer(LanguageServer):
             backend.name, backend.model_id, self.engine.family.name, identity=lambda: backend_identity(backend)
         )
         c = self.config.completion
-        self.context = ContextCache(CURATED_DIR, c.prompt_chars // 3, self.config.privacy.exclude)
+        self.context = ContextCache(CURATED_DIR, context_budget(c.prompt_chars), self.config.privacy.exclude)
         self.engine.context_provider = self.prompt_context
 
     def prompt_context(self, rel: str, prefix: str) -> list[Snippet]:

@@ -12,7 +12,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 from hotwire_assist.backends import Backend, BackendError, GenerationParams
 from hotwire_assist.backends.base import Episode
@@ -22,24 +21,6 @@ from hotwire_assist.core.prompt import Snippet, fim_prompt, get_family
 
 log = logging.getLogger(__name__)
 TYPING_GAP_S = 0.3  # requests closer than this are one typing burst
-
-LANGUAGE_BY_SUFFIX = {
-    ".erb": "erb",
-    ".rb": "ruby",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".ts": "typescript",
-    ".rake": "ruby",
-    ".jbuilder": "ruby",
-}
-
-
-def language_of(path: str, language_id: str = "") -> str:
-    """Route by file name first: stock VS Code calls `.html.erb` files `ruby` (or `html`)."""
-    name = Path(path).name
-    if name in ("Gemfile", "Rakefile"):
-        return "ruby"
-    return LANGUAGE_BY_SUFFIX.get(Path(name).suffix, language_id)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from hotwire_assist.core.appindex import STREAM_DIRECTIVES, AppIndex, StimulusController
+from hotwire_assist.core.hotwire import stimulus_default_event
 
 LOOKBEHIND = 600  # chars before the cursor that can hold the opening of the attribute being written
 LIFECYCLE = {"initialize", "connect", "disconnect"}
-# Stimulus' default event per element (what `data-action="ctrl#method"` listens to without `event->`)
-DEFAULT_EVENTS = {"form": "submit", "input": "input", "textarea": "input", "select": "change", "details": "toggle"}
 FRAME_KEYWORDS = ("_top", "_self")
 
 
@@ -163,7 +162,7 @@ def _element_event(before: str) -> str:
     name = tag[-1].lower() if tag else ""
     if re.search(r"form_with|form_for|button_to", before.rsplit("<%", 1)[-1]):
         name = "form"
-    return DEFAULT_EVENTS.get(name, "click")
+    return stimulus_default_event(name)
 
 
 def _match_action(before: str, index: AppIndex, document: str) -> IndexCompletions | None:

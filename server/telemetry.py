@@ -23,10 +23,11 @@ from pygls.uris import to_fs_path
 
 from hotwire_assist.core.appindex import rails_app_root
 from hotwire_assist.core.config import Config
+from hotwire_assist.core.hotwire import language_of
 from hotwire_assist.core.privacy import is_excluded, redact_fim
 from hotwire_assist.core.schemas import TelemetryEvent, TelemetryKind
 from hotwire_assist.core.telemetry import TelemetryStore
-from hotwire_assist.server.completion import Suggestion, language_of
+from hotwire_assist.server.completion import Suggestion
 
 log = logging.getLogger(__name__)
 _NAMES: dict[str, str] = {}  # sha256 → registry name, read once per model

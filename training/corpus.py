@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from hotwire_assist.core.hotwire import CODE_SUFFIXES
 from hotwire_assist.core.privacy import read_gated, workspace_globs
 from hotwire_assist.core.prompt import PromptFamily, document_text, fim_training_text
-
-CODE_SUFFIXES = (".erb", ".rb", ".js", ".ts")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hotwire_assist.core.appindex import AppIndex
 from hotwire_assist.core.dedupe import NearDuplicateIndex
+from hotwire_assist.core.hotwire import CODE_SUFFIXES, language_of
 from hotwire_assist.core.schemas import CATEGORIES, Example, PreferencePair, read_examples
 from hotwire_assist.training.corpus import is_held_out, random_hole
 
@@ -116,7 +117,7 @@ _A11Y = re.compile(r"aria-|aria:|\brole=|role:|<label|label_tag|\.label\b|alt=|a
 
 
 def _is_js(path: str) -> bool:
-    return path.endswith((".js", ".ts", ".mjs"))
+    return language_of(path) in ("javascript", "typescript")
 
 
 def report(paths: Sequence[Path]) -> dict:
@@ -162,7 +163,7 @@ def report(paths: Sequence[Path]) -> dict:
 # --- mine ---------------------------------------------------------------------------------------
 
 MINED_DIRS = ("app/views", "app/controllers", "app/models", "app/javascript", "app/components")
-MINED_SUFFIXES = (".erb", ".rb", ".js", ".ts")
+MINED_SUFFIXES = CODE_SUFFIXES
 
 
 def infer_category(path: str, text: str) -> str:

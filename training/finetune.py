@@ -48,8 +48,10 @@ from pathlib import Path
 import torch
 
 from hotwire_assist.core.prompt import (
+    DEFAULT_PROMPT_CHARS,
     PromptFamily,
     Snippet,
+    context_budget,
     fim_training_text,
     get_family,
     instruction_prompt,
@@ -88,9 +90,9 @@ class FinetuneConfig:
     max_len: int = 1024  # tokens per item; capped by the base's position limit
     packing: bool = True
     fim_per_file: int = 4  # holes cut per source file
-    # related-file context for holes cut from source trees, sized as the server sends it (prompt_chars // 3);
+    # related-file context for holes cut from source trees, sized as the server sends it (core.prompt.context_budget);
     # 0 turns it off. `context_examples`: a folder of example JSONL to retrieve from, as the server does
-    context_chars: int = 4000 // 3
+    context_chars: int = context_budget(DEFAULT_PROMPT_CHARS)
     context_examples: str | None = None
     curriculum: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_CURRICULUM
     curriculum_start: float = 0.34

@@ -11,6 +11,7 @@ from tree_sitter import Node
 from hotwire_assist.core.appindex.ids import _record_name, id_pattern
 from hotwire_assist.core.appindex.names import _resolve_partial, singularize, stimulus_identifier, view_name
 from hotwire_assist.core.appindex.routes import parse_routes
+from hotwire_assist.core.hotwire import TURBO_STREAM_ACTIONS
 from hotwire_assist.core.parsing import (
     Doc,
     ErbDoc,
@@ -26,7 +27,7 @@ from hotwire_assist.core.parsing import (
     walk,
 )
 
-STREAM_DIRECTIVES = ("append", "prepend", "replace", "update", "remove", "before", "after", "morph", "refresh")
+STREAM_DIRECTIVES = TURBO_STREAM_ACTIONS
 
 
 @dataclass

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 
+from hotwire_assist.core.hotwire import stimulus_default_event
+
 IDENT = r"[a-z0-9][a-z0-9-]*(?:--[a-z0-9-]+)*"
 # The identifier part accepts what Stimulus parses (any word characters and dashes); whether it names a
 # controller - or is kebab-case - is checked against the app's controllers.
@@ -22,16 +24,8 @@ VALUE_ATTR_RE = re.compile(r"^data-(.+)-value$")
 OUTLET_ATTR_RE = re.compile(r"^data-(.+)-outlet$")
 SELECTOR_RE = re.compile(r"^[\w\s#.\-\[\]=\"':>+~*(),^$|]+$")
 
-# Stimulus's default event per element when a descriptor names none.
-DEFAULT_EVENTS = {"a": "click", "button": "click", "details": "toggle", "form": "submit", "select": "change"}
-
-
-def default_event(tag: str, input_type: str | None = None) -> str:
-    if tag == "input":
-        return "click" if input_type == "submit" else "input"
-    if tag == "textarea":
-        return "input"
-    return DEFAULT_EVENTS.get(tag, "click")
+# Stimulus's default event per element when a descriptor names none (one table, in core.hotwire).
+default_event = stimulus_default_event
 
 
 def split_descriptors(value: str) -> list[str]:

@@ -10,6 +10,7 @@ import re
 
 from tree_sitter import Node
 
+from hotwire_assist.core.hotwire import TURBO_STREAM_ACTIONS, TURBO_STREAM_CONTENT_ACTIONS
 from hotwire_assist.core.parsing import (
     Element,
     call_name,
@@ -24,9 +25,9 @@ from hotwire_assist.core.parsing import (
 from hotwire_assist.core.rules import taint
 from hotwire_assist.core.rules.base import Context
 
-STREAM_ACTIONS = ("append", "prepend", "replace", "update", "remove", "before", "after", "morph", "refresh")
+STREAM_ACTIONS = TURBO_STREAM_ACTIONS
 TURBO8_ACTIONS = {"morph", "refresh"}
-CONTENT_ACTIONS = {"append", "prepend", "replace", "update", "before", "after", "morph"}
+CONTENT_ACTIONS = set(TURBO_STREAM_CONTENT_ACTIONS)
 LINK_HELPERS = {"link_to", "link_to_if", "link_to_unless", "link_to_unless_current"}
 REMOTE_HELPERS = LINK_HELPERS | {"button_to", "form_with", "form_for", "form_tag"}
 LATER = {

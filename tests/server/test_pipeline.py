@@ -4,7 +4,8 @@ import time
 
 from hotwire_assist.backends import BackendError, GenerationParams, until_stop
 from hotwire_assist.core.config import Config
-from hotwire_assist.server.completion import CompletionEngine, TypeAheadCache, language_of, postprocess
+from hotwire_assist.core.hotwire import language_of
+from hotwire_assist.server.completion import CompletionEngine, TypeAheadCache, postprocess
 
 
 def test_mid_line_stops_at_the_line_end_and_drops_what_the_line_already_has():
