@@ -13,7 +13,14 @@ Modules: `names` (Rails naming), `ids` (DOM id globs), `facts` (what one file co
 public is importable from `hotwire_assist.core.appindex`.
 """
 
-from hotwire_assist.core.appindex.facts import STREAM_DIRECTIVES, FileFacts, IdDef, StimulusController, extract_facts
+from hotwire_assist.core.appindex.facts import (
+    STREAM_DIRECTIVES,
+    FileFacts,
+    IdDef,
+    StimulusController,
+    component_rendered,
+    extract_facts,
+)
 from hotwire_assist.core.appindex.gemfile import TRACKED_GEMS, app_ruby_version, parse_gemfile_lock
 from hotwire_assist.core.appindex.ids import id_pattern, ids_overlap
 from hotwire_assist.core.appindex.index import (
@@ -48,6 +55,7 @@ __all__ = [
     "StimulusController",
     "_root_of_dir",
     "app_ruby_version",
+    "component_rendered",
     "extract_facts",
     "find_app_root",
     "id_pattern",

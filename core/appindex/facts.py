@@ -74,6 +74,7 @@ class FileFacts:
     helper_calls: dict[str, list[str]] = field(default_factory=dict)
     collection_locals: list[tuple[str, str]] = field(default_factory=list)  # (partial, `as:` local) per row
     helpers_called: list[str] = field(default_factory=list)  # receiver-less calls in a view (helpers it uses)
+    components: list[str] = field(default_factory=list)  # view components rendered (`render DS::Dialog.new`)
 
 
 def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
@@ -116,6 +117,7 @@ def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
         _call_facts(doc, call, facts, this_view)
     facts.morph = bool(_MORPH.search(doc.text))
     facts.helpers_called = sorted({call_name(doc, c) for c in doc.calls if c.child_by_field_name("receiver") is None})
+    facts.components = sorted({c for call in doc.calls if (c := component_rendered(doc, call))})
     seen = {(d.id, d.line) for d in facts.ids}
     facts.ids.extend(IdDef(f.id, f.file, f.line, "id") for f in facts.frames if (f.id, f.line) not in seen)
 
@@ -225,6 +227,18 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
         facts.routes = parse_routes(doc)
 
 
+def component_rendered(doc: SourceText, call: Node) -> str | None:
+    """`render DS::Dialog.new(...)` -> `DS::Dialog` (the component class a render call instantiates)."""
+    if call_name(doc, call) != "render" or call.child_by_field_name("receiver") is not None:
+        return None
+    args = positional_args(call)
+    first = args[0] if args else None
+    if first is None or first.type != "call" or call_name(doc, first) != "new":
+        return None
+    recv = first.child_by_field_name("receiver")
+    return node_text(doc, recv) if recv is not None and recv.type in ("constant", "scope_resolution") else None
+
+
 def _helper_facts(doc: RubyDoc, facts: FileFacts) -> None:
     """Which helper methods emit `data-controller` (directly or through another helper they call)."""
     for m in walk(doc.tree.root_node):
@@ -248,8 +262,20 @@ def _helper_facts(doc: RubyDoc, facts: FileFacts) -> None:
             facts.helper_controllers[name] = sorted(set(idents))
         if called:
             facts.helper_calls[name] = sorted(set(called))
+    # tree-sitter-ruby loses a method to an ERROR on `tag.div data: {…},\n &` (anonymous block forwarding after
+    # a bare hash): read controller declarations per `def` from the text as well
+    defs = list(_DEF.finditer(doc.text))
+    for i, m in enumerate(defs):
+        body = doc.text[m.end() : defs[i + 1].start() if i + 1 < len(defs) else len(doc.text)]
+        found = [x for v in _CONTROLLER_OPTION.findall(body) for x in v.split()]
+        if found:
+            facts.helper_controllers[m.group(1)] = sorted(
+                set(facts.helper_controllers.get(m.group(1), [])) | set(found)
+            )
 
 
+_DEF = re.compile(r"^\s*def\s+(?:self\.)?([a-z_]\w*[?!]?)", re.M)
+_CONTROLLER_OPTION = re.compile(r"""\bcontroller:\s*["']([\w\s-]+)["']""")
 _DATA_CONTROLLER = re.compile(r"data-controller=[\\\"']+([\w\s-]+)")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -153,7 +154,25 @@ class AppIndex:
         """Whether any of `files` (default: all) declares the controller, itself or through a helper it calls."""
         facts = self.files.values() if files is None else [self.files[f] for f in files if f in self.files]
         emitting = self.helpers_emitting(identifier)
-        return any(identifier in f.data_controllers or emitting.intersection(f.helpers_called) for f in facts)
+        return any(
+            identifier in f.data_controllers
+            or emitting.intersection(f.helpers_called)
+            or any(self.component_declares(c, identifier) for c in f.components)
+            for f in facts
+        )
+
+    def component_template(self, component: str) -> str | None:
+        """The template of a view component class (`DS::Dialog` -> app/components/DS/dialog.html.erb)."""
+        base = re.sub(r"(?<!^)(?<!:)(?=[A-Z][a-z])", "_", component).replace("::", "/").lower()
+        for want in (f"/app/components/{base}.html.erb", f"/app/components/{base}_component.html.erb"):
+            hit = next((p for p in self.views if p.replace("\\", "/").lower().endswith(want)), None)
+            if hit:
+                return hit
+        return None
+
+    def component_declares(self, component: str, identifier: str) -> bool:
+        path = self.component_template(component)
+        return path is not None and identifier in self.files[path].data_controllers
 
     @property
     def helper_controllers(self) -> dict[str, set[str]]:

@@ -72,7 +72,9 @@ def _routes_in(doc: RubyDoc, calls_: list[Node], prefix: str, module: str, res: 
 
         if name in ("resources", "resource") and first:
             plural = name == "resources"
-            ctrl = module + (literal(doc, opts.get("controller")) or (first if plural else pluralize(first)))
+            own = literal(doc, opts.get("module"))  # `resource :x, module: :columns`
+            ctrl = module + (f"{own}/" if own else "")
+            ctrl += literal(doc, opts.get("controller")) or (first if plural else pluralize(first))
             base = f"{prefix}/{first}"
             member = f"{base}/:id" if plural else base
             only, except_ = _symbols(doc, opts.get("only")), _symbols(doc, opts.get("except"))
@@ -87,7 +89,10 @@ def _routes_in(doc: RubyDoc, calls_: list[Node], prefix: str, module: str, res: 
         elif name == "namespace" and first:
             _routes_in(doc, _block_calls(call), f"{prefix}/{first}", f"{module}{first}/", None, out)
         elif name == "scope":
-            _routes_in(doc, _block_calls(call), prefix + (f"/{first}" if first else ""), module, res, out)
+            mod = literal(doc, opts.get("module"))  # `scope module: :boards` changes controllers, not paths
+            path = first or literal(doc, opts.get("path"))
+            sub = module + (f"{mod}/" if mod else "")
+            _routes_in(doc, _block_calls(call), prefix + (f"/{path}" if path else ""), sub, res, out)
         elif name == "root" and (to := first or literal(doc, opts.get("to"))):
             add("GET", prefix, to)
         elif name in _HTTP_VERBS and (args or opts):

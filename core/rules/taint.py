@@ -39,6 +39,7 @@ TRANSFORMS = {
     "tr", "delete", "chomp", "chop", "center", "ljust", "rjust", "freeze", "dup", "itself", "flatten", "uniq",
     "reverse", "squeeze", "html_safe?", "then", "to_sentence", "prepend", "format", "sprintf", "%",
 }  # fmt: skip
+MAPPERS = {"map", "collect", "filter_map", "flat_map", "map!", "collect!"}
 _CONSTANT_TYPES = {"constant", "scope_resolution"}
 _LITERAL_TYPES = {
     "simple_symbol", "delimited_symbol", "integer", "float", "nil", "true", "false", "regex", "hash_key_symbol",
@@ -118,6 +119,11 @@ def _call_origin(doc: SourceText, node: Node, *, json: bool) -> int:
         return SAFE
     if name == "to_json" or name == "as_json":
         return SAFE if json else max(UNKNOWN, origin(doc, recv, json=json))
+    block = node.child_by_field_name("block")
+    if name in MAPPERS and block is not None:  # `users.map { avatar_tag(it) }`: the block's value is the output
+        body = next((c for c in block.named_children if c.type in ("block_body", "body_statement")), None)
+        last = body.named_children[-1] if body is not None and body.named_children else None
+        return origin(doc, last, json=json)
     if name in TRANSFORMS or re.fullmatch(r"[+%<]+", name):
         parts = [recv] if recv is not None else []
         parts += list(args.named_children) if args is not None else []

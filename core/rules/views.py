@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import re
 
-from hotwire_assist.core.appindex import extract_facts, ids_overlap, partial_name, route_name, view_name
+from hotwire_assist.core.appindex import (
+    component_rendered,
+    extract_facts,
+    ids_overlap,
+    partial_name,
+    route_name,
+    view_name,
+)
 from hotwire_assist.core.parsing import Element, ErbDoc, call_name, literal, node_text
 from hotwire_assist.core.rules import stimulus as st
 from hotwire_assist.core.rules import taint
@@ -301,6 +308,8 @@ def _in_scope(ctx: Context, doc: ErbDoc, el: Element, ident: str, scopes, a, wha
         verdict = _declared_around(index, doc, ident)
         if verdict:
             return
+        if _inside_unknown_wrapper(doc, el, index, ident):
+            verdict = None
     elif doc.is_partial or "/components/" in doc.path:
         return  # rendered inside some other template we cannot see
     where = "template rendering this partial" if doc.is_partial else "ancestor element or layout"
@@ -326,6 +335,32 @@ def _inside_helper(doc: ErbDoc, el: Element, helpers: set[str]) -> bool:
         and call_name(doc, call) in helpers
         for call in doc.calls
     )
+
+
+# Block helpers whose markup is known: they never add a data-controller of their own.
+KNOWN_BLOCK_HELPERS = {
+    "form_with", "form_for", "form_tag", "fields_for", "fields", "content_tag", "link_to", "button_to", "label",
+    "turbo_frame_tag", "content_for", "capture", "cache", "each", "each_with_index", "map", "times", "if", "unless",
+    "tap", "then", "with_options", "field_set_tag", "javascript_tag", "respond_to", "turbo_stream_from",
+}  # fmt: skip
+
+
+def _inside_unknown_wrapper(doc: ErbDoc, el: Element, index, ident: str) -> bool:
+    """Whether the element sits in a block whose wrapping markup is not known here: a view component, a
+    component slot (`dialog.with_body do`), or a helper from outside app/helpers (a gem's)."""
+    for call in doc.calls:
+        if not (call.start_byte <= el.start < call.end_byte) or call.child_by_field_name("block") is None:
+            continue
+        name = call_name(doc, call)
+        recv = call.child_by_field_name("receiver")
+        comp = component_rendered(doc, call)
+        if comp is not None:
+            return True  # the component's markup (or its Ruby) may declare it
+        if recv is None and name not in KNOWN_BLOCK_HELPERS and name not in index.helper_controllers:
+            return True
+        if recv is not None and recv.type == "identifier" and name.startswith("with_"):
+            return True
+    return False
 
 
 def _declared_around(index, doc: ErbDoc, ident: str) -> bool | None:
