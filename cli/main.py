@@ -91,8 +91,14 @@ def serve(
     from hotwire_assist.cli.bugreport import configure_logging
 
     configure_logging(log_file, trace)
+    import sys
+
     from hotwire_assist.server.app import server
 
+    # pygls reads each message through executor round trips; while the CPU worker thread holds the GIL,
+    # each round trip waits for the interpreter's switch interval (5 ms by default): 1 ms keeps requests
+    # flowing while a document is checked (benchmarks/bench_bigfile.py).
+    sys.setswitchinterval(0.001)
     server.start_io()
 
 

@@ -12,6 +12,7 @@ list so a rule about `data-confirm` is written once for both spellings.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -369,14 +370,23 @@ class ErbDoc(SourceText):
     def calls(self) -> list[Node]:
         return list(calls(self.ruby_tree.root_node))
 
+    @cached_property
+    def _tag_ends(self) -> list[int]:
+        """Tag end bytes, ascending (tags are in document order and never overlap): for bisection."""
+        return [t.end for t in self.tags]
+
     def tag_at(self, byte: int) -> ErbTag | None:
-        for t in self.tags:
-            if t.start <= byte < t.end:
-                return t
-        return None
+        i = bisect.bisect_right(self._tag_ends, byte)
+        return self.tags[i] if i < len(self.tags) and self.tags[i].start <= byte else None
 
     def erb_in(self, start: int, end: int) -> list[ErbTag]:
-        return [t for t in self.tags if t.start < end and t.end > start]
+        """Tags overlapping [start, end); by bisection, as views call this once per attribute."""
+        out = []
+        for t in self.tags[bisect.bisect_right(self._tag_ends, start) :]:
+            if t.start >= end:
+                break
+            out.append(t)
+        return out
 
     @cached_property
     def html_elements(self) -> list[Element]:

@@ -34,7 +34,7 @@ from hotwire_assist.server.documents import MAX_DOCUMENT_CHARS, describe_size, u
 from hotwire_assist.server.generate import COMMAND as GENERATE_COMMAND
 from hotwire_assist.server.generate import run_command as run_generate
 from hotwire_assist.server.hotwire_completions import LOOKBEHIND, index_completions, to_lsp_items
-from hotwire_assist.server.looplag import LoopMonitor
+from hotwire_assist.server.looplag import STALE, LoopMonitor, cpu_work
 from hotwire_assist.server.navigation import Symbol, definitions, hover_markdown, symbol_at
 from hotwire_assist.server.telemetry import TelemetryRecorder, backend_identity, suggestion_id_of
 from hotwire_assist.server.watch import IndexWatcher, reindex
@@ -169,7 +169,7 @@ class HotwireServer(LanguageServer):
     async def build_index(self) -> None:
         """The app's frames, stream targets and Stimulus controllers, for the cross-file rules."""
         if self.root is not None:
-            self._indexing = asyncio.ensure_future(asyncio.to_thread(index_app, self.root))
+            self._indexing = asyncio.ensure_future(cpu_work(index_app, self.root))
             try:
                 self.index = await self._indexing
             except OSError as e:
@@ -212,12 +212,13 @@ class HotwireServer(LanguageServer):
         if self.index is not None:
             await reindex(self.index, path, text)
         # Ruby and Herb (external) run on open and save; every keystroke gets the fast in-process rules.
+        wanted = lambda: self.is_current(uri, version)  # noqa: E731 - skipped when a newer edit came meanwhile
         run = self._checking[uri] = asyncio.ensure_future(
-            asyncio.to_thread(check_source, path, text, self.index, external=external)
+            cpu_work(check_source, path, text, self.index, external=external, wanted=wanted)
         )
         run.add_done_callback(lambda f: self._checking.pop(uri, None) if self._checking.get(uri) is f else None)
         findings = await asyncio.shield(run)
-        if self.workspace.get_text_document(uri).version == version:
+        if findings is not STALE and self.workspace.get_text_document(uri).version == version:
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=to_diagnostics(findings), version=version)
             )
@@ -240,6 +241,11 @@ class HotwireServer(LanguageServer):
                 types.MessageType.Info,
             )
         return False
+
+    def is_current(self, uri: str, version: int | None) -> bool:
+        """The document is still open at this version (asked from the worker thread: a dict read)."""
+        doc = self.workspace.text_documents.get(unquote(uri))
+        return doc is not None and doc.version == version
 
     def is_open(self, uri: str) -> bool:
         """The editor opened this document (pygls keys them unquoted, and reads any other from disk)."""
@@ -337,8 +343,13 @@ async def code_action(ls: HotwireServer, params: types.CodeActionParams) -> list
     text, r = doc.source, params.range
     start, end = doc.offset_at_position(r.start), doc.offset_at_position(r.end)
     path = to_fs_path(uri) or uri
-    actions = await asyncio.to_thread(feature_actions, path, text, start, end, r.start.line, index)
-    return fixes + [to_code_action(a, text, doc.version) for a in actions]
+    version = doc.version
+    actions = await cpu_work(
+        feature_actions, path, text, start, end, r.start.line, index, wanted=lambda: ls.is_current(uri, version)
+    )
+    if actions is STALE:  # the document changed while this waited its turn: the editor asks again
+        return fixes
+    return fixes + [to_code_action(a, text, version) for a in actions]
 
 
 @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
@@ -486,10 +497,13 @@ def _peak_rss_kb() -> int:
 @server.feature(INTERNALS_REQUEST)
 def internals(ls: HotwireServer, params: Any) -> dict[str, Any]:
     """What the server holds right now (sizes, threads, tasks, peak memory): for bug reports and load tests.
-    `{"loop_monitor": true}` starts measuring the event loop's lag (reported from then on)."""
+    `{"loop_monitor": true}` starts measuring the event loop's lag from zero (reported from then on)."""
     import threading
 
-    if isinstance(params, dict) and params.get("loop_monitor") and ls.loop_monitor is None:
+    wanted = params.get("loop_monitor") if isinstance(params, dict) else getattr(params, "loop_monitor", False)
+    if wanted is True:  # (pygls hands custom params over as a namedtuple) start, or restart from zero
+        if ls.loop_monitor is not None:
+            ls.loop_monitor.stop()
         ls.loop_monitor = LoopMonitor()
         ls.loop_monitor.start()
     return {

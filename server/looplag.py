@@ -1,14 +1,39 @@
-"""How long the event loop was blocked: a 10 ms timer and how late it fires.
+"""Keeping the event loop responsive: one worker thread for CPU-bound work, and a monitor of the loop's lag.
 
-The server must answer (status, cancels, keystrokes) while documents are indexed and checked; anything that
-holds the loop — or the GIL, which a worker thread parsing a big file does — shows up here as lag. Started on
-request (`hotwire-assist/internals` with `{"loop_monitor": true}`) by benchmarks and load tests.
+The server must answer (status, cancels, keystrokes) while documents are indexed, checked and offered code
+actions. That work is pure Python and tree-sitter, which hold the GIL: run in many threads at once (asyncio's
+default executor has up to 6 here), they starve the loop of the GIL — a status request waited 23 s behind a
+pile of code-action runs. `cpu_work` runs it all in ONE thread, in order, so the loop competes with a single
+thread (the interpreter hands the GIL over every few ms), and work whose document has moved on is skipped.
+
+`LoopMonitor` measures the result: a 10 ms timer and how late it fires. Started on request
+(`hotwire-assist/internals` with `{"loop_monitor": true}`) by benchmarks and load tests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_CPU = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotwire-cpu")
+STALE: Any = object()  # what `cpu_work` returns for work skipped because it was no longer wanted
+
+
+async def cpu_work(fn: Callable[..., T], *args: Any, wanted: Callable[[], bool] | None = None, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` in the server's one CPU worker thread. `wanted()` is asked when its turn comes
+    (in the worker): False skips it and returns STALE. A cancelled caller's work is dropped if not started."""
+
+    def run() -> T:
+        if wanted is not None and not wanted():
+            return STALE
+        return fn(*args, **kwargs)
+
+    return await asyncio.get_running_loop().run_in_executor(_CPU, functools.partial(run))
 
 
 class LoopMonitor:

@@ -17,6 +17,7 @@ from watchfiles import Change, DefaultFilter, awatch
 
 from hotwire_assist.core.appindex import SKIP_DIRS, AppIndex, indexable, read_text
 from hotwire_assist.server.documents import MAX_DOCUMENT_CHARS
+from hotwire_assist.server.looplag import cpu_work
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ async def reindex(index: AppIndex, path: str, text: str | None = None) -> bool:
     """Re-index one file off the event loop; False (facts kept) when it is over the size cap."""
     if text is not None and len(text) > MAX_DOCUMENT_CHARS:
         return False
-    scratch = await asyncio.to_thread(_facts_of, path, text)
+    scratch = await cpu_work(_facts_of, path, text)
     if scratch is None:
         return False
     swap_in(index, path, scratch)
