@@ -94,7 +94,11 @@ def report_command(files: FilesArg = None, format: FormatOpt = "table") -> None:
     """
     from hotwire_assist.training.dataset import report
 
-    r = report(_files(files))
+    paths = _files(files)
+    # The near-duplicate search takes seconds on the curated set: say what runs (a spinner on a terminal).
+    err.print(f"data report: {len(paths)} file(s), finding near-duplicates…", markup=False)
+    with err.status("reading examples, finding near-duplicates…"):
+        r = report(paths)
     if format == "json":
         out.print_json(data=r)
         return

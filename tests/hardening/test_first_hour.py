@@ -112,3 +112,12 @@ def test_no_message_anywhere_tells_users_to_pip_install_from_an_index():
         if "pip install hotwire-assist" in p.read_text() or "hotwire-assist[" in p.read_text()
     ]
     assert len(places) > 10 and offenders == []
+
+
+def test_data_report_says_what_it_is_doing_before_the_slow_part(tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text("")
+    result = runner.invoke(app, ["data", "report", str(data), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert "data report: 1 file(s), finding near-duplicates" in result.stderr
+    assert json.loads(result.stdout)["total"] == 0
