@@ -62,6 +62,7 @@ def validate_command(
             data={
                 "ok": result.ok,
                 "examples": result.examples,
+                "pairs": result.pairs,
                 "held_out": result.held_out,
                 "bad_lines": result.bad_lines,
                 "errors": result.errors,
@@ -79,7 +80,8 @@ def validate_command(
             out.print(f"[yellow]near-duplicate[/yellow] {escape(a)} ≈ {escape(b)}")
         verdict = "[green]valid[/green]" if result.ok else "[red]invalid[/red]"
         out.print(
-            f"{verdict}: {result.examples} examples ({result.held_out} held out), {len(result.bad_lines)} bad lines, "
+            f"{verdict}: {result.examples} examples, {result.pairs} pairs ({result.held_out} held out), "
+            f"{len(result.bad_lines)} bad lines, "
             f"{result.errors} error findings, {len(result.duplicates)} near-duplicates"
         )
     raise typer.Exit(0 if result.ok else 1)
@@ -148,10 +150,12 @@ def mine_command(
         raise typer.Exit(1) from None
     out_file.parent.mkdir(parents=True, exist_ok=True)
     write_examples(out_file, result.examples)
+    for rel, rules in sorted(result.files_rejected.items()):
+        out.print(f"[yellow]rejected[/yellow] {escape(rel)}: {escape(', '.join(rules))}")
     out.print(
         f"{len(result.examples)} examples from {result.files_seen - len(result.files_rejected) - result.duplicates} "
-        f"files written to {out_file}; {len(result.files_rejected)} files failed the rules engine, "
-        f"{result.duplicates} were near-duplicates"
+        f"files written to {out_file}; {len(result.files_rejected)} files rejected (error-level rules-engine "
+        f"findings, listed above), {result.duplicates} were near-duplicates"
     )
     if result.examples and result.examples[0].license == "unknown":
         err.print("[yellow]no LICENSE file found: the examples' license is 'unknown'[/yellow]")

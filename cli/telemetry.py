@@ -11,7 +11,7 @@ import re
 import sys
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -28,44 +28,53 @@ from hotwire_assist.core.telemetry import (
 telemetry_app = typer.Typer(help="Opt-in, local-only suggestion telemetry.", no_args_is_help=True)
 FormatOpt = Annotated[str, typer.Option("--format", help="text or json")]
 _SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*(#.*)?$")
-_ENABLED = re.compile(r"^\s*enabled\s*=")
 
 
-def set_enabled_in_toml(text: str, enabled: bool) -> str:
-    """`[telemetry] enabled = …` set in a TOML text, every other line (comments too) kept as it was."""
-    value = f"enabled = {'true' if enabled else 'false'}"
+def set_telemetry_key(text: str, key: str, value: str) -> str:
+    """`[telemetry] key = value` (value a TOML literal) set in a TOML text, every other line (comments
+    too) kept as it was."""
+    assignment = f"{key} = {value}"
+    is_key = re.compile(rf"^\s*{re.escape(key)}\s*=")
     lines = text.splitlines()
     section = None
     for i, line in enumerate(lines):
         if m := _SECTION.match(line):
             if section == "telemetry":  # the section ended without the key
-                lines.insert(i, value)
+                lines.insert(i, assignment)
                 break
             section = m.group(1).strip()
             if section == "telemetry":
                 header = i
-        elif section == "telemetry" and _ENABLED.match(line):
-            lines[i] = value
+        elif section == "telemetry" and is_key.match(line):
+            lines[i] = assignment
             break
     else:
         if section == "telemetry":
-            lines.insert(header + 1, value)
+            lines.insert(header + 1, assignment)
         else:
-            lines += ["", "[telemetry]", value] if lines else ["[telemetry]", value]
+            lines += ["", "[telemetry]", assignment] if lines else ["[telemetry]", assignment]
     out = "\n".join(lines) + "\n"
     tomllib.loads(out)  # never leave a file the config loader would refuse
     return out
 
 
-def _set_enabled(enabled: bool) -> Path:
+def set_enabled_in_toml(text: str, enabled: bool) -> str:
+    """`[telemetry] enabled = …` set in a TOML text, every other line (comments too) kept as it was."""
+    return set_telemetry_key(text, "enabled", "true" if enabled else "false")
+
+
+def _set_enabled(enabled: bool, level: str | None = None) -> Path:
     path = user_config_path()
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     try:
         tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise typer.BadParameter(f"{path} is not valid TOML ({e}); fix it first") from None
+    text = set_enabled_in_toml(text, enabled)
+    if level is not None:
+        text = set_telemetry_key(text, "level", json.dumps(level))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(set_enabled_in_toml(text, enabled), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -114,13 +123,23 @@ def status(format: FormatOpt = "text") -> None:
 
 
 @telemetry_app.command("enable")
-def enable() -> None:
-    """Turn telemetry on in the user config (nothing leaves this machine). The level (`events`, no
-    code; `code`, redacted code for training) is `[telemetry] level` in the same file.
+def enable(
+    level: Annotated[
+        Literal["events", "code"] | None,
+        typer.Option(
+            "--level",
+            help="`events` (outcomes and timings, no code) or `code` (also the redacted code around each "
+            "suggestion, which training needs). Default: keep the configured level.",
+        ),
+    ] = None,
+) -> None:
+    """Turn telemetry on in the user config (nothing leaves this machine), optionally at a level.
 
-    Example: hotwire-assist telemetry enable
+    Example: hotwire-assist telemetry enable --level code
     """
-    typer.echo(f"telemetry enabled in {_set_enabled(True)}")
+    path = _set_enabled(True, level)
+    suffix = f" at level {level}" if level else ""
+    typer.echo(f"telemetry enabled{suffix} in {path}")
 
 
 @telemetry_app.command("disable")

@@ -33,12 +33,12 @@ def _report(info: dict, out_dir: Path) -> None:
         err.print(f"[yellow]skipped malformed line[/yellow] {escape(problem)}")
 
 
-def _run(base: str, out_dir: Path, cfg, spec, resume: bool) -> None:
+def _run(base: str, out_dir: Path, cfg, spec, resume: bool, restart: bool = False) -> None:
     from hotwire_assist.core.schemas import DatasetError
     from hotwire_assist.training.finetune import finetune
 
     try:
-        info = finetune(base, out_dir, cfg, spec, resume=resume)
+        info = finetune(base, out_dir, cfg, spec, resume=resume, restart=restart)
     except (DatasetError, ValueError, FileNotFoundError, OSError) as e:
         err.print(f"[red]fine-tuning failed:[/red] {escape(str(e))}")
         raise typer.Exit(1) from None
@@ -49,10 +49,15 @@ def _run(base: str, out_dir: Path, cfg, spec, resume: bool) -> None:
 def run_command(
     config: Annotated[Path, typer.Argument(help="A TOML run file (base, output, data, [train], [[curriculum]]).")],
     resume: Annotated[bool, typer.Option(help="Resume from the output's last checkpoint if there is one.")] = True,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Discard the output's checkpoints and start over (data changed).")
+    ] = False,
 ) -> None:
-    """Fine-tune as a run file says; rerunning an interrupted run resumes from its last checkpoint.
+    """Fine-tune as a run file says; rerunning an interrupted run resumes from its last checkpoint (refused
+    when the data or configuration changed since: use --restart). Data globs may match pairs files: each
+    file is read by its own schema.
 
-    Example (examples/train.toml):
+    Example (examples/train.toml, a tiny run on the curated set and the embedded model's base):
 
     \b
         hotwire-assist train run examples/train.toml
@@ -64,7 +69,7 @@ def run_command(
     except (ValueError, TypeError) as e:
         err.print(f"[red]bad run file:[/red] {escape(str(e))}")
         raise typer.Exit(2) from None
-    _run(base, out_dir, cfg, spec, resume)
+    _run(base, out_dir, cfg, spec, resume, restart)
 
 
 @train_app.command("finetune")
@@ -98,6 +103,9 @@ def finetune_command(
     ] = False,
     save_steps: Annotated[int, typer.Option("--save-steps", min=1, help="Checkpoint every N steps.")] = 50,
     resume: Annotated[bool, typer.Option(help="Resume from the output's last checkpoint if there is one.")] = True,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Discard the output's checkpoints and start over (data changed).")
+    ] = False,
     seed: Annotated[int, typer.Option("--seed")] = 1234,
 ) -> None:
     """Train a LoRA adapter on Example/pair JSONL files and/or source trees (`train run` takes a run file).
@@ -128,7 +136,7 @@ def finetune_command(
         save_steps=save_steps,
         seed=seed,
     )
-    _run(base_dir, out_dir, cfg, DataSpec(data, source, negative, pairs), resume)
+    _run(base_dir, out_dir, cfg, DataSpec(data, source, negative, pairs), resume, restart)
 
 
 @train_app.command("export")

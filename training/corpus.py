@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -51,8 +52,50 @@ def is_held_out(key: str, percent: int = 10) -> bool:
     return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 100 < percent
 
 
-def random_hole(text: str, rng: random.Random) -> tuple[str, str, str]:
-    """Cut a hole the way an editor asks: the rest of a line, sometimes a few whole lines.
+def held_out_key(record: object) -> str:
+    """What the held-out split is keyed on: the source FILE a record was cut from, so every hole of one
+    file falls on the same side (held-out loss is never measured on a file that was trained on).
+
+    Mined records (source `mined:APP@COMMIT:PATH`) are keyed by app and path, not commit, so a re-mine at a
+    newer commit keeps its split; telemetry records (`telemetry:DEVELOPER:SUGGESTION`) by developer and
+    path; everything else (curated examples and pairs: one record per file set) by its id."""
+    source = str(getattr(record, "source", "") or "")
+    if source.startswith("mined:") and source.count(":") >= 2:
+        _, origin, path = source.split(":", 2)
+        return f"mined:{origin.split('@')[0]}:{path}"
+    if source.startswith("telemetry:") and getattr(record, "path", ""):
+        return f"telemetry:{source.split(':')[1]}:{record.path}"  # type: ignore[attr-defined]
+    return str(record.id)  # type: ignore[attr-defined]
+
+
+def record_held_out(record: object) -> bool:
+    """Whether an Example or PreferencePair is on the held-out side (see held_out_key)."""
+    return is_held_out(held_out_key(record))
+
+
+# Tokens that only close what the code around them opened: a hole made of these alone teaches nothing
+# (SAFIM-style holes are whole expressions, lines or blocks, never a lone `end` or `}`).
+_CLOSERS = frozenset({"end", "}", ")", "]", ";", ",", "%", ">", "<", "/", "-", "|", "do", "else", "begin"})
+_CLOSING_TAG = re.compile(r"</\w[\w-]*\s*>")
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+# characters after which an expression may start inside a line (the cursor positions an editor asks at)
+_BOUNDARY = set(" \t(=,:{[>|!")
+MIN_HOLE_CHARS = 4
+
+
+def trivial_hole(middle: str) -> bool:
+    """A hole too small to teach: ≤ 3 characters, or only closers (`end`, `}`, `<% end %>`, `</div>`)."""
+    text = middle.strip()
+    if len(text) < MIN_HOLE_CHARS:
+        return True
+    tokens = _TOKEN.findall(_CLOSING_TAG.sub(" ", text))
+    return not any(t not in _CLOSERS and re.search(r"\w", t) for t in tokens)
+
+
+def random_hole(text: str, rng: random.Random, tries: int = 24) -> tuple[str, str, str]:
+    """Cut a hole the way an editor asks, SAFIM-style: a whole line, the rest of a line from the start of
+    an expression (never mid-word), or a block of 2-4 whole lines. Holes that only close something
+    (`end`, `}`, `</div>`) or have under 4 characters are never cut; `(text, "", "")` when a file has none.
 
     The hole never includes the newline that ends its last line, as the server stops there.
     """
@@ -60,15 +103,25 @@ def random_hole(text: str, rng: random.Random) -> tuple[str, str, str]:
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
-    i = rng.choice([n for n, line in enumerate(lines) if line.strip()])
-    line = lines[i]
-    indent = len(line) - len(line.lstrip(" \t"))
-    content_end = len(line.rstrip("\r\n"))
-    whole = rng.random() < 0.3
-    start = starts[i] + (indent if whole else rng.randint(indent, max(indent, content_end - 1)))
-    last = min(len(lines) - 1, i + (rng.choice([0, 0, 1, 2, 3]) if whole else 0))
-    end = starts[last] + len(lines[last].rstrip("\r\n"))
-    return text[:start], text[start:end], text[end:]
+    candidates = [n for n, line in enumerate(lines) if not trivial_hole(line)]
+    for _ in range(tries if candidates else 0):
+        i = rng.choice(candidates)
+        line = lines[i]
+        indent = len(line) - len(line.lstrip(" \t"))
+        content_end = len(line.rstrip("\r\n"))
+        shape = rng.random()
+        last = i
+        start = starts[i] + indent
+        if shape < 0.35:  # the rest of the line from an expression boundary after its first token
+            cuts = [p for p in range(indent + 1, content_end) if line[p - 1] in _BOUNDARY and line[p] not in " \t"]
+            if cuts:
+                start = starts[i] + rng.choice(cuts)
+        elif shape >= 0.7:  # a block of whole lines
+            last = min(len(lines) - 1, i + rng.choice([1, 2, 3]))
+        end = starts[last] + len(lines[last].rstrip("\r\n"))
+        if not trivial_hole(text[start:end]):
+            return text[:start], text[start:end], text[end:]
+    return text, "", ""
 
 
 def training_texts(

@@ -16,17 +16,21 @@ in train.json. *Negative* items are the opposite: their target is what the model
 get no likelihood loss; instead an unlikelihood term -log(1 - p(token)) on the target tokens that lie on
 the flagged lines (the anti-pattern itself, not the `<%= link_to` that good code shares). Negatives come
 from `negative=` example files and from the `rejected` side of preference pairs (whose `chosen` side is a
-positive). A curated negative the engine does not flag is dropped (it would penalise code we accept); a
-rejected suggestion from telemetry (source "telemetry…": a user dismissed it) is penalised whole.
+positive). A negative example file's item the engine does not flag is dropped (it would penalise code we
+accept). A pair's rejected side is bad by the pair's own label: it is penalised on the lines the engine
+flags (any severity) and on the lines where it differs from `chosen`; a rejected suggestion without a
+chosen side (a telemetry dismissal) is penalised whole.
 We chose unlikelihood over DPO: it needs no reference model (half the memory, one forward pass), works
 on FIM and instruction items alike, and aims the penalty at the flagged tokens rather than the sequence.
 
-Curriculum (the seed's progressive schedule, configurable as `curriculum`): each item goes to the first
-stage one of whose selectors matches it — "fim-line", "fim-block", "instruction", optionally with a
-category prefix ("instruction:turbo-streams/", ":advanced/security" for any kind); unmatched items go to
-the last stage. Items are ordered by (stage, target length). Micro-step s samples its items from the
-first k of that order, k growing linearly from `curriculum_start` of the items to all of them at
-`curriculum_warmup` of the run; later steps keep replaying the easy items, so nothing is forgotten.
+Curriculum (the seed's progressive schedule, configurable as `curriculum`): each item goes to the stage
+whose selector matches it MOST SPECIFICALLY — "fim-line", "fim-block", "instruction", optionally with a
+category prefix ("instruction:turbo-streams/", ":advanced/security" for any kind); the longest matching
+category prefix wins, then a selector naming the kind, then the earlier stage. So ":advanced/performance"
+takes performance examples from the broader "instruction:advanced/" and every stage the data supports
+fills; unmatched items go to the last stage. Items are ordered by (stage, target length). Micro-step s
+samples its items from the first k of that order, k growing linearly from `curriculum_start` of the items
+to all of them at `curriculum_warmup` of the run; later steps keep replaying the easy items, so nothing is forgotten.
 
 Packing: a micro-batch's items are concatenated into one row with position ids restarting per item;
 transformers turns those into a block-diagonal attention mask, so items never see each other and no
@@ -35,6 +39,7 @@ token is padding. `packing = false` pads instead (the plain-Trainer baseline of 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -58,7 +63,7 @@ from hotwire_assist.core.prompt import (
     instruction_target,
 )
 from hotwire_assist.core.schemas import Example, PreferencePair, read_examples, read_pairs
-from hotwire_assist.training.corpus import SourceFile, is_held_out, load_sources, random_hole
+from hotwire_assist.training.corpus import SourceFile, is_held_out, load_sources, random_hole, record_held_out
 
 # The seed's progressive schedule: vocabulary/basic patterns → complex interactions → performance →
 # security and accessibility.
@@ -123,13 +128,17 @@ class Item:
 
 
 def stage_of(kind: str, category: str, curriculum: Sequence[tuple[str, Sequence[str]]]) -> int:
-    """The first curriculum stage with a selector matching (kind, category); else the last stage."""
+    """The stage whose selector matches (kind, category) most specifically: longest category prefix,
+    then a selector naming the kind, then the earlier stage; the last stage when none matches.
+    (First-match assignment let "instruction:advanced/" empty the performance and security stages.)"""
+    best: tuple[int, int, int] | None = None
     for n, (_, selectors) in enumerate(curriculum):
         for sel in selectors:
             k, _, prefix = sel.partition(":")
             if (not k or k == kind) and category.startswith(prefix):
-                return n
-    return len(curriculum) - 1
+                rank = (len(prefix), bool(k), -n)
+                best = rank if best is None or rank > best else best
+    return -best[2] if best is not None else len(curriculum) - 1
 
 
 # --- 2. examples → items ------------------------------------------------------------------------
@@ -214,7 +223,7 @@ def instruction_item(
 def example_item(ex: Example, family: PromptFamily, cfg: FinetuneConfig, negative: bool = False) -> Item:
     """The example itself as one item."""
     context = [Snippet(c.path, c.content) for c in ex.context]
-    held = is_held_out(ex.id)
+    held = record_held_out(ex)  # by source file: every hole of a held-out file stays out of training
     if ex.kind == "fim":
         return fim_item(
             family, ex.id, ex.path, ex.prefix, ex.middle, ex.suffix, context, held, cfg, ex.category, negative
@@ -239,10 +248,25 @@ def example_items(ex: Example, family: PromptFamily, cfg: FinetuneConfig) -> lis
     return items
 
 
+def _differing_spans(text: str, other: str) -> list[tuple[int, int]]:
+    """Character spans of the lines of `text` that `other` does not have (where a rejected side goes wrong)."""
+    a, b = text.splitlines(keepends=True), other.splitlines(keepends=True)
+    starts = [0]
+    for line in a:
+        starts.append(starts[-1] + len(line))
+    spans = []
+    for op, i1, i2, _, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op in ("replace", "delete") and any(line.strip() for line in a[i1:i2]):
+            spans.append((starts[i1], starts[i2]))
+    return spans
+
+
 def pair_items(pair: PreferencePair, family: PromptFamily, cfg: FinetuneConfig) -> list[Item]:
-    """`chosen` (when known) as a positive item and `rejected` as a negative one, built the same way."""
+    """`chosen` (when known) as a positive item and `rejected` as a negative one, built the same way.
+    The rejected side is labelled bad by the pair itself: it is penalised where the rules engine flags it
+    at any severity and where it differs from `chosen` (the whole of it when there is no chosen side)."""
     context = [Snippet(c.path, c.content) for c in pair.context]
-    held = is_held_out(pair.id)
+    held = record_held_out(pair)
     out = []
     for side, text, negative in (("chosen", pair.chosen, False), ("rejected", pair.rejected, True)):
         if not text:  # a dismissal: only the rejected side is known
@@ -252,13 +276,25 @@ def pair_items(pair: PreferencePair, family: PromptFamily, cfg: FinetuneConfig) 
             it = fim_item(
                 family, id, pair.path, pair.prefix, text, pair.suffix, context, held, cfg, pair.category, negative
             )
+            offset = 0
         else:
             it = instruction_item(
                 family, id, pair.input, context, [Snippet(pair.path, text)], held, cfg, pair.category, negative
             )
-        if negative and not it.bad_spans and pair.source.startswith("telemetry"):
-            it.bad_spans = [(0, len(it.target) - len(family.eos))]  # a user dismissed it: penalise it whole
-            it.rules = ["telemetry/dismissed"]
+            offset = len(f"### File: {pair.path}\n")
+        if negative:
+            body = len(it.target) - len(family.eos)
+            for severity in ("warning", "info"):  # the label says it is bad: findings of any severity count
+                if severity != cfg.penalise_severity:
+                    _screen(it, [(-len(pair.prefix) + offset, pair.path, pair.prefix + text + pair.suffix)], severity)
+            spans = _differing_spans(text, pair.chosen) if pair.chosen else [(0, len(text))]
+            for a, b in spans:
+                a, b = min(a + offset, body), min(b + offset, body)
+                if a < b:
+                    it.bad_spans.append((a, b))
+            if spans and not it.rules:
+                it.rules = ["telemetry/dismissed"] if not pair.chosen else ["pair/rejected"]
+            it.bad_spans = [(a, min(b, body)) for a, b in it.bad_spans if a < body]  # never the end token
         out.append(it)
     return out
 
@@ -304,14 +340,19 @@ class DataSpec:
 
 def build_items(family: PromptFamily, cfg: FinetuneConfig, spec: DataSpec) -> tuple[list[Item], list[dict], list[str]]:
     """All items; the ones dropped by the anti-pattern screen (with their rules); malformed lines skipped."""
+    from hotwire_assist.training.dataset import is_pairs_file
+
     problems: list[str] = []
     read = {"skip_bad": cfg.skip_bad_lines, "problems": problems}
-    items = [it for p in spec.data for ex in read_examples(p, **read) for it in example_items(ex, family, cfg)]
+    # a data glob may match a pairs file (curated/*.jsonl): read it as pairs, and each file once
+    pair_paths = list(dict.fromkeys([*spec.pairs, *(p for p in spec.data if is_pairs_file(p))]))
+    data_paths = [p for p in dict.fromkeys(spec.data) if p not in pair_paths]
+    items = [it for p in data_paths for ex in read_examples(p, **read) for it in example_items(ex, family, cfg)]
     for root in spec.sources:
         items += source_items(load_sources(root), family, cfg)
     for p in spec.negative:
         items += [example_item(ex, family, cfg, negative=True) for ex in read_examples(p, **read)]
-    for p in spec.pairs:
+    for p in pair_paths:
         items += [it for pair in read_pairs(p, **read) for it in pair_items(pair, family, cfg)]
     kept, dropped = [], []
     for it in items:
@@ -494,7 +535,10 @@ def _trainer_class():
 
 
 def _progress_callback(steps: int, show: bool):
-    """Rich progress with loss, unlikelihood and tokens/s (the Trainer's tqdm is off)."""
+    """Per-step progress on stderr: step, loss, unlikelihood, tokens/s and ETA (the Trainer's tqdm is off).
+    A terminal gets a live rich bar; a log or pipe gets one plain line every ~5 % of the run, so a CI log
+    or `| tee` shows the run moving too."""
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -505,6 +549,8 @@ def _progress_callback(steps: int, show: bool):
     )
     from transformers import TrainerCallback
 
+    console = Console(stderr=True)
+
     class RichProgress(TrainerCallback):
         def __init__(self):
             columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
@@ -512,14 +558,18 @@ def _progress_callback(steps: int, show: bool):
             columns += [
                 TextColumn("loss {task.fields[loss]:.3f}  ul {task.fields[ul]:.3f}  {task.fields[tps]:.0f} tok/s")
             ]
-            self.bar = Progress(*columns, disable=not show, transient=True)
+            self.live = show and console.is_terminal
+            self.bar = Progress(*columns, disable=not self.live, console=console)
+            self.every = max(1, steps // 20)
             self.trainer = None
             self.t0 = 0.0
+            self.start_step = 0
             self.task = None
 
         def on_train_begin(self, args, state, control, **kw):
             self.bar.start()
             self.t0 = time.time()
+            self.start_step = state.global_step
             self.task = self.bar.add_task(
                 "LoRA", total=steps, completed=state.global_step, loss=float("nan"), ul=0.0, tps=0.0
             )
@@ -528,13 +578,70 @@ def _progress_callback(steps: int, show: bool):
             if not show:
                 return
             nll, ul = (float(x) for x in self.trainer.last)
-            tps = self.trainer.tokens / max(1e-9, time.time() - self.t0)
+            elapsed = max(1e-9, time.time() - self.t0)
+            tps = self.trainer.tokens / elapsed
             self.bar.update(self.task, completed=state.global_step, loss=nll, ul=ul, tps=tps)
+            step = state.global_step
+            if not self.live and (step % self.every == 0 or step == steps):
+                done = max(1, step - self.start_step)
+                eta = elapsed / done * (steps - step)
+                console.print(
+                    f"step {step}/{steps}  loss {nll:.3f}  ul {ul:.3f}  {tps:.0f} tok/s  "
+                    f"elapsed {elapsed:.0f}s  eta {eta:.0f}s",
+                    highlight=False,
+                )
 
         def on_train_end(self, args, state, control, **kw):
             self.bar.stop()
 
     return RichProgress()
+
+
+def _note(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(message, highlight=False)
+
+
+RUN_STATE = "run-state.json"  # in the checkpoints folder: what the checkpoints were trained on
+
+
+def _resume_point(ckpt_dir: Path, digest: str, cfg: FinetuneConfig, resume: bool, restart: bool) -> str | None:
+    """The checkpoint to resume from, or None to start fresh. A checkpoint of other data or another
+    configuration is refused (it would be recorded as trained on the new data): restart discards it."""
+    import shutil
+
+    from transformers.trainer_utils import get_last_checkpoint
+
+    state = {"data_sha256": digest, "config": _config_key(cfg)}
+    if restart and ckpt_dir.exists():
+        shutil.rmtree(ckpt_dir)
+    last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
+    if last is not None and resume:
+        try:
+            saved = json.loads((ckpt_dir / RUN_STATE).read_text())
+        except (OSError, ValueError):
+            saved = {}
+        changed = [k for k in state if saved.get(k) != state[k]]
+        if changed:
+            what = " and ".join("data" if k == "data_sha256" else "configuration" for k in changed)
+            raise ValueError(
+                f"refusing to resume: {Path(last).name} in {ckpt_dir} was trained on different {what}. "
+                f"Rerun with --restart to discard the checkpoints and start over, or restore the original {what} "
+                "to resume"
+            )
+    elif last is not None:  # not resuming: the old checkpoints must not mix with this run's
+        shutil.rmtree(ckpt_dir)
+        last = None
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    (ckpt_dir / RUN_STATE).write_text(json.dumps(state, indent=2))
+    return last
+
+
+def _config_key(cfg: FinetuneConfig) -> dict:
+    """The configuration that shapes the laid-out run (not bookkeeping such as checkpoint intervals)."""
+    skip = {"save_steps", "eval_max", "skip_bad_lines"}
+    return json.loads(json.dumps({k: v for k, v in asdict(cfg).items() if k not in skip}))
 
 
 def data_digest(items: Iterable[Item]) -> str:
@@ -554,12 +661,14 @@ def finetune(
     spec: DataSpec,
     show_progress: bool = True,
     resume: bool = True,
+    restart: bool = False,
 ) -> dict:
     """Train a LoRA adapter on `base` and save it (with train.json) in out_dir; returns the figures.
-    Checkpoints go to out_dir/checkpoints; with `resume`, a run picks up from the last one there."""
+    Checkpoints go to out_dir/checkpoints; with `resume`, a run picks up from the last one there — only
+    when its items and configuration are the ones the checkpoints were trained on (else ValueError);
+    `restart` discards the checkpoints and starts over."""
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, TrainingArguments, set_seed
-    from transformers.trainer_utils import get_last_checkpoint
 
     t0 = time.time()
     set_seed(cfg.seed)
@@ -600,9 +709,12 @@ def finetune(
     model = get_peft_model(model, lora)
     if cuda:
         model.to("cuda")
+    if show_progress:
+        _note(f"{len(train)} training items, {len(held)} held out; measuring target loss before training")
     before = {"held_out_loss": target_loss(model, enc_held, pad_id), "train_loss": target_loss(model, enc_eval, pad_id)}
 
     ckpt_dir = out_dir / "checkpoints"
+    last = _resume_point(ckpt_dir, data_digest(items), cfg, resume, restart)
     args = TrainingArguments(
         output_dir=str(ckpt_dir),
         max_steps=cfg.steps,
@@ -640,7 +752,6 @@ def finetune(
     progress.trainer = trainer
     trainer.add_callback(progress)
     trainer.remove_callback(PrinterCallback)  # the rich bar reports progress; no dict per logging step
-    last = get_last_checkpoint(str(ckpt_dir)) if resume and ckpt_dir.is_dir() else None
     t_train = time.time()
     result = trainer.train(resume_from_checkpoint=last)
     train_seconds = time.time() - t_train
@@ -679,11 +790,29 @@ def finetune(
 
 # --- run configuration files --------------------------------------------------------------------
 
+DEFAULT_BASE = "default"  # the embedded default model's Hugging Face folder (`model build-default` writes it)
+
+
+def resolve_base(base: str, here: Path = Path(".")) -> str:
+    """A run file's or command's base: "default" → the embedded model's hf/ folder in the data dir; `~`
+    expanded; a folder relative to `here` when one exists there; anything else is a hub name."""
+    from hotwire_assist.core.config import default_model_dir
+
+    if base == DEFAULT_BASE:
+        hf = default_model_dir() / "hf"
+        if not hf.is_dir():
+            raise ValueError(f'base = "default" needs the embedded model ({hf}): `hotwire-assist model build-default`')
+        return str(hf)
+    path = Path(base).expanduser()
+    if (here / path).exists():
+        return str(here / path)
+    return str(path) if path.exists() else base
+
 
 def load_run_config(path: Path) -> tuple[str, Path, FinetuneConfig, DataSpec]:
     """(base, output dir, config, data) from a TOML run file; paths and globs are relative to the file.
 
-    base = "models/base"            # a folder or a hub name
+    base = "models/base"            # a folder, a hub name, or "default" (the embedded model's hf/ folder)
     output = "runs/lora1"
     data = ["training/curated/*.jsonl"]
     pairs = ["training/curated/pairs.jsonl"]
@@ -721,8 +850,7 @@ def load_run_config(path: Path) -> tuple[str, Path, FinetuneConfig, DataSpec]:
         train["target_modules"] = tuple(train["target_modules"])
     if "curriculum" in raw:
         train["curriculum"] = tuple((s["name"], tuple(s["select"])) for s in raw["curriculum"])
-    base = raw["base"]
-    base = str(here / base) if (here / base).exists() else base  # a folder next to the file, else a hub name
+    base = resolve_base(raw["base"], here)
     spec = DataSpec(paths("data"), paths("sources"), paths("negative"), paths("pairs"))
     if not (spec.data or spec.sources or spec.pairs):
         raise ValueError(f"{path}: nothing to train on: give `data`, `pairs` or `sources`")

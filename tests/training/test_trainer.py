@@ -73,11 +73,42 @@ def _pair(id: str, rejected: str, source: str = "curated") -> PreferencePair:
 def test_the_default_curriculum_follows_the_seed_schedule():
     names = [name for name, _ in DEFAULT_CURRICULUM]
     assert names[0] == "vocabulary" and names[-1] == "security and accessibility"
-    assert stage_of("fim-line", "advanced/security", DEFAULT_CURRICULUM) == 0  # first matching stage wins
+    assert stage_of("fim-line", "turbo-frames/forms", DEFAULT_CURRICULUM) == 0
     assert stage_of("instruction", "turbo-frames/forms", DEFAULT_CURRICULUM) == 1
     assert stage_of("instruction", "turbo-streams/actions", DEFAULT_CURRICULUM) == 2
-    assert stage_of("instruction", "advanced/performance", DEFAULT_CURRICULUM) == 2  # "instruction:advanced/"
+    assert stage_of("instruction", "advanced/native", DEFAULT_CURRICULUM) == 2  # "instruction:advanced/"
+    # the most specific selector wins: ":advanced/performance" over the broader "instruction:advanced/"
+    assert stage_of("instruction", "advanced/performance", DEFAULT_CURRICULUM) == 3
+    assert stage_of("fim-line", "advanced/security", DEFAULT_CURRICULUM) == 4
     assert stage_of("fim-block", "x", (("a", ("fim-line",)), ("b", (":advanced/",)))) == 1  # unmatched: last
+    assert stage_of("fim-line", "a/b", (("x", (":a/",)), ("y", (":a/",)))) == 0  # a tie: the earlier stage
+
+
+def test_every_stage_of_the_default_curriculum_fills_from_the_curated_set():
+    """First-match assignment left performance and security/accessibility empty (issue 19)."""
+    from hotwire_assist.core.schemas import read_examples
+    from hotwire_assist.training.dataset import curated_files
+
+    examples = [ex for p in curated_files() for ex in read_examples(p)]
+    sizes = [0] * len(DEFAULT_CURRICULUM)
+    for ex in examples:  # each example's instruction item and the FIM holes cut from its files
+        for kind in ("instruction", "fim-line", "fim-block"):
+            sizes[stage_of(kind, ex.category, DEFAULT_CURRICULUM)] += 1
+    assert all(n > 0 for n in sizes), dict(zip([n for n, _ in DEFAULT_CURRICULUM], sizes, strict=True))
+
+
+def test_every_curated_pair_keeps_its_rejected_side_penalised():
+    """Only error-level findings were penalised: 29 of 47 curated pairs lost their rejected side."""
+    from hotwire_assist.core.schemas import read_pairs
+    from hotwire_assist.training.dataset import curated_pairs
+    from hotwire_assist.training.finetune import pair_items
+
+    cfg = FinetuneConfig()
+    pairs = list(read_pairs(curated_pairs()))
+    rejected = [it for p in pairs for it in pair_items(p, FAMILY, cfg) if it.negative]
+    assert len(rejected) == len(pairs) and all(it.bad_spans for it in rejected)
+    for it in rejected:  # the penalty lies inside the answer, never on the end-of-text token
+        assert all(0 <= a < b <= len(it.target) - len(FAMILY.eos) for a, b in it.bad_spans)
 
 
 def test_packed_rows_give_the_same_loss_as_padded_batches(tiny_model):
@@ -110,18 +141,35 @@ def test_pairs_teach_the_chosen_side_and_penalise_the_rejected_one(tmp_path):
         [
             _pair("p1", "<%= note.body.html_safe %>"),
             _pair("p2", "<%= note.body %>!", source="telemetry:dev-a"),  # dismissed by a user, not flagged
-            _pair("p3", "<%= note.body %>?"),  # curated but the engine accepts it: dropped
+            _pair("p3", "<%= note.body %>?"),  # curated, the engine accepts it: bad by the pair's own label
         ],
     )
     items, dropped, problems = build_items(FAMILY, FinetuneConfig(), DataSpec(pairs=[pairs]))
     by_id = {it.id: it for it in items}
-    assert not problems
+    assert not problems and not dropped
     assert not by_id["p1:chosen"].negative and by_id["p1:chosen"].target.startswith("<%= note.body %>")
     assert by_id["p1:rejected"].negative and by_id["p1:rejected"].rules == ["security/html-safe"]
-    rejected = by_id["p2:rejected"]
-    assert rejected.rules == ["telemetry/dismissed"]
-    assert rejected.target[slice(*rejected.bad_spans[0])] == "<%= note.body %>!"
-    assert [d["id"] for d in dropped] == ["p3:rejected"]
+    for pid in ("p2", "p3"):
+        rejected = by_id[f"{pid}:rejected"]
+        assert rejected.rules == ["pair/rejected"]
+        assert rejected.target[slice(*rejected.bad_spans[0])] == f"<%= note.body %>{'!' if pid == 'p2' else '?'}"
+    dismissal = _pair("p4", "<%= note.x %>", source="telemetry:dev-a").model_copy(update={"chosen": ""})
+    write_examples(pairs, [dismissal])
+    (it,) = build_items(FAMILY, FinetuneConfig(), DataSpec(pairs=[pairs]))[0]
+    assert it.rules == ["telemetry/dismissed"] and it.target[slice(*it.bad_spans[0])] == "<%= note.x %>"
+
+
+def test_a_data_glob_that_matches_a_pairs_file_reads_it_as_pairs(tmp_path):
+    (tmp_path / "data").mkdir()
+    write_examples(tmp_path / "data" / "a.jsonl", _examples(3))
+    write_examples(tmp_path / "data" / "pairs.jsonl", [_pair("p1", "<%= note.body.html_safe %>")])
+    run = tmp_path / "run.toml"
+    run.write_text('base = "x"\noutput = "out"\ndata = ["data/*.jsonl"]\npairs = ["data/pairs.jsonl"]\n')
+    _, _, cfg, spec = load_run_config(run)
+    items, _, problems = build_items(FAMILY, cfg, spec)
+    ids = [it.id for it in items]
+    assert not problems and ids.count("p1:rejected") == 1 and ids.count("p1:chosen") == 1  # read once, as pairs
+    assert {"t-0", "t-1", "t-2"} <= set(ids)
 
 
 def test_bad_lines_fail_the_run_or_are_skipped_and_reported(tiny_model, tmp_path):
