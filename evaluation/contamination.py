@@ -20,7 +20,7 @@ from hotwire_assist.core.dedupe import DEFAULT_THRESHOLD, NearDuplicateIndex
 from hotwire_assist.core.hotwire import CODE_SUFFIXES
 from hotwire_assist.core.schemas import Example, read_examples, read_pairs
 from hotwire_assist.evaluation.tasks import FimTask, GenerationTask
-from hotwire_assist.training.corpus import is_held_out
+from hotwire_assist.training.corpus import record_held_out
 
 _TRAINING = Path(__file__).resolve().parent.parent / "training"  # the installed training data folder
 
@@ -94,11 +94,11 @@ def training_texts(patterns: Sequence[str]) -> Iterator[tuple[str, str, str]]:
                         yield str(path), str(f), f.read_text(encoding="utf-8", errors="replace")
             elif path.is_file() and path.suffix == ".jsonl" and _holds_pairs(path):
                 for pair in read_pairs(path):
-                    if not is_held_out(pair.id):
+                    if not record_held_out(pair):
                         yield str(path), f"{path}#{pair.id}:chosen", pair.prefix + pair.chosen + pair.suffix
             elif path.is_file() and path.suffix == ".jsonl":
                 for ex in read_examples(path):
-                    if is_held_out(ex.id):  # never trained on: the held-out tasks come from here
+                    if record_held_out(ex):  # never trained on: the held-out tasks come from here
                         continue
                     for part, text in example_texts(ex):
                         yield str(path), f"{path}#{ex.id}:{part}", text
