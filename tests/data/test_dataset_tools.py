@@ -29,7 +29,7 @@ def _example(id: str, content: str, category: str = "turbo-frames/navigation") -
 
 
 GOOD = "<%= turbo_frame_tag dom_id(card) do %>\n  <%= link_to card.title, card_path(card) %>\n<% end %>\n"
-UNSAFE = "<div>\n  <%= raw card.body %>\n</div>\n"
+UNSAFE = "<div>\n  <%= raw params[:body] %>\n</div>\n"
 
 
 def test_the_curated_set_has_300_examples_over_every_category_and_valid_pairs():

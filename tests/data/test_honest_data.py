@@ -133,7 +133,9 @@ def test_pairs_files_are_validated_with_their_own_schema(tmp_path):
     curated = validate([curated_pairs()], external=False)
     assert curated.pairs >= 40 and not curated.bad_lines and curated.ok, curated.findings
     data = tmp_path / "mine.jsonl"
-    write_examples(data, [_pair("a", "<%= note.body %>", "<%= raw note.body %>"), _pair("c", "<%= raw note.x %>", "y")])
+    write_examples(
+        data, [_pair("a", "<%= note.body %>", "<%= raw note.body %>"), _pair("c", "<%= raw params[:x] %>", "y")]
+    )
     identical = _pair("b", "<p>x</p>", "<p>y</p>").model_dump() | {"rejected": "<p>x</p>"}
     data.write_text(data.read_text() + json.dumps(identical) + "\n")
     assert is_pairs_file(data)
@@ -148,7 +150,7 @@ def test_pairs_files_are_validated_with_their_own_schema(tmp_path):
 def test_the_miner_rejects_only_errors_and_the_cli_names_rejected_files_and_rules(tmp_path):
     app = tmp_path / "shop"
     subprocess.run(["cp", "-r", str(SAMPLE_APP), str(app)], check=True)
-    (app / "app" / "views" / "todos" / "_unsafe.html.erb").write_text("<div>\n  <%= raw todo.body %>\n</div>\n")
+    (app / "app" / "views" / "todos" / "_unsafe.html.erb").write_text("<div>\n  <%= raw params[:body] %>\n</div>\n")
     out = tmp_path / "mined.jsonl"
     result = runner.invoke(data_app, ["mine", str(app), "--out", str(out)])
     assert result.exit_code == 0, result.output
