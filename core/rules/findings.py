@@ -121,7 +121,12 @@ RULES: dict[str, Rule] = {
         _r("stimulus/malformed-value", "syntax", "error", "Stimulus value that does not parse as its type"),
         _r("stimulus/malformed-outlet", "syntax", "error", "Stimulus outlet without a usable CSS selector"),
         # conventions
-        _r("turbo/frame-no-requester", "conventions", "warning", "response frame id matches no requesting frame"),
+        _r(
+            "turbo/frame-no-requester",
+            "conventions",
+            "info",
+            "frame in a response-like page whose id no requesting page has (a lead: Content missing if requested)",
+        ),
         _r("turbo/unknown-stream-target", "conventions", "warning", "stream target that no view defines"),
         _r(
             "rails/turbo-stream-no-html",

@@ -675,13 +675,15 @@ def _cross_file(ctx: Context, doc: ErbDoc) -> None:
         refs = index.frame_refs
         if any(ids_overlap(frame.id, o.id) for o in others + refs):
             continue
+        if any(t.id not in ("*", "") and ids_overlap(frame.id, t.id) for t in index.stream_targets):
+            continue  # a frame that streams append to: a container on its page, not a frame response
         start, end = _line_range(ctx, frame.line)
         ctx.add(
             "turbo/frame-no-requester",
             start,
             end,
-            f"frame `{frame.id}` in this response matches no frame on a requesting page: Turbo will show "
-            '"Content missing"; use the requesting frame\'s id (often dom_id(record))',
+            f"frame `{frame.id}` matches no frame on another page: if this page answers a frame request, Turbo "
+            'will show "Content missing"; use the requesting frame\'s id (often dom_id(record))',
         )
 
 
