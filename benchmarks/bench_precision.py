@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("apps", nargs="+", type=Path, help="app root folders (each holding app/)")
     ap.add_argument("--sample", type=int, default=0, help="draw this many findings, stratified by rule")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--severity", default="error,warning,info", help="severities to sample from (comma list)")
     ap.add_argument("--jsonl", type=Path, help="write the sample as label records (verdict/reason empty)")
     ap.add_argument("--json", type=Path, help="write the per-app counts and timings as JSON")
     ap.add_argument("--no-external", action="store_true", help="tree-sitter only (no Ruby/Prism, no herb-lint)")
@@ -138,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     if args.sample:
-        sample = stratified_sample(pool, args.sample, args.seed)
+        wanted = set(args.severity.split(","))
+        sample = stratified_sample([it for it in pool if it["severity"] in wanted], args.sample, args.seed)
         print(f"\n== sample: {len(sample)} of {len(pool)} findings, seed {args.seed}, stratified by rule")
         for i, it in enumerate(sample, 1):
             print(f"\n[{i}] {it['app']} {it['file']}:{it['line']} {it['severity']} {it['rule']}\n    {it['message']}")

@@ -158,7 +158,7 @@ AUTH_ELSEWHERE = re.compile(
     r"validate_webhook|verify_signature|verify_webhook|construct_event|OpenSSL::HMAC|secure_compare|"
     r"find_by_token_for|find_signed|signed_id|MessageVerifier|authenticate_with_http_token|"
     r"authenticate_or_request_with_http_token|authenticate_with_http_basic|http_basic_authenticate_with|"
-    r"doorkeeper_authorize!|authenticate_request!|api_key|verify_request|valid_signature"
+    r"doorkeeper_authorize!|authenticate_request!|api_key|verify_request|valid_signature|authenticate_\w*token"
 )
 
 
@@ -172,9 +172,14 @@ def _controller_key(doc: RubyDoc) -> str:
 def _csrf_exposure(ctx: Context, doc: RubyDoc, only: set[str] | None) -> tuple[str | None, str]:
     """(severity, why) for skipping forgery protection on `only` (None: every action)."""
     facts = extract_facts(doc).controller or {}
-    actions = set(facts.get("actions", {}))
+    own = set(facts.get("actions", {}))
+    if not own:
+        return "info", "a base controller: the actions of its subclasses are exposed; check each one"
+    if "webhook" in doc.path.lower() or "Webhook" in str(facts.get("name", "")):
+        return "info", "a webhook endpoint never relies on the session; make sure it verifies the sender"
+    actions = own
     if only is not None:
-        actions = only if "<dynamic>" not in only else actions
+        actions = only if "<dynamic>" not in only else own
     mutating = actions - READ_ACTIONS
     if ctx.index is not None and ctx.index.routes and actions:
         key = _controller_key(doc)
@@ -190,8 +195,6 @@ def _csrf_exposure(ctx: Context, doc: RubyDoc, only: set[str] | None) -> tuple[s
             "info",
             f"the controller authenticates requests another way (`{m.group(0)}`): make sure every action does",
         )
-    if not actions:
-        return "info", "a base controller: its subclasses' actions are exposed"
     which = ", ".join(sorted(mutating)) if mutating else "every action"
     return "error", f"mutating action(s) {which} accept cross-site requests"
 

@@ -39,6 +39,7 @@ TRANSFORMS = {
     "tr", "delete", "chomp", "chop", "center", "ljust", "rjust", "freeze", "dup", "itself", "flatten", "uniq",
     "reverse", "squeeze", "html_safe?", "then", "to_sentence", "prepend", "format", "sprintf", "%",
 }  # fmt: skip
+PRERENDERED = re.compile(r"html|rendered|markdown|rich_text|formatted|sanitized")
 MAPPERS = {"map", "collect", "filter_map", "flat_map", "map!", "collect!"}
 _CONSTANT_TYPES = {"constant", "scope_resolution"}
 _LITERAL_TYPES = {
@@ -135,6 +136,8 @@ def _call_origin(doc: SourceText, node: Node, *, json: bool) -> int:
         if recv.type in _CONSTANT_TYPES:
             return UNKNOWN  # Rails.env, Current.user: the app's own values
         if _attribute_chain(doc, recv):
+            if PRERENDERED.search(name):
+                return UNKNOWN  # `body_html`, `rendered_bio`: HTML the app renders (and escapes) before storing
             return MODEL  # an attribute of a record: @post.body, comment.user.name
         return max(base, UNKNOWN)
     worst = UNKNOWN

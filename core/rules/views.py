@@ -13,7 +13,7 @@ from hotwire_assist.core.appindex import (
     route_name,
     view_name,
 )
-from hotwire_assist.core.parsing import Element, ErbDoc, call_name, literal, node_text
+from hotwire_assist.core.parsing import Element, ErbDoc, call_name, literal, node_text, option_pairs, pair_key
 from hotwire_assist.core.rules import stimulus as st
 from hotwire_assist.core.rules import taint
 from hotwire_assist.core.rules.base import Context
@@ -163,7 +163,25 @@ def _controller_scopes(doc: ErbDoc) -> list[tuple[int, int, set[str]]]:
         v = el.get("data-controller")
         if v:
             scopes.append((el.start, el.end, set(v.split())))
+        if el.origin == "ruby" and el.name == "button_to" and el.node is not None:
+            form = _form_option_controllers(doc, el)  # the <form> button_to wraps its button in
+            if form:
+                scopes.append((el.start, el.end, form))
     return scopes
+
+
+def _form_option_controllers(doc: ErbDoc, el: Element) -> set[str]:
+    """`button_to …, form: { data: { controller: "form" } }`: controllers on the generated form."""
+    for p in option_pairs(el.node):
+        value = p.child_by_field_name("value")
+        if pair_key(doc, p) != "form" or value is None or value.type != "hash":
+            continue
+        for d in (c for c in value.named_children if c.type == "pair" and pair_key(doc, c) == "data"):
+            inner = d.child_by_field_name("value")
+            for c in inner.named_children if inner is not None and inner.type == "hash" else []:
+                if c.type == "pair" and pair_key(doc, c) == "controller":
+                    return set((literal(doc, c.child_by_field_name("value")) or "").split())
+    return set()
 
 
 def _stimulus(ctx: Context, doc: ErbDoc) -> None:
@@ -363,37 +381,53 @@ def _inside_unknown_wrapper(doc: ErbDoc, el: Element, index, ident: str) -> bool
     return False
 
 
+def _render_chain(index, start: list[str]) -> tuple[set[str], bool]:
+    """Templates rendering these (transitively, 6 levels) and whether the chain is complete: False when a
+    partial on it has no renderer the index knows (a dynamic `render "x/#{kind}"`, a gem, a mailer)."""
+    seen: set[str] = set()
+    complete = True
+    frontier = list(start)
+    for _ in range(6):
+        nxt: list[str] = []
+        for path in frontier:
+            v = view_name(path)
+            pn = partial_name(v) if v else None
+            if pn is None:
+                continue
+            renderers = index.renderers_of(pn)
+            if not renderers and path not in start:
+                complete = False
+            for r in renderers:
+                if r not in seen:
+                    seen.add(r)
+                    nxt.append(r)
+        frontier = nxt
+    return seen, complete
+
+
 def _declared_around(index, doc: ErbDoc, ident: str) -> bool | None:
     """Whether the controller's element surrounds this template where it is used: its layouts, the templates
-    rendering it (transitively), the pages whose frames load it and the pages its streams land in.
-    None when that cannot be traced (nobody known renders it, or Ruby code renders it)."""
+    rendering it (transitively), the pages whose frames load it and the pages its streams land in (and the
+    templates rendering those). None when that cannot be traced (nobody known renders it or a template on the
+    way, or Ruby code renders it)."""
     layouts = [p for p in index.views if "/layouts/" in p]
     if index.declares_controller(ident, layouts):
         return True
     seen: set[str] = set()
+    complete = True
     if doc.is_partial or "/components/" in doc.path:
-        frontier = [doc.path]
-        for _ in range(6):
-            nxt: list[str] = []
-            for path in frontier:
-                v = view_name(path)
-                pn = partial_name(v) if v else None
-                if pn is None:
-                    continue
-                for r in index.renderers_of(pn):
-                    if r not in seen:
-                        seen.add(r)
-                        nxt.append(r)
-            frontier = nxt
+        seen, complete = _render_chain(index, [doc.path])
         if not seen:  # nobody known renders it
             return True if index.declares_controller(ident) else None
         if index.declares_controller(ident, sorted(seen)):
             return True
     hosts = _hosts(index, sorted(seen | {doc.path}))
-    if hosts and index.declares_controller(ident, hosts):
-        return True
-    if any(not p.endswith((".erb", ".html")) for p in seen):
-        return None  # rendered from Ruby (a component, a helper, a controller, a broadcast)
+    if hosts:
+        above, _ = _render_chain(index, hosts)
+        if index.declares_controller(ident, sorted(set(hosts) | above)):
+            return True
+    if not complete or any(not p.endswith((".erb", ".html")) for p in seen):
+        return None  # part of the way is not known, or Ruby renders it (a component, a helper, a broadcast)
     if doc.is_stream or any(".turbo_stream." in p for p in seen):
         return None if not hosts else False
     return False
