@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -255,7 +254,7 @@ class TelemetryRecorder:
             while t.due and t.due[0] <= now:
                 due = t.due.pop(0)
                 text = self._texts.get(t.doc_uri, "")
-                region = locate(t.prefix, t.suffix, len(t.suggestion.text), text)
+                region = current_region(t.prefix, t.suffix, t.suggestion.text, text)
                 share = survival(t.prefix, t.suffix, t.suggestion.text, text)
                 self._emit("survival", t, region, age_s=due - (t.accepted_at or due), survival=share)
             if not t.due:
@@ -345,14 +344,51 @@ def locate(prefix: str, suffix: str, accepted_len: int, text: str) -> str:
     return text[max(0, centre - accepted_len) : centre + 2 * accepted_len]
 
 
+def _best_end(needle: str, text: str) -> tuple[int, int]:
+    """(edit distance, end) of the substring of `text` nearest to `needle` (Sellers' semi-global DP:
+    the substring may start and end anywhere in `text`)."""
+    row = [0] * (len(text) + 1)
+    for i, ch in enumerate(needle, 1):
+        prev, row = row, [i] + [0] * len(text)
+        for j, tj in enumerate(text, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ch != tj))
+    end = min(range(len(row)), key=lambda j: (row[j], -j))
+    return row[end], end
+
+
+def aligned(accepted: str, window: str) -> str:
+    """The part of a window (the anchors around an insertion are gone) that the accepted text became:
+    the substring nearest to it by edit distance. Long texts fall back to the whole window."""
+    if not accepted or len(accepted) * len(window) > 250_000:
+        return window
+    _, end = _best_end(accepted, window)
+    _, back = _best_end(accepted[::-1], window[:end][::-1])
+    return window[end - back : end]
+
+
 def survival(prefix: str, suffix: str, accepted: str, text: str) -> float:
-    """Share of the accepted text still present, in order, where it was inserted (0..1)."""
+    """How much of the accepted suggestion is still there, as 1 − normalised edit distance between the
+    accepted text and the region it was inserted into now (0..1). Character overlap scored a rewritten
+    `end\nend` 0.86 (its letters were still around); edit distance scores what the user had to change."""
+    from rapidfuzz.distance import Levenshtein
+
     if not accepted:
         return 1.0
+    return float(Levenshtein.normalized_similarity(accepted, current_region(prefix, suffix, accepted, text)))
+
+
+def current_region(prefix: str, suffix: str, accepted: str, text: str) -> str:
+    """What the accepted suggestion's region holds now: between its old neighbours, or (when those were
+    edited away) the part of the text around its old place nearest to the suggestion."""
     region = locate(prefix, suffix, len(accepted), text)
-    matcher = SequenceMatcher(None, accepted, region, autojunk=False)
-    kept = sum(block.size for block in matcher.get_matching_blocks())
-    return min(1.0, kept / len(accepted))
+    return region if _anchored(prefix, suffix, text) else aligned(accepted, region)
+
+
+def _anchored(prefix: str, suffix: str, text: str) -> bool:
+    """Whether locate() found the insertion between its old neighbours (else it returned a window)."""
+    before, after = prefix[-ANCHOR_CHARS:], suffix[:ANCHOR_CHARS]
+    start = text.find(before) if before else 0
+    return start >= 0 and (not after or text.find(after, start + len(before)) >= 0)
 
 
 def suggestion_id_of(params: Any) -> str:

@@ -4,6 +4,9 @@ Per suggestion (events grouped by id, `code` level only — events without code 
 - accepted and still there after the survival checks (share ≥ `min_survival` at the latest check):
   a positive FIM example whose target is what the region holds *now* (the user-edited text);
 - dismissed (`rejected`): a PreferencePair with only the rejected side, penalised in training;
+- accepted, then corrected (the region now differs from the suggestion): a PreferencePair, chosen = what
+  the developer kept, rejected = the suggestion (accepted then deleted: a rejected-only pair) — the
+  clearest signal telemetry gives, kept even when the rewrite was too large for a positive example;
 - ignored / partial / shown-only: kept as events, not used (ignoring is a weak signal).
 The reconstructed file (prefix + target + suffix) must pass the rules engine (no error) for a positive;
 positives and pairs are deduplicated against each other and against the existing dataset (core.dedupe);
@@ -51,6 +54,22 @@ def _passes_rules(path: str, text: str) -> bool:
     return not any(f.severity == "error" for f in check_source(path, text))
 
 
+def _pair(code: TelemetryEvent, id: str, rejected: str, chosen: str = "") -> PreferencePair:
+    """A FIM pair at the suggestion's place; its source is the suggestion (ids may add `:corrected`)."""
+    return PreferencePair(
+        id=id,
+        kind="fim",
+        path=code.path,
+        prefix=code.prefix,
+        suffix=code.suffix,
+        chosen=chosen,
+        rejected=rejected,
+        category=infer_category(code.path, code.prefix + (chosen or rejected) + code.suffix),
+        source=id.removesuffix(":corrected").removesuffix(":deleted"),
+        license=LICENSE,
+    )
+
+
 def from_events(developer: str, events: Iterable[TelemetryEvent], min_survival: float = 0.5) -> Ingested:
     """Examples and pairs from one developer's events (before dedupe and the share cap)."""
     out = Ingested()
@@ -65,20 +84,9 @@ def from_events(developer: str, events: Iterable[TelemetryEvent], min_survival: 
             out.skipped["no code (events level)"] += 1
             continue
         source = f"telemetry:{developer}:{sid}"
+
         if "rejected" in kinds:
-            out.pairs.append(
-                PreferencePair(
-                    id=source,
-                    kind="fim",
-                    path=code.path,
-                    prefix=code.prefix,
-                    suffix=code.suffix,
-                    rejected=code.suggestion,
-                    category=infer_category(code.path, code.prefix + code.suggestion + code.suffix),
-                    source=source,
-                    license=LICENSE,
-                )
-            )
+            out.pairs.append(_pair(code, source, code.suggestion))
             continue
         checks = [e for e in evs if e.kind == "survival" and e.survival is not None]
         if not checks:
@@ -86,10 +94,19 @@ def from_events(developer: str, events: Iterable[TelemetryEvent], min_survival: 
             continue
         last = max(checks, key=lambda e: e.age_s or 0.0)
         target = last.surviving if last.surviving.strip() else ""
+        corrected = target.strip() != code.suggestion.strip()
+        clean = bool(target) and _passes_rules(code.path, code.prefix + target + code.suffix)
+        if corrected:  # accepted, then changed: what the developer wrote beats what was suggested
+            if not target:
+                out.pairs.append(_pair(code, f"{source}:deleted", code.suggestion))  # accepted, then deleted
+            elif clean:
+                out.pairs.append(_pair(code, f"{source}:corrected", code.suggestion, target))
+            else:
+                out.skipped["correction fails the rules engine"] += 1
         if last.survival < min_survival or not target:  # type: ignore[operator]
-            out.skipped["accepted, then mostly rewritten"] += 1
+            out.skipped["accepted, then mostly rewritten (kept as a pair)"] += 1
             continue
-        if not _passes_rules(code.path, code.prefix + target + code.suffix):
+        if not clean:
             out.skipped["reconstructed file fails the rules engine"] += 1
             continue
         out.examples.append(

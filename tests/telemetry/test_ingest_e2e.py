@@ -49,18 +49,29 @@ def test_only_surviving_accepts_become_examples_and_dismissals_become_pairs():
         _event("c", "rejected", 6, suggestion="<%= raw todo.title %>"),
         _event("d", "shown", 7),
         _event("d", "ignored", 8),
-        _event("e", "accepted", 9, suggestion="<%= todo.body.html_safe %>"),
-        _event("e", "survival", 39, age_s=30, survival=1.0, surviving="<%= todo.body.html_safe %>"),
+        _event("e", "accepted", 9, suggestion="<%= params[:q].html_safe %>"),
+        _event("e", "survival", 39, age_s=30, survival=1.0, surviving="<%= params[:q].html_safe %>"),
+        _event("g", "accepted", 11),
+        _event("g", "survival", 41, age_s=30, survival=0.0, surviving=""),  # accepted, then deleted
         TelemetryEvent(suggestion_id="f", kind="accepted", ts=10),  # events level: no code
     ]
     got = from_events("dev-a", events)
     (ex,) = got.examples
     assert ex.middle == "<%= todo.title.upcase %>"  # the latest surviving, user-edited text
     assert ex.source == "telemetry:dev-a:a" and ex.path == PARTIAL
-    (pair,) = got.pairs
-    assert pair.rejected == "<%= raw todo.title %>" and pair.chosen == ""
+    pairs = {p.id: p for p in got.pairs}
+    dismissed = pairs["telemetry:dev-a:c"]
+    assert dismissed.rejected == "<%= raw todo.title %>" and dismissed.chosen == ""
+    # accepted then corrected: chosen = what the developer kept, rejected = the suggestion
+    edited = pairs["telemetry:dev-a:a:corrected"]
+    assert (edited.chosen, edited.rejected) == ("<%= todo.title.upcase %>", "<%= todo.title %>")
+    rewritten = pairs["telemetry:dev-a:b:corrected"]  # too changed for an example, still a pair
+    assert (rewritten.chosen, rewritten.rejected) == ("<p>rewritten</p>", "<%= todo.title %>")
+    deleted = pairs["telemetry:dev-a:g:deleted"]
+    assert (deleted.chosen, deleted.rejected) == ("", "<%= todo.title %>") and deleted.source == "telemetry:dev-a:g"
+    assert len(pairs) == 4
     assert got.skipped == {
-        "accepted, then mostly rewritten": 1,
+        "accepted, then mostly rewritten (kept as a pair)": 2,
         "not accepted or dismissed (ignored, partial or pending)": 1,
         "reconstructed file fails the rules engine": 1,
         "no code (events level)": 1,
@@ -75,8 +86,8 @@ def test_one_developers_share_is_capped_and_duplicates_are_dropped():
         for k in range(n):
             line = f"<%= link_to todo.title, todo_path(todo), class: 'item-{dev}-{k}', id: 'x{k}' %>"
             out += [
-                _event(f"{dev}{k}", "accepted", k),
-                _event(f"{dev}{k}", "survival", k + 30, age_s=30, survival=1.0, surviving=line),
+                _event(f"{dev}{k}", "accepted", k, suggestion=line),  # kept as suggested: no correction pair
+                _event(f"{dev}{k}", "survival", k + 30, age_s=30, survival=1.0, surviving=line, suggestion=line),
             ]
         return out
 
@@ -191,8 +202,10 @@ async def test_editor_session_to_dataset_to_fine_tune(server_env, isolated_user,
     (ex,) = read_examples(examples)
     assert ex.middle == edited and ex.source == f"telemetry:dev-1:{accepted_id}" and ex.path == PARTIAL
     assert ex.prefix == before and ex.suffix == after  # the file around the hole when it was shown
-    (pair,) = read_pairs(pairs)
-    assert pair.id == f"telemetry:dev-1:{dismissed_id}" and pair.rejected
+    got = {p.id: p for p in read_pairs(pairs)}
+    assert got[f"telemetry:dev-1:{dismissed_id}"].rejected and not got[f"telemetry:dev-1:{dismissed_id}"].chosen
+    corrected = got[f"telemetry:dev-1:{accepted_id}:corrected"]  # accepted, then rewritten: a full pair
+    assert corrected.chosen == edited and corrected.rejected and len(got) == 2
 
     curated = tmp_path / "curated.jsonl"
     write_examples(curated, [ex.model_copy(update={"id": f"c{n}", "source": "test"}) for n in range(4)])
