@@ -280,6 +280,9 @@ class HotwireServer(LanguageServer):
                 rel = Path(path).name
         prefix = _LONE_SURROGATE.sub("\ufffd", source[:offset])
         suffix = _LONE_SURROGATE.sub("\ufffd", source[offset:])
+        await self.ready_index()  # the prompt's related files come from the index: the first requests race its build
+        if self.engine is None or self.workspace.get_text_document(uri).version != version:
+            return None
         suggestion = await self.engine.complete(uri, prefix, suffix, rel)
         if suggestion is None or self.workspace.get_text_document(uri).version != version:
             return None  # the document changed while we generated: never answer stale
