@@ -66,11 +66,24 @@ def test_unterminated_erb_is_a_finding_not_a_crash(external: bool, tmp_path: Pat
     assert "syntax/erb" in _rules(result.findings)
 
 
-def test_garbage_never_raises(tmp_path: Path):
+def test_garbage_gives_well_formed_findings_not_exceptions(tmp_path: Path):
+    """Broken input is findings with known rule ids inside the text, and the breakage is reported."""
     samples = ["<%", "%>", "<% end %>", "<turbo-stream", "<%= turbo_frame_tag", "def (", "\udcff", "<<~X\n", ""]
+    found: dict[tuple[str, str], set[str]] = {}
     for i, s in enumerate(samples):
         for ext in ("html.erb", "rb", "js"):
-            check_source(f"f{i}.{ext}", s, external=False)
+            findings = check_source(f"f{i}.{ext}", s, external=False)
+            lines = s.count("\n") + 1
+            for f in findings:
+                assert f.rule in RULES, f
+                assert f.severity in ("error", "warning", "info"), f
+                assert 1 <= f.line <= lines and f.column >= 1, f
+            found[(s, ext)] = _rules(findings)
+    for s in ("<%", "%>", "<% end %>", "def (", "<turbo-stream"):
+        assert "syntax/ruby" in found[(s, "rb")], s  # not Ruby
+    assert all("syntax/encoding" in found[("\udcff", ext)] for ext in ("html.erb", "rb", "js"))
+    assert "syntax/erb" in found[("<%= turbo_frame_tag", "html.erb")]  # an unterminated tag
+    assert found[("", "html.erb")] == found[("", "rb")] == found[("", "js")] == set()  # empty is fine
 
 
 def test_unsupported_and_missing_files(tmp_path: Path):
@@ -158,17 +171,39 @@ def test_herb_rule_mapping_is_deliberate():
 # --- fixes -----------------------------------------------------------------------------------------
 
 
-def apply_edits(text: str, edits) -> str:
+def apply_fix(text: str, finding: Finding) -> str:
+    """Apply a finding's fix the way an editor gets it: the server's diagnostic (its JSON, fix in `data`) comes
+    back with a codeAction request, the server's quick fix answers, and the editor applies its TextEdits."""
+    from lsprotocol import converters
+    from lsprotocol import types as lsp
+
+    from hotwire_assist.server.diagnostics import quick_fixes, to_diagnostics
+
+    convert = converters.get_converter()
+    sent = convert.unstructure(to_diagnostics([finding])[0])  # over the wire and back
+    (action,) = quick_fixes("file:///x", [convert.structure(sent, lsp.Diagnostic)])
+    return apply_lsp_edits(text, action.edit.changes["file:///x"])
+
+
+def apply_lsp_edits(text: str, edits) -> str:
+    """An editor's application of TextEdits: 0-based lines, UTF-16 columns, all against the original text."""
     lines = text.split("\n")
-    offsets = [0]
+    starts = [0]
     for line in lines:
-        offsets.append(offsets[-1] + len(line) + 1)
+        starts.append(starts[-1] + len(line) + 1)
 
-    def off(line: int, col: int) -> int:
-        return offsets[line - 1] + col - 1
+    def offset(pos) -> int:
+        line = lines[pos.line] if pos.line < len(lines) else ""
+        units = 0
+        for i, ch in enumerate(line):
+            if units >= pos.character:
+                return starts[pos.line] + i
+            units += 2 if ord(ch) > 0xFFFF else 1
+        return starts[min(pos.line, len(lines) - 1)] + len(line)
 
-    for e in sorted(edits, key=lambda e: (e.line, e.column), reverse=True):
-        text = text[: off(e.line, e.column)] + e.new_text + text[off(e.end_line, e.end_column) :]
+    spans = sorted(((offset(e.range.start), offset(e.range.end), e.new_text) for e in edits), reverse=True)
+    for start, end, new in spans:
+        text = text[:start] + new + text[end:]
     return text
 
 
@@ -189,7 +224,7 @@ def test_fix_removes_the_finding(rule: str, tmp_path: Path):
             if not found:
                 break
             text = Path(path).read_text()
-            Path(path).write_text(apply_edits(text, found[0].fix.edits))
+            Path(path).write_text(apply_fix(text, found[0]))
     after = [f for f in check_paths([dst], external=False).findings if f.rule == rule and f.fix]
     assert after == []
 
@@ -197,13 +232,10 @@ def test_fix_removes_the_finding(rule: str, tmp_path: Path):
 def test_method_delete_fix_text():
     text = '<%= link_to "Delete", @post, method: :delete, class: "x" %>\n'
     f = next(f for f in check_source("a.html.erb", text, external=False) if f.rule == "ujs/method-delete")
-    assert (
-        apply_edits(text, f.fix.edits)
-        == '<%= link_to "Delete", @post, data: { turbo_method: :delete }, class: "x" %>\n'
-    )
+    assert apply_fix(text, f) == '<%= link_to "Delete", @post, data: { turbo_method: :delete }, class: "x" %>\n'
     text2 = '<%= link_to "Delete", @post, method: :delete, data: { turbo_confirm: "Sure?" } %>\n'
     f2 = next(f for f in check_source("a.html.erb", text2, external=False) if f.rule == "ujs/method-delete")
-    assert apply_edits(text2, f2.fix.edits) == (
+    assert apply_fix(text2, f2) == (
         '<%= link_to "Delete", @post, data: { turbo_method: :delete, turbo_confirm: "Sure?" } %>\n'
     )
 

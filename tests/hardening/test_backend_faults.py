@@ -12,10 +12,9 @@ import socket
 import time
 
 import pytest
-from hardening.conftest import REPLY, fake_backend_env, start_server
+from hardening.conftest import REPLY, fake_backend_env, record_stats, start_server
 from hardening.fake_model import FakeModelServer
 
-OUTCOMES: dict[str, str] = {}  # scenario -> outcome, for the hardening report
 LINE = "<%= turbo_stream."
 
 
@@ -90,7 +89,7 @@ def test_a_failing_model_server_is_one_message_per_episode_then_recovery(tmp_pat
         time.sleep(1.6 if mode == "slow" else 0)  # let the abandoned slow generation end
         assert_recovers(lsp, typist)
         assert lsp.proc.poll() is None
-        OUTCOMES[mode] = f"stays up, answers empty, 1 message ({shown[0][:60]}...), recovers"
+        record_stats("faults.json", {mode: f"stays up, answers empty, 1 message ({shown[0][:60]}...), recovers"})
     finally:
         lsp.__exit__()
         fake.stop()
@@ -113,7 +112,9 @@ def test_model_server_down_at_start_then_started(tmp_path, ws):
         assert len(shown) == 1 and "cannot reach" in shown[0], shown
         fake = FakeModelServer(reply=REPLY, port=port)
         assert_recovers(lsp, typist)
-        OUTCOMES["down at start"] = "stays up, answers empty, 1 message, recovers when the server starts"
+        record_stats(
+            "faults.json", {"down at start": "stays up, answers empty, 1 message, recovers when the server starts"}
+        )
     finally:
         lsp.__exit__()
         if fake:
@@ -157,14 +158,8 @@ def test_missing_then_corrupt_gguf_then_repaired(tmp_path, ws, small_gguf):
         typist.keystroke()  # an answer, even an empty one, ends the outage
         assert any("answering again" in m for m in lsp.messages_shown()[shown_before:])
         assert lsp.request("s2", "hotwire-assist/status", None)["result"]["healthy"]
-        OUTCOMES["missing/corrupt GGUF"] = "stays up, answers empty, 1 message per outage, recovers on repair"
+        record_stats(
+            "faults.json", {"missing/corrupt GGUF": "stays up, answers empty, 1 message per outage, recovers on repair"}
+        )
     finally:
         lsp.__exit__()
-
-
-def test_report_outcomes():
-    if out := os.environ.get("HOTWIRE_HARDENING_STATS"):
-        import json
-        from pathlib import Path
-
-        Path(out, "faults.json").write_text(json.dumps(OUTCOMES))

