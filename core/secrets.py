@@ -330,15 +330,27 @@ _DS_SKIPPED = {"Hex High Entropy String", "Public IP (ipv4)"}
 
 
 @lru_cache(maxsize=1)
-def _ds_plugins() -> tuple[tuple[str, Any], ...]:
-    """detect-secrets' fitting detectors, default settings (entropy limits included)."""
+def _ds_plugins() -> tuple[tuple[str, str, Any], ...]:
+    """detect-secrets' fitting detectors, default settings (entropy limits included): (marker type,
+    family — keyword, entropy or regex —, detector)."""
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+    from detect_secrets.plugins.keyword import KeywordDetector
 
-    return tuple(
-        (_DS_KINDS.get(name, "secret"), cls())
-        for name, cls in get_mapping_from_secret_type_to_class().items()
-        if name not in _DS_SKIPPED
-    )
+    out = []
+    for name, cls in get_mapping_from_secret_type_to_class().items():
+        if name in _DS_SKIPPED:
+            continue
+        plugin = cls()
+        family = (
+            "keyword"
+            if isinstance(plugin, KeywordDetector)
+            else "entropy"
+            if isinstance(plugin, HighEntropyStringsPlugin)
+            else "regex"
+        )
+        out.append((_DS_KINDS.get(name, "secret"), family, plugin))
+    return tuple(out)
 
 
 @lru_cache(maxsize=256)
@@ -350,18 +362,15 @@ def _keyword_groups(filename: str) -> Any:
 
 
 def _ds_findings(line: str, filename: str, runs: list[re.Match[str]], keyword: bool) -> Iterator[Finding]:
-    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
-    from detect_secrets.plugins.keyword import KeywordDetector
-
     long_run = any(len(r.group()) >= 20 for r in runs)
     tokenish = long_run or "://" in line or any(len(r.group()) >= 16 and _mixed(r.group()) for r in runs)
-    for kind, plugin in _ds_plugins():
-        if isinstance(plugin, KeywordDetector):
+    for kind, family, plugin in _ds_plugins():
+        if family == "keyword":
             if not keyword:
                 continue
             values = list(plugin.analyze_string(line, denylist_regex_to_group=_keyword_groups(filename)))
             values = [v for v in values if v and _value_ok(v, "", True)]
-        elif isinstance(plugin, HighEntropyStringsPlugin):
+        elif family == "entropy":
             if not long_run:
                 continue
             values = [

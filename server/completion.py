@@ -17,7 +17,8 @@ from hotwire_assist.backends import Backend, BackendError, GenerationParams
 from hotwire_assist.backends.base import Episode
 from hotwire_assist.backends.generation import generate_fitted
 from hotwire_assist.core.config import Config
-from hotwire_assist.core.prompt import Snippet, fim_prompt, get_family
+from hotwire_assist.core.privacy import redact_fim
+from hotwire_assist.core.prompt import Snippet, fim_prompt, fit_window, get_family
 
 log = logging.getLogger(__name__)
 TYPING_GAP_S = 0.3  # requests closer than this are one typing burst
@@ -173,6 +174,9 @@ class CompletionEngine:
         )
         if not context and self.context_provider is not None:
             context = self.context_provider(path, prefix)
+        # the privacy gate: no secret of the document reaches a backend (only the window sent is redacted)
+        prefix, suffix = fit_window(prefix, suffix, self.config.completion.prompt_chars)
+        prefix, _, suffix = redact_fim(prefix, "", suffix, path)
         return generate_fitted(
             self.backend,
             lambda budget: fim_prompt(self.family, prefix, suffix, path, context, budget_chars=budget),

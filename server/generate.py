@@ -23,9 +23,10 @@ from hotwire_assist.backends import Backend, GenerationParams
 from hotwire_assist.backends.generation import generate_fitted
 from hotwire_assist.core.appindex import AppIndex, read_text
 from hotwire_assist.core.context import ExampleRetriever, build_context
-from hotwire_assist.core.privacy import is_excluded
+from hotwire_assist.core.privacy import is_excluded, read_gated
 from hotwire_assist.core.prompt import PromptFamily, Snippet, instruction_prompt, instruction_stop, parse_files
 from hotwire_assist.core.rules import Finding, check_source
+from hotwire_assist.core.secrets import is_redacted
 
 COMMAND = "hotwire-assist.generateFeature"
 MAX_TOKENS = 1024  # a feature is a few short files; more is a model that does not stop (the window may lower it)
@@ -117,8 +118,8 @@ def feature_context(
     if anchor is None and index is not None and (found := anchor_file(index, request)):
         anchor = Path(found)
     out: list[Snippet] = []
-    if anchor is not None and not is_excluded(anchor, root, exclude):
-        text = read(anchor)
+    if anchor is not None:
+        text = read_gated(anchor, root, exclude, read)  # None when excluded: never read
         if text and len(text) <= CURRENT_FILE_CHARS:
             out.append(Snippet(_rel(anchor, root) or anchor.name, text))
     if index is not None and anchor is not None:
@@ -180,6 +181,8 @@ def resolve_files(
         old = read(full) if full.is_file() else None
         if not s.text.strip():
             raise GenerateError(f"the model's `{rel}` is empty; nothing was applied")
+        if is_redacted(s.text):  # the prompt's secrets were redacted: never write a marker over a real one
+            raise GenerateError(f"the model's `{rel}` holds a redacted secret ([REDACTED:…]); nothing was applied")
         out[rel] = GeneratedFile(full, rel, s.text, old)
     return list(out.values())
 

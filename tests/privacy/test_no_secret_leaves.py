@@ -339,3 +339,45 @@ def test_ordinary_shapes_stay():
     for line in lines:
         for name in ("app/models/x.rb", "config/database.yml", None):
             assert redact(line, name) == line, (line, name)
+
+
+async def test_no_secret_reaches_a_prompt(corpus):
+    """The completion engine's prompt (document window, cursor inside a secret) and the related-file
+    context the server adds: redacted, and no never-capture file in it."""
+    import threading
+
+    from hotwire_assist.core.appindex import index_app
+    from hotwire_assist.core.context import ContextCache
+    from hotwire_assist.server.app import HotwireServer
+    from hotwire_assist.server.completion import CompletionEngine
+
+    class Recording:
+        name = model_id = "recording"
+        def __init__(self) -> None:
+            self.prompts: list[str] = []
+
+        def generate(self, prompt, params, cancel: threading.Event):
+            self.prompts.append(prompt)
+            yield "x"
+
+        def close(self) -> None:
+            pass
+
+    server = HotwireServer()
+    server.root, server.index = corpus.root, index_app(corpus.root)
+    server.context = ContextCache(None, 1500)
+    config = Config()
+    config.completion.debounce_ms = 0
+    backend = Recording()
+    engine = CompletionEngine(config, backend)
+    engine.context_provider = server.prompt_context
+    try:
+        for rel, text in corpus.files.items():
+            for _, value in corpus.secrets.get(rel, [])[:2]:
+                at = text.find(value) + len(value) // 2
+                await engine.complete(f"doc:{rel}:{at}", text[:at], text[at:], rel)
+    finally:
+        engine.close()
+    assert len(backend.prompts) >= 40  # a few are served from the type-ahead cache
+    assert not _leaks("\n".join(backend.prompts), corpus)
+    assert "config/database.yml" in "\n".join(backend.prompts)
