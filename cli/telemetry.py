@@ -226,6 +226,9 @@ def redact_file(
     Example: hotwire-assist telemetry redact config/database.yml
     """
     if str(file) == "-":
+        if name and (rule := excluded_by(name)) is not None:
+            typer.echo(f"refused: {name} is never captured (rule {rule}); nothing was read", err=True)
+            raise typer.Exit(3)
         sys.stdout.write(redact(sys.stdin.read(), name))
         return
     workspace = repo_root(file.absolute().parent) or Path.cwd()

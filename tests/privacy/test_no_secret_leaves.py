@@ -381,3 +381,11 @@ async def test_no_secret_reaches_a_prompt(corpus):
     assert len(backend.prompts) >= 40  # a few are served from the type-ahead cache
     assert not _leaks("\n".join(backend.prompts), corpus)
     assert "config/database.yml" in "\n".join(backend.prompts)
+
+
+def test_redact_from_stdin_uses_the_name_and_refuses_a_never_capture_name():
+    pw = "Zq" + "7".join(["kd", "Pw", "Lm", "Xr", "Tn"])
+    result = runner.invoke(telemetry_app, ["redact", "-", "--name", "config/smtp.env"], input=f"SMTP_PASSWORD={pw}\n")
+    assert result.exit_code == 0 and result.stdout == "SMTP_PASSWORD=[REDACTED:password]\n"
+    result = runner.invoke(telemetry_app, ["redact", "-", "--name", ".env.production"], input=f"X={pw}\n")
+    assert result.exit_code == 3 and result.stdout == "" and "`.env*`" in result.stderr
