@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 out = Console(highlight=False)
 err = Console(stderr=True, soft_wrap=True)
@@ -89,8 +90,8 @@ def dashboard_command(
             raise typer.Exit(2) from None
     sources = telemetry if telemetry else [p for p in [default_store_path()] if p.exists()]
     data = load_telemetry(sources)
-    for line in data.problems:
-        err.print(f"[yellow]{line}[/yellow]")
+    for line in data.problems + data.notes:
+        err.print(f"[yellow]{escape(line)}[/yellow]")
     import uvicorn
 
     from hotwire_assist.evaluation.dashboard.app import DashboardState, create_app

@@ -82,6 +82,19 @@ def _outputs(pair: Pair, left: str) -> list[dict[str, Any]]:
     return sides
 
 
+HOLE_TOKEN = "__HOTWIRE_ASSIST_HOLE__"  # one identifier to every lexer, swapped for a marker after highlighting
+
+
+def _context(pair: Pair) -> dict[str, Any] | None:
+    """A FIM pair's surrounding code with the hole marked, so both answers are judged where they go."""
+    c = pair.context
+    if c is None:
+        return None
+    html = code_html(c.path, c.before + HOLE_TOKEN + c.after)
+    marked = str(html).replace(HOLE_TOKEN, '<mark class="hole">the answer goes here</mark>')  # code escaped
+    return {"path": c.path, "html": Markup(marked)}
+
+
 def _reviewer(request: Request) -> str | None:
     name = request.cookies.get(REVIEWER_COOKIE, "")
     return name if _REVIEWER.match(name) else None
@@ -151,6 +164,7 @@ async def review(request: Request) -> Response:
         reviewer=reviewer,
         pair=pair,
         prompt=pair.a.prompt or pair.b.prompt,
+        hole=_context(pair),
         outputs=_outputs(pair, left),
         questions=QUESTIONS,
         position=len(done) + 1,

@@ -48,14 +48,15 @@ def acceptance_chart(over_time: list[dict[str, Any]]) -> Markup:
 def survival_chart(curve: list[dict[str, Any]]) -> Markup:
     fig, ax = _fig("Survival of accepted text")
     points = [p for p in curve if p["mean"] is not None]
-    labels = {30.0: "30 s", 120.0: "2 min", 600.0: "10 min"}
-    ax.plot(
-        [labels.get(p["age_s"], f"{p['age_s']:g} s") for p in points], [100 * p["mean"] for p in points], marker="o"
-    )
+
+    def label(age: float) -> str:  # any configured age, in the unit that reads best
+        return f"{age / 60:g} min" if age >= 60 and age % 60 == 0 else f"{age:g} s"
+
+    ax.plot([label(p["age_s"]) for p in points], [100 * p["mean"] for p in points], marker="o")
     for p in points:
         ax.annotate(
             f"{100 * p['mean']:.0f}%",
-            (labels.get(p["age_s"]), 100 * p["mean"]),
+            (label(p["age_s"]), 100 * p["mean"]),
             textcoords="offset points",
             xytext=(0, 6),
             ha="center",

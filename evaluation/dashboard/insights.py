@@ -42,15 +42,38 @@ class TelemetryData:
     notes: list[str] = field(default_factory=list)  # worth knowing, not wrong (an older store schema)
 
 
+def _event_key(e: TelemetryEvent) -> tuple:
+    """An event's identity: the same suggestion, outcome and moment (a store and its own export share it)."""
+    return (e.suggestion_id, e.kind, e.ts, e.age_s)
+
+
 def load_telemetry(sources: Iterable[Path]) -> TelemetryData:
+    """Events of every source, each event once: sources that overlap (a store and a bundle exported from
+    it, or one bundle given twice) would count events twice, so repeats are dropped with a note."""
     data = TelemetryData()
+    seen: set[tuple] = set()
     for source in sources:
         if not source.is_file():
             data.problems.append(f"{source}: no such telemetry store or bundle")
             continue
         with source.open("rb") as f:
             is_db = f.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
-        (_read_store if is_db else _read_bundle)(source, data)
+        got = TelemetryData()
+        (_read_store if is_db else _read_bundle)(source, got)
+        data.problems += got.problems
+        data.notes += got.notes
+        new = []
+        for e in got.events:
+            key = _event_key(e)
+            if key not in seen:
+                seen.add(key)
+                new.append(e)
+        if len(new) < len(got.events):
+            data.notes.append(
+                f"{source}: {len(got.events) - len(new)} of its {len(got.events)} events were already read from "
+                "another source (a store and its own export?); each is counted once"
+            )
+        data.events += new
     return data
 
 
@@ -128,10 +151,12 @@ def acceptance_over_time(events: list[TelemetryEvent]) -> list[dict[str, Any]]:
     return [{"period": p, "resolved": sum(c.values()), "acceptance_rate": _rate(c)} for p, c in sorted(buckets.items())]
 
 
-def survival_curve(events: list[TelemetryEvent]) -> list[dict[str, Any]]:
-    """Mean share of accepted text still present at 30 s, 2 min and 10 min."""
+def survival_curve(events: list[TelemetryEvent], ages: Iterable[float] = SURVIVAL_AGES) -> list[dict[str, Any]]:
+    """Mean share of accepted text still present at each survival age: the configured ages
+    (`[telemetry] survival_ages_s`) and any other age the events were measured at (an older setting)."""
+    measured = {e.age_s for e in events if e.kind == "survival" and e.age_s is not None}
     out = []
-    for age in SURVIVAL_AGES:
+    for age in sorted(set(ages) | measured):
         values = [e.survival for e in events if e.kind == "survival" and e.age_s == age and e.survival is not None]
         out.append({"age_s": age, "n": len(values), "mean": float(np.mean(values)) if values else None})
     return out
@@ -189,7 +214,17 @@ def rejected_patterns(events: list[TelemetryEvent], top: int = 10) -> list[dict[
     return out
 
 
-def compute_insights(data: TelemetryData) -> dict[str, Any]:
+def configured_survival_ages() -> tuple[float, ...]:
+    """`[telemetry] survival_ages_s` of the configuration in effect here (the defaults if it cannot be read)."""
+    from hotwire_assist.core.config import ConfigError, load_config
+
+    try:
+        return tuple(load_config(Path.cwd()).telemetry.survival_ages_s)
+    except (ConfigError, OSError):
+        return SURVIVAL_AGES
+
+
+def compute_insights(data: TelemetryData, survival_ages: Iterable[float] | None = None) -> dict[str, Any]:
     events = data.events
     has_code = any(e.suggestion for e in events)
     code_by_id = {e.suggestion_id: e.suggestion for e in events if e.suggestion}
@@ -201,7 +236,7 @@ def compute_insights(data: TelemetryData) -> dict[str, Any]:
         "last_ts": max((e.ts for e in events), default=None),
         "outcomes": _outcomes(events),
         "over_time": acceptance_over_time(events),
-        "survival": survival_curve(events),
+        "survival": survival_curve(events, configured_survival_ages() if survival_ages is None else survival_ages),
         "latency_ms": latency_percentiles(events),
         "by_file_type": _grouped(events, lambda e: e.file_type or "unknown"),
         "by_area": _grouped(

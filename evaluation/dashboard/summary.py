@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from hotwire_assist.evaluation.dashboard.pairs import Pairing
+from hotwire_assist.evaluation.dashboard.pairs import Decided, Pairing
 from hotwire_assist.evaluation.dashboard.stats import agreement, wilson_interval
 from hotwire_assist.evaluation.dashboard.votes import QUESTIONS, Vote
 
@@ -17,14 +17,16 @@ REVIEWS_FILE = "reviews.json"
 PREFERENCE_BAR = 0.75  # the seed's success bar: the fine-tuned model preferred in 75 %+ of comparisons
 
 
-def preference(votes: list[Vote]) -> dict[str, Any]:
-    """How often run A beat run B among decisive votes (ties reported apart, not counted as either)."""
-    a = sum(v.preference == "A" for v in votes)
-    b = sum(v.preference == "B" for v in votes)
-    ties = len(votes) - a - b
+def preference(votes: list[Vote], decided: list[Decided] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    """How often run A beat run B among decisive outcomes (ties reported apart, not counted as either):
+    reviewers' votes plus the tasks decided without review (an empty answer is a loss, identical ones tie)."""
+    a = sum(v.preference == "A" for v in votes) + sum(d.outcome == "A" for d in decided)
+    b = sum(v.preference == "B" for v in votes) + sum(d.outcome == "B" for d in decided)
+    ties = len(votes) + len(decided) - a - b
     ci = wilson_interval(a, a + b)
     return {
         "votes": len(votes),
+        "decided_without_review": len(decided),
         "a_wins": a,
         "b_wins": b,
         "ties": ties,
@@ -63,7 +65,10 @@ def summarize(pairing: Pairing, votes: list[Vote]) -> dict[str, Any]:
         by_category[category.get(v.pair_id, "unknown")].append(v)
         by_reviewer[v.reviewer].append(v)
         labels[v.reviewer][v.pair_id] = v.preference
-    overall = preference(votes)
+    decided_by_category: dict[str, list[Decided]] = defaultdict(list)
+    for d in pairing.decided:
+        decided_by_category[d.category].append(d)
+    overall = preference(votes, pairing.decided)
     return {
         "models": {"A": pairing.run_a.label, "B": pairing.run_b.label},
         "runs": {"A": str(pairing.run_a.path), "B": str(pairing.run_b.path)},
@@ -73,7 +78,14 @@ def summarize(pairing: Pairing, votes: list[Vote]) -> dict[str, Any]:
         "preference": overall,
         "bar": PREFERENCE_BAR,
         "meets_bar": overall["a_rate"] is not None and overall["a_rate"] >= PREFERENCE_BAR,
-        "by_category": {c: preference(vs) for c, vs in sorted(by_category.items())},
+        "by_category": {
+            c: preference(by_category.get(c, []), decided_by_category.get(c, []))
+            for c in sorted(set(by_category) | set(decided_by_category))
+        },
+        "decided_without_review": [
+            {"task_id": d.task_id, "category": d.category, "outcome": d.outcome, "reason": d.reason}
+            for d in pairing.decided
+        ],
         "by_reviewer": {r: preference(vs) for r, vs in sorted(by_reviewer.items())},
         "agreement": agreement(labels),
         "questions": question_rates(votes),

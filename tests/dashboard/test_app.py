@@ -52,5 +52,5 @@ def test_runs_without_any_output_say_so(tmp_path):
     assert "Nothing to review" in r.text and "run B generated nothing" in r.text
     assert client.get("/api/pairs").json() == {
         "pairs": [],
-        "problems": ["task t1: run B generated nothing; not shown for review"],
+        "problems": ["task t1: run B generated nothing; counted as its loss, not shown for review"],
     }
