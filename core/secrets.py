@@ -29,7 +29,7 @@ _KEYWORD_HINT = re.compile(r"pass|pwd|secret|token|credential|authoriz|bearer|ke
 _RUN = re.compile(r"[A-Za-z0-9+/=_.:~-]+")
 _PROVIDER_HINT = re.compile(
     r"AKIA|ASIA|A3T|AB[I]A|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|gh[pousr]_|github_pat_|gl(?:pat|ptt|dt|rt|soat)-|"
-    r"[sr]k_(?:live|test)_|whsec_|xox|xapp-|hooks\.slack|SK[0-9a-fA-F]{32}|eyJ|AIza|shp(?:at|ca|pa|ss)_|SG\.|key-|"
+    r"[sr]k_(?:live|test|prod)_|GOCSPX-|discord|whsec_|xox|xapp-|hooks\.slack|SK[0-9a-fA-F]{32}|eyJ|AIza|shp(?:at|ca|pa|ss)_|SG\.|key-|"
     r"npm_|pypi-|rubygems_|sk-|do[por]_v1_|sq0|EAAA|AGE-SECRET|hv[sb]\.|AccountKey=|lin_api_|dp\.|sntr|HRKU-|:AA|CONTRIBSYS"
 )
 
@@ -39,7 +39,9 @@ _TOKENS: tuple[tuple[str, str], ...] = (
     ("github-token", r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b"),
     ("github-token", r"\bgithub_pat_[A-Za-z0-9_]{22,255}"),
     ("gitlab-token", r"\bgl(?:pat|ptt|dt|rt|soat)-[A-Za-z0-9_-]{20,}"),
-    ("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}\b"),
+    ("stripe-key", r"\b(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,}\b"),
+    ("google-oauth-secret", r"\bGOCSPX-[A-Za-z0-9_-]{20,}"),
+    ("discord-webhook", r"discord(?:app)?\.com/api/webhooks/\d+/([A-Za-z0-9_-]{40,})"),
     ("stripe-key", r"\bwhsec_[A-Za-z0-9]{20,}\b"),
     ("slack-token", r"\bxox[abposrce]-[A-Za-z0-9-]{10,}"),
     ("slack-token", r"\bxapp-\d-[A-Z0-9]+-\d+-[a-fA-F0-9]{20,}"),
@@ -98,12 +100,22 @@ _CLI_FLAG = re.compile(
 _ENV_LINE = re.compile(r"^\s*(?:export\s+|ENV\s+|ARG\s+)?[A-Za-z_][A-Za-z0-9_]*=\S")
 _BEARER = re.compile(r"\bBearer\s+([A-Za-z0-9._~+/-]{16,}=*)", re.IGNORECASE)
 # Well-known constructors taking keys as positional arguments: every long literal argument.
+_SECRET_KEY_WORDS_UPPER = r"password|passwd|pwd|secret|token|key|credentials?"
 _CONSTRUCTOR = re.compile(
-    r"\b(?:Aws::Credentials|Aws::[A-Za-z0-9]+::Client|Twilio::REST::Client|Stripe::StripeClient|"
-    r"Octokit::Client|Slack::Web::Client|Google::Cloud::[A-Za-z:]+|OpenAI::Client|Anthropic::Client)"
-    r"\.new\(([^)]*)\)"
+    r"\b(?:(?:Aws::Credentials|Aws::[A-Za-z0-9]+::Client|Twilio::REST::Client|Stripe::StripeClient|"
+    r"Octokit::Client|Slack::Web::Client|Google::Cloud::[A-Za-z:]+|OpenAI::Client|Anthropic::Client)\.new\(|"
+    r"JWT\.(?:encode|decode)\(|OpenSSL::HMAC\.(?:hexdigest|digest|base64digest)\(|"
+    r"(?:\bprovider|\.omniauth)\s+:\w+\s*,)([^)\n]*)"
 )
-_LITERAL = re.compile(r"([\"'])([^\"'\s]{16,})\1")
+_CALL_HINT = re.compile(r"\.new\(|JWT\.|HMAC\.|provider\s+:|omniauth\s+:")
+_LITERAL = re.compile(r"([\"'])([^\"'\s]{12,})\1")
+# ENV.fetch("STRIPE_SECRET", "fallback"): the fallback is a literal secret
+_ENV_DEFAULT = re.compile(
+    rf"ENV\.fetch\(\s*[\"'][A-Za-z0-9_]*(?:{_SECRET_KEY_WORDS_UPPER})[A-Za-z0-9_]*[\"']\s*,\s*([\"'])([^\"'\s]{{6,}})\1",
+    re.IGNORECASE,
+)
+# curl -u user:password, --user user:password
+_CURL_USER = re.compile(r"(?<![\w-])(?:-u|--user)\s+[\"']?[^\s:\"']+:([^\s@\"']{6,})")
 
 # A key that names a secret; a literal value assigned to it is redacted.
 _SECRET_KEY_WORDS = (
@@ -264,19 +276,28 @@ def _own_findings(line: str, config: bool, runs: list[re.Match[str]], keyword: b
         for m in _QUERY.finditer(line):
             if len(m.group(1)) >= 8 and not _placeholder(m.group(1)):
                 yield Finding(*m.span(1), "query-key")
-    if ".new(" in line:
+    if _CALL_HINT.search(line):
         for m in _CONSTRUCTOR.finditer(line):
             base = m.start(1)
             for lit in _LITERAL.finditer(m.group(1)):
-                if not _placeholder(lit.group(2)):
+                value = lit.group(2)  # a key has digits; "user,public_repo", "HS256" are options
+                if _value_ok(value, "", False) and any(c.isdigit() for c in value) and len(set(value)) > 6:
                     yield Finding(base + lit.start(2), base + lit.end(2), "api-key")
+    if "-u " in line or "--user" in line:
+        for m in _CURL_USER.finditer(line):
+            if not _placeholder(m.group(1)):
+                yield Finding(*m.span(1), "password")
     if not keyword:
         return
     for regex in (_AUTH_HEADER, _BEARER):
         for m in regex.finditer(line):
             value = m.group(1)
-            if not _placeholder(value) and any(c.isdigit() for c in value) and _entropy(value) > 2.5:
+            scheme = re.search(r"(?i)(?:bearer|token|basic|bot|apikey)\s+$", line[: m.start(1)])
+            if not _placeholder(value) and (scheme or any(c.isdigit() for c in value)) and _entropy(value) > 2.5:
                 yield Finding(*m.span(1), "auth-header")
+    for m in _ENV_DEFAULT.finditer(line):
+        if _value_ok(m.group(2), "", False):
+            yield Finding(*m.span(2), "secret")
     for m in _CLI_FLAG.finditer(line):
         if not _placeholder(m.group(2)):
             yield Finding(*m.span(2), "password")

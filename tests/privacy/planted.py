@@ -644,6 +644,37 @@ APP_HOST: shop.example.com
 """,
         {"mg": v("mailgun", g.hexs(32))},
     )
+    s["config/initializers/omniauth.rb"] = (
+        """Rails.application.config.middleware.use OmniAuth::Builder do
+  provider :developer unless Rails.env.production?
+  provider :github, "{gh_id}", "{gh_secret}", scope: "user:email"
+end
+
+SESSION_JWT_KEY = ENV.fetch("SESSION_JWT_SECRET", "{jwt_fallback}")
+
+def sign_session(payload)
+  JWT.encode(payload, "{jwt_key}", "HS256")
+end
+""",
+        {
+            "gh_id": ("", "Iv1." + g.hexs(16)),
+            "gh_secret": v("omniauth-client-secret-hex", g.hexs(40)),
+            "jwt_fallback": v("env-fetch-default", g.password()),
+            "jwt_key": v("jwt-signing-key-argument", g.password()),
+        },
+    )
+    s["bin/trigger-ci"] = (
+        """#!/usr/bin/env bash
+set -euo pipefail
+# Kick the nightly build on the old Jenkins box.
+curl -fsS -u deploy:{jenkins_pw} "https://ci.example.com/job/shop/build"
+curl -fsS -H "Authorization: Basic {basic}" https://status.example.com/api/ping
+""",
+        {
+            "jenkins_pw": v("curl-user-password", g.password()),
+            "basic": v("basic-auth-header", base64.b64encode(f"ops:{g.password()}".encode()).decode()),
+        },
+    )
     return s
 
 
