@@ -11,6 +11,8 @@ ingestion, `telemetry redact`, the app index's file walk and the miner all ask t
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -92,6 +94,12 @@ def _anywhere(glob: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def _always_any() -> pathspec.GitIgnoreSpec:
+    """The whole list as one spec: one match decides most files; the rule is named only on a hit."""
+    return pathspec.GitIgnoreSpec.from_lines([_anywhere(g) for g in ALWAYS_EXCLUDED])
+
+
+@lru_cache(maxsize=1)
 def _always() -> tuple[tuple[str, pathspec.PathSpec], ...]:
     return tuple((g, pathspec.GitIgnoreSpec.from_lines([_anywhere(g)])) for g in ALWAYS_EXCLUDED)
 
@@ -99,6 +107,9 @@ def _always() -> tuple[tuple[str, pathspec.PathSpec], ...]:
 @lru_cache(maxsize=64)
 def _user_spec(globs: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(globs)
+
+
+_STAT_TTL_S = 2.0  # how stale an ignore file may be seen (edits are picked up within this)
 
 
 @lru_cache(maxsize=512)
@@ -111,12 +122,19 @@ def _ignore_file(path: str, mtime: float) -> tuple[pathspec.GitIgnoreSpec, tuple
     return pathspec.GitIgnoreSpec.from_lines(lines), tuple(lines)
 
 
-def _load_ignore(path: Path) -> tuple[pathspec.GitIgnoreSpec, tuple[str, ...]] | None:
+def _load_ignore(path: str) -> tuple[pathspec.GitIgnoreSpec, tuple[str, ...]] | None:
+    return _load_ignore_at(path, int(time.monotonic() // _STAT_TTL_S))
+
+
+@lru_cache(maxsize=4096)
+def _load_ignore_at(path: str, tick: int) -> tuple[pathspec.GitIgnoreSpec, tuple[str, ...]] | None:
+    """One stat per ignore file per couple of seconds, however many files a walk asks about."""
+    del tick  # part of the cache key
     try:
-        mtime = path.stat().st_mtime
+        mtime = os.stat(path).st_mtime
     except OSError:
         return None
-    return _ignore_file(str(path), mtime)
+    return _ignore_file(path, mtime)
 
 
 def repo_root(path: Path) -> Path | None:
@@ -145,17 +163,19 @@ def _gitignored(rel: Path, workspace: Path) -> Exclusion | None:
     """The deciding rule of `.git/info/exclude` and every `.gitignore` from the root down to the file's
     folder (a deeper file overrides a shallower one, a `!` pattern re-includes, as git does)."""
     verdict: Exclusion | None = None
-    sources = [(workspace / ".git" / "info" / "exclude", Path("."), ".git/info/exclude")]
-    folder = Path(".")
-    for part in ("", *rel.parts[:-1]):
-        folder = folder / part if part else folder
-        sources.append((workspace / folder / ".gitignore", folder, (folder / ".gitignore").as_posix()))
-    for file, base, name in sources:
+    rel_s, root = rel.as_posix(), str(workspace)
+    parts = rel_s.split("/")
+    sources = [(f"{root}/.git/info/exclude", rel_s, ".git/info/exclude")]
+    for i in range(len(parts)):  # the root, then each folder above the file
+        folder = "/".join(parts[:i])
+        name = f"{folder}/.gitignore" if folder else ".gitignore"
+        sources.append((f"{root}/{name}", "/".join(parts[i:]), name))
+    for file, target, name in sources:
         loaded = _load_ignore(file)
         if loaded is None:
             continue
         spec, lines = loaded
-        result = spec.check_file(rel.relative_to(base).as_posix())
+        result = spec.check_file(target)
         if result.include is True:
             verdict = Exclusion(_rule_text(spec, lines, result.index), name)
         elif result.include is False:
@@ -192,9 +212,10 @@ def excluded_by(path: str | Path, workspace: Path | None = None, extra_globs: Se
         workspace = repo_root(p.parent)
     rel = _relative(p, workspace)
     target = (rel if rel is not None else p).as_posix().lstrip("/")
-    for glob, spec in _always():
-        if spec.match_file(target):
-            return Exclusion(glob, "never-capture list")
+    if _always_any().match_file(target):
+        for glob, spec in _always():
+            if spec.match_file(target):
+                return Exclusion(glob, "never-capture list")
     if extra_globs:
         spec = _user_spec(tuple(extra_globs))
         result = spec.check_file(target)
