@@ -27,6 +27,7 @@ from hotwire_assist.backends import GenerationParams
 from hotwire_assist.backends.llama_cpp import LlamaCppBackend
 from hotwire_assist.core.config import Config, default_model_dir
 from hotwire_assist.core.prompt import document_text, get_family
+from hotwire_assist.core.request import build_request
 from hotwire_assist.server.completion import CompletionEngine
 
 APP = Path(__file__).resolve().parents[1] / "examples" / "todo_app"
@@ -90,7 +91,7 @@ async def inline(client: LanguageClient, uri: str, line: int, col: int) -> list:
 def bare_latency(engine: CompletionEngine, text: str, offset: int, rel: str) -> float:
     """The same prompt and generation as the server's, called directly: no LSP, no asyncio, no debounce."""
     t0 = time.perf_counter()
-    engine._generate(text[:offset], text[offset:], rel, [], threading.Event())
+    engine._generate(build_request(rel, text, offset, None), threading.Event())
     return time.perf_counter() - t0
 
 

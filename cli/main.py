@@ -107,11 +107,16 @@ def complete(
     location: Annotated[str, typer.Argument(help="PATH:LINE:COL, 1-based as editors show them")],
     format: FormatOpt = "text",
 ) -> None:
-    """Print what the server would suggest at a position.
+    """Print what the server would suggest at a position: the same request the editor's server builds (the
+    workspace root's configuration, the app's related files and examples), then the suggestion and its latency.
 
     Example: hotwire-assist complete examples/todo_app/app/views/todos/_todo.html.erb:1:21
     """
-    from hotwire_assist.backends import make_backend
+    from hotwire_assist.backends import BackendError, make_backend
+    from hotwire_assist.core.appindex import index_app
+    from hotwire_assist.core.context import ContextCache
+    from hotwire_assist.core.privacy import is_excluded
+    from hotwire_assist.core.request import build_request, workspace_root
     from hotwire_assist.server.completion import CompletionEngine
 
     try:
@@ -120,7 +125,7 @@ def complete(
     except ValueError:
         err.print(f"[red]expected PATH:LINE:COL, got '{location}'[/red]")
         raise typer.Exit(2) from None
-    path = Path(path_s)
+    path = Path(path_s).resolve()
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -131,25 +136,41 @@ def complete(
         err.print(f"[red]{location}: no such position (the file has {len(lines)} lines)[/red]")
         raise typer.Exit(2)
     offset = sum(len(x) + 1 for x in lines[: line - 1]) + col - 1
-    config = _config(path.parent)
+    root = workspace_root(path)  # the folder an editor opens: its .hotwire-assist.toml applies
+    config = _config(root)
+    if is_excluded(path, root, config.privacy.exclude):
+        err.print(f"[yellow]{path} is excluded by the privacy settings: nothing is sent to a model[/yellow]")
+        raise typer.Exit(1)
     config.completion.debounce_ms = 0
     messages: list[str] = []
-    engine = CompletionEngine(config, make_backend(config), notify=messages.append)
     try:
-        s = asyncio.run(engine.complete(str(path), text[:offset], text[offset:], path.as_posix()))
+        index = index_app(root)
+    except OSError as e:
+        err.print(f"[yellow]cannot index {root}: {e}; completing without app context[/yellow]")
+        index = None
+    context = ContextCache.for_config(config)
+    request = build_request(path, text, offset, root, context=lambda r: context.for_request(index, r))
+    try:
+        engine = CompletionEngine(config, make_backend(config), notify=messages.append)
+    except BackendError as e:
+        err.print(f"[red]{e.user_message()}[/red]")
+        raise typer.Exit(1) from None
+    try:
+        s = asyncio.run(engine.complete(str(path), request))
     finally:
         engine.close()
+    latency = s.latency_ms if s else None
     if format == "json":
-        out.print_json(
-            json.dumps(
-                {"suggestion": s.text if s else "", "latency_ms": s.latency_ms if s else None, "errors": messages}
-            )
-        )
+        body = {"suggestion": s.text if s else "", "latency_ms": latency, "errors": messages}
+        out.print_json(json.dumps({**body, "request": request.to_json()}))
     else:
         for m in messages:
             err.print(f"[yellow]{m}[/yellow]")
         if s:
             print(s.text)
+        files = len(request.context)
+        where = f"{request.path} ({request.language}), {files} context snippet{'s' * (files != 1)}"
+        err.print(f"{latency:.0f} ms; {where}" if s else f"no suggestion; {where}")
     if messages:
         raise typer.Exit(1)
 

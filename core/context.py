@@ -217,8 +217,34 @@ def _fit(text: str, room: int) -> str:
     return head if len(head.strip()) >= min(MIN_SNIPPET_CHARS, len(text.strip())) else ""
 
 
+CURATED_DIR = Path(__file__).resolve().parents[1] / "training" / "curated"  # data files, not an import
+
+
 class ContextCache:
     """The server's per-file cache around `build_context`: one build per (file, index generation, query)."""
+
+    @classmethod
+    def for_config(cls, config, curated: Path | None = CURATED_DIR) -> ContextCache:
+        """Sized and filtered as a configuration says: what the server and `complete` both use."""
+        from hotwire_assist.core.prompt import context_budget
+
+        return cls(curated, context_budget(config.completion.prompt_chars), config.privacy.exclude)
+
+    def for_request(self, index: AppIndex | None, request):
+        """The app context of a core.request.CompletionRequest (core.request.request_context, cached)."""
+        from hotwire_assist.core.request import request_context
+
+        if index is None or index.root is None:
+            return ()
+        key = (index.generation, request.path, request.prefix[-QUERY_CHARS:])
+        hit = self._last.get(request.path)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        found = request_context(
+            request, index, budget_chars=self.budget_chars, exclude=self.exclude, retriever=self.retriever()
+        )
+        self._last[request.path] = (key, found)
+        return found
 
     def __init__(self, curated: Path | None = None, budget_chars: int = 1500, exclude: Sequence[str] = ()):
         self.budget_chars = budget_chars

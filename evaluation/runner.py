@@ -26,6 +26,7 @@ from hotwire_assist.core.prompt import (
     instruction_stop,
     parse_files,
 )
+from hotwire_assist.core.request import CompletionRequest, build_request
 from hotwire_assist.core.schemas import FileText
 from hotwire_assist.evaluation.contamination import ContaminationReport, check_contamination
 from hotwire_assist.evaluation.results import RESULTS_FILE, RUN_FILE, SampleResult, append_result, read_results
@@ -130,9 +131,16 @@ def generation_prompt(task: GenerationTask, budget_chars: int | None = None) -> 
     return instruction_prompt(task.request, [Snippet(c.path, c.content) for c in task.context], budget_chars)
 
 
+def fim_task_request(task: FimTask) -> CompletionRequest:
+    """The completion request the server builds at the hole (core.request.build_request), without app
+    context: evaluation's FIM tasks score the model alone on the file."""
+    return build_request(task.path, task.prefix + task.suffix, len(task.prefix), None)
+
+
 def fim_task_prompt(task: FimTask, family: str, budget_chars: int) -> str:
     """The server's FIM prompt for the hole (core.prompt.fim_prompt, same window budget)."""
-    return fim_prompt(get_family(family), task.prefix, task.suffix, task.path, budget_chars=budget_chars)
+    r = fim_task_request(task)
+    return fim_prompt(get_family(family), r.prefix, r.suffix, r.path, r.context, budget_chars=budget_chars)
 
 
 def parse_answer(text: str, target_path: str = "") -> list[FileText]:

@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -22,10 +23,12 @@ from hotwire_assist.backends import BackendError, make_backend
 from hotwire_assist.core import __version__
 from hotwire_assist.core.appindex import AppIndex, index_app
 from hotwire_assist.core.config import Config, ConfigError, completion_allowed, load_config
-from hotwire_assist.core.context import ContextCache, query_of
+from hotwire_assist.core.context import CURATED_DIR as _CURATED
+from hotwire_assist.core.context import ContextCache
 from hotwire_assist.core.hotwire import language_of
 from hotwire_assist.core.privacy import is_excluded
-from hotwire_assist.core.prompt import Snippet, context_budget
+from hotwire_assist.core.prompt import Snippet
+from hotwire_assist.core.request import CompletionRequest, build_request
 from hotwire_assist.core.rules import check_source
 from hotwire_assist.server.code_actions import feature_actions, to_code_action
 from hotwire_assist.server.completion import CompletionEngine, Suggestion
@@ -40,7 +43,7 @@ from hotwire_assist.server.telemetry import TelemetryRecorder, backend_identity,
 from hotwire_assist.server.watch import IndexWatcher, reindex
 
 log = logging.getLogger(__name__)
-CURATED_DIR = Path(__file__).resolve().parents[1] / "training" / "curated"  # data files, not an import
+CURATED_DIR = _CURATED  # the curated examples' data files (not an import of training)
 VERSION = __version__
 DIAGNOSTICS_DEBOUNCE_S = 0.25
 ACCEPTED_COMMAND = "hotwire-assist.accepted"
@@ -48,8 +51,6 @@ DISMISSED_NOTIFICATION = "hotwire-assist/dismissed"
 INTERNALS_REQUEST = "hotwire-assist/internals"
 CUSTOM_NOTIFICATIONS = frozenset({DISMISSED_NOTIFICATION})  # ours: lsprotocol does not know they are notifications
 _ANSWERED = object()
-# Half of a UTF-16 surrogate pair: a client may send one (JSON allows it) but no model can encode it.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Protocol(LanguageServerProtocol):
@@ -152,19 +153,18 @@ class HotwireServer(LanguageServer):
         self.telemetry.set_engine(
             backend.name, backend.model_id, self.engine.family.name, identity=lambda: backend_identity(backend)
         )
-        c = self.config.completion
-        self.context = ContextCache(CURATED_DIR, context_budget(c.prompt_chars), self.config.privacy.exclude)
+        self.context = ContextCache.for_config(self.config, CURATED_DIR)
         self.engine.context_provider = self.prompt_context
 
-    def prompt_context(self, rel: str, prefix: str) -> list[Snippet]:
-        """Related files and similar curated examples for a prompt (runs in the generation thread)."""
+    def prompt_context(self, request: CompletionRequest) -> Sequence[Snippet]:
+        """Related files and similar curated examples for a request (runs in the generation thread)."""
         if self.index is None or self.root is None:
-            return []
+            return ()
         try:
-            return self.context.get(self.index, self.root / rel, query_of(prefix))
+            return self.context.for_request(self.index, request)
         except (RuntimeError, OSError) as e:  # the index changed while we read it: no context this once
-            log.info("no prompt context for %s: %s", rel, e)
-            return []
+            log.info("no prompt context for %s: %s", request.path, e)
+            return ()
 
     async def build_index(self) -> None:
         """The app's frames, stream targets and Stimulus controllers, for the cross-file rules."""
@@ -272,18 +272,11 @@ class HotwireServer(LanguageServer):
             return None
         version = doc.version
         offset = min(doc.offset_at_position(position), len(source))
-        rel = path
-        if self.root:
-            try:
-                rel = Path(path).resolve().relative_to(self.root.resolve()).as_posix()
-            except ValueError:
-                rel = Path(path).name
-        prefix = _LONE_SURROGATE.sub("\ufffd", source[:offset])
-        suffix = _LONE_SURROGATE.sub("\ufffd", source[offset:])
+        request = build_request(path, source, offset, self.root, doc.language_id or "")
         await self.ready_index()  # the prompt's related files come from the index: the first requests race its build
         if self.engine is None or self.workspace.get_text_document(uri).version != version:
             return None
-        suggestion = await self.engine.complete(uri, prefix, suffix, rel)
+        suggestion = await self.engine.complete(uri, request)
         if suggestion is None or self.workspace.get_text_document(uri).version != version:
             return None  # the document changed while we generated: never answer stale
         return suggestion

@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -19,6 +19,7 @@ from hotwire_assist.backends.generation import generate_fitted
 from hotwire_assist.core.config import Config
 from hotwire_assist.core.privacy import redact_fim
 from hotwire_assist.core.prompt import Snippet, fim_prompt, fit_window, get_family
+from hotwire_assist.core.request import CompletionRequest, with_context
 
 log = logging.getLogger(__name__)
 TYPING_GAP_S = 0.3  # requests closer than this are one typing burst
@@ -30,6 +31,7 @@ class Suggestion:
     text: str
     latency_ms: float
     cached: bool = False
+    request: CompletionRequest | None = None  # what was asked (with its context when the model generated)
 
 
 def is_mid_line(suffix: str) -> bool:
@@ -138,8 +140,8 @@ class CompletionEngine:
         self._notify = notify
         self.generations_started = 0
         self.last_error = ""
-        # (path, prefix) -> related files and examples for the prompt; called only when generating
-        self.context_provider: Callable[[str, str], list[Snippet]] | None = None
+        # request -> related files and examples for the prompt; called only when generating
+        self.context_provider: Callable[[CompletionRequest], Sequence[Snippet]] | None = None
 
     def _debounce_s(self, doc: str, now: float) -> float:
         """The configured debounce, stretched while the user is typing faster than it: a request that
@@ -163,8 +165,9 @@ class CompletionEngine:
         if ticket:
             ticket.cancel.set()
 
-    def _generate(self, prefix: str, suffix: str, path: str, context: list[Snippet], cancel: threading.Event) -> str:
-        """Build the prompt, generate to a boundary; prompt and answer are fitted to the model's window."""
+    def _generate(self, request: CompletionRequest, cancel: threading.Event) -> tuple[str, CompletionRequest]:
+        """Gather the request's context, build the prompt, generate to a boundary (prompt and answer fitted
+        to the model's window); returns the raw text and the request as asked."""
         self.generations_started += 1
         params = GenerationParams(
             max_tokens=self.config.model.max_tokens,
@@ -172,26 +175,26 @@ class CompletionEngine:
             temperature=self.config.model.temperature,
             top_p=self.config.model.top_p,
         )
-        if not context and self.context_provider is not None:
-            context = self.context_provider(path, prefix)
+        r = with_context(request, self.context_provider)
         # the privacy gate: no secret of the document reaches a backend (only the window sent is redacted)
-        prefix, suffix = fit_window(prefix, suffix, self.config.completion.prompt_chars)
-        prefix, _, suffix = redact_fim(prefix, "", suffix, path)
-        return generate_fitted(
+        prefix, suffix = fit_window(r.prefix, r.suffix, self.config.completion.prompt_chars)
+        prefix, _, suffix = redact_fim(prefix, "", suffix, r.path)
+        raw = generate_fitted(
             self.backend,
-            lambda budget: fim_prompt(self.family, prefix, suffix, path, context, budget_chars=budget),
+            lambda budget: fim_prompt(self.family, prefix, suffix, r.path, r.context, budget_chars=budget),
             self.config.completion.prompt_chars,
             params,
             cancel,
             lambda chunks: stream_to_boundary(chunks, is_mid_line(suffix), self.config.completion.max_lines),
         )
+        return raw, r
 
-    async def complete(
-        self, doc: str, prefix: str, suffix: str, path: str, context: list[Snippet] | None = None
-    ) -> Suggestion | None:
+    async def complete(self, doc: str, request: CompletionRequest) -> Suggestion | None:
+        """The suggestion for a request (core.request.build_request) in document `doc`, or None."""
         t0 = time.perf_counter()
+        prefix, suffix = request.prefix, request.suffix
         if (hit := self.cache.get(doc, prefix, suffix)) is not None:
-            return Suggestion(uuid.uuid4().hex, hit, (time.perf_counter() - t0) * 1000, cached=True)
+            return Suggestion(uuid.uuid4().hex, hit, (time.perf_counter() - t0) * 1000, cached=True, request=request)
         self.cancel(doc)
         ticket = self._tickets[doc] = _Ticket(threading.Event())
         try:
@@ -202,11 +205,9 @@ class CompletionEngine:
             raise
         if ticket.cancel.is_set():
             return None
-        future = asyncio.get_running_loop().run_in_executor(
-            self._executor, self._generate, prefix, suffix, path, context or [], ticket.cancel
-        )
+        future = asyncio.get_running_loop().run_in_executor(self._executor, self._generate, request, ticket.cancel)
         try:
-            raw = await asyncio.wait_for(asyncio.shield(future), self.config.model.timeout_s)
+            raw, request = await asyncio.wait_for(asyncio.shield(future), self.config.model.timeout_s)
         except asyncio.CancelledError:
             ticket.cancel.set()  # the client cancelled the request: stop generating for it
             raise
@@ -237,7 +238,7 @@ class CompletionEngine:
         if not text:
             return None
         self.cache.put(doc, prefix, suffix, text)
-        return Suggestion(uuid.uuid4().hex, text, (time.perf_counter() - t0) * 1000)
+        return Suggestion(uuid.uuid4().hex, text, (time.perf_counter() - t0) * 1000, request=request)
 
     def internals(self) -> dict[str, int]:
         """Sizes of what the engine keeps, for bug reports and the load test (all must stay bounded)."""

@@ -20,10 +20,9 @@ from typing import Any
 
 from pygls.uris import to_fs_path
 
-from hotwire_assist.core.appindex import rails_app_root
 from hotwire_assist.core.config import Config
-from hotwire_assist.core.hotwire import language_of
 from hotwire_assist.core.privacy import is_excluded, redact_fim
+from hotwire_assist.core.request import CompletionRequest, build_request
 from hotwire_assist.core.schemas import TelemetryEvent, TelemetryKind
 from hotwire_assist.core.telemetry import TelemetryStore
 from hotwire_assist.server.completion import Suggestion
@@ -176,19 +175,32 @@ class TelemetryRecorder:
 
     # --- editor signals -------------------------------------------------------------------------
 
-    def shown(self, suggestion: Suggestion, doc_uri: str, path: str, prefix: str, suffix: str) -> None:
+    def shown(
+        self,
+        suggestion: Suggestion,
+        doc_uri: str,
+        path: str,
+        prefix: str,
+        suffix: str,
+        request: CompletionRequest | None = None,
+    ) -> None:
+        """A suggestion was shown at the cursor between `prefix` and `suffix` of the file at `path`; the
+        recorded path and language are those of the completion request (core.request), built here when the
+        caller has none."""
         if not self.enabled:
             return
         self.superseded(doc_uri)
         excluded = is_excluded(path, self.workspace, self.config.privacy.exclude)
-        lang = language_of(path)
+        if request is None:
+            request = build_request(path, prefix + suffix, len(prefix), self.workspace)
         base = {
-            "language": lang,
+            "language": request.language,
             "file_type": Path(path).suffix.lstrip(".") or Path(path).name,
             "latency_ms": suggestion.latency_ms,
             **self._engine(),
         }
-        t = _Tracked(suggestion, doc_uri, prefix, suffix, base, self.clock(), not excluded, self._rel(path))
+        prefix, suffix = request.prefix, request.suffix
+        t = _Tracked(suggestion, doc_uri, prefix, suffix, base, self.clock(), not excluded, request.path)
         self._pending[suggestion.id] = t
         self._texts[doc_uri] = prefix + suffix
         self._emit("shown", t)
@@ -199,16 +211,9 @@ class TelemetryRecorder:
             return
         source = doc.source
         offset = min(doc.offset_at_position(position), len(source))
-        self.shown(suggestion, doc.uri, to_fs_path(doc.uri) or doc.uri, source[:offset], source[offset:])
-
-    def _rel(self, path: str) -> str:
-        """The path as training sees it: workspace-relative, else from the Rails `app/` folder, else the
-        bare name — never a path into the user's home."""
-        p = Path(path)
-        if self.workspace and p.is_relative_to(self.workspace):
-            return p.relative_to(self.workspace).as_posix()
-        root = rails_app_root(p)
-        return p.relative_to(root).as_posix() if root is not None else p.name
+        path = to_fs_path(doc.uri) or doc.uri
+        request = suggestion.request or build_request(path, source, offset, self.workspace, doc.language_id or "")
+        self.shown(suggestion, doc.uri, path, request.prefix, request.suffix, request)
 
     def accepted(self, suggestion_id: str) -> None:
         t = self._pending.pop(str(suggestion_id), None)

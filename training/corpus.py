@@ -12,6 +12,7 @@ from pathlib import Path
 from hotwire_assist.core.hotwire import CODE_SUFFIXES
 from hotwire_assist.core.privacy import read_gated, workspace_globs
 from hotwire_assist.core.prompt import PromptFamily, document_text, fim_training_text
+from hotwire_assist.core.request import CompletionRequest, build_request, request_context
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,20 @@ def random_hole(text: str, rng: random.Random, tries: int = 24) -> tuple[str, st
     return text, "", ""
 
 
+def hole_request(
+    src: SourceFile, prefix: str, suffix: str, index=None, budget_chars: int = 0, retriever=None
+) -> CompletionRequest:
+    """The completion request the server builds at a hole (core.request.build_request): the document without
+    the hole, the cursor where it was, and — given the app's index — the same app context."""
+    gather = None
+    if index is not None and budget_chars > 0:
+
+        def gather(r: CompletionRequest):
+            return request_context(r, index, budget_chars=budget_chars, retriever=retriever)
+
+    return build_request(src.path, prefix + suffix, len(prefix), None, context=gather)
+
+
 def training_texts(
     sources: list[SourceFile], family: PromptFamily, rng: random.Random, fim_per_file: int = 4
 ) -> list[str]:
@@ -134,7 +149,8 @@ def training_texts(
         for _ in range(fim_per_file):
             prefix, middle, suffix = random_hole(src.text, rng)
             if middle.strip():
-                prompt, target = fim_training_text(family, prefix, middle, suffix, src.path)
+                r = hole_request(src, prefix, suffix)
+                prompt, target = fim_training_text(family, r.prefix, middle, r.suffix, r.path, r.context)
                 texts.append(prompt + target)
     rng.shuffle(texts)
     return texts

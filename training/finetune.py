@@ -304,7 +304,8 @@ def source_items(sources: list[SourceFile], family: PromptFamily, cfg: FinetuneC
     Each prompt carries the related files of the hole's app, built by core.context exactly as the server
     builds them for a completion there (same ranking, budget and query), so training matches serving."""
     from hotwire_assist.core.appindex import index_app, rails_app_root
-    from hotwire_assist.core.context import ExampleRetriever, build_context, query_of
+    from hotwire_assist.core.context import ExampleRetriever
+    from hotwire_assist.training.corpus import hole_request
 
     rng = random.Random(cfg.seed)
     indexes: dict[Path, object] = {}
@@ -319,12 +320,8 @@ def source_items(sources: list[SourceFile], family: PromptFamily, cfg: FinetuneC
             prefix, middle, suffix = random_hole(src.text, rng)
             if not middle.strip():
                 continue
-            context = []
-            if root is not None:
-                context = build_context(
-                    indexes[root], src.origin, query_of(prefix), budget_chars=cfg.context_chars, retriever=retriever
-                )
-            items.append(fim_item(family, f"{src.path}#{n}", src.path, prefix, middle, suffix, context, held, cfg))
+            r = hole_request(src, prefix, suffix, indexes.get(root), cfg.context_chars, retriever)  # as served
+            items.append(fim_item(family, f"{src.path}#{n}", r.path, r.prefix, middle, r.suffix, r.context, held, cfg))
     return items
 
 

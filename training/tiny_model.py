@@ -18,7 +18,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from hotwire_assist.core.prompt import PromptFamily, fim_prompt
-from hotwire_assist.training.corpus import SourceFile, is_held_out, random_hole, training_texts
+from hotwire_assist.training.corpus import SourceFile, hole_request, is_held_out, random_hole, training_texts
 from hotwire_assist.training.export import export_gguf
 
 
@@ -99,7 +99,8 @@ def held_out_metrics(
             prefix, middle, suffix = random_hole(f.text, rng)
             if "\n" in middle or not middle.strip():
                 continue
-            prompt = fim_prompt(family, prefix, suffix, f.path, budget_chars=recipe.context * 2)
+            r = hole_request(f, prefix, suffix)  # the request the server builds at this hole
+            prompt = fim_prompt(family, r.prefix, r.suffix, r.path, r.context, budget_chars=recipe.context * 2)
             p_ids = tok.encode(prompt).ids[-(recipe.context - 32) :]
             out = model.generate(
                 torch.tensor([p_ids]), max_new_tokens=24, do_sample=False, eos_token_id=eos, pad_token_id=eos

@@ -144,6 +144,9 @@ async def test_backend_down_then_back_the_server_survives_and_recovers(tiny_mode
         HOTWIRE_ASSIST_MODEL_NAME="hotwire-tiny",
         HOTWIRE_ASSIST_MODEL_URL=api.url,
         HOTWIRE_ASSIST_MODEL_TIMEOUT_S="5",
+        # the fake streams a token per HTTP chunk (slow on a loaded machine); the prompt, fitted to the tiny
+        # model's 256-token window, leaves it no context to stop early, so a short answer stays in the timeout
+        HOTWIRE_ASSIST_MODEL_MAX_TOKENS="8",
     )
     client, _ = await start(env)
     try:

@@ -5,6 +5,7 @@ import time
 from hotwire_assist.backends import BackendError, GenerationParams, until_stop
 from hotwire_assist.core.config import Config
 from hotwire_assist.core.hotwire import language_of
+from hotwire_assist.core.request import CompletionRequest, build_request
 from hotwire_assist.server.completion import CompletionEngine, TypeAheadCache, postprocess
 
 
@@ -91,6 +92,10 @@ class ScriptedBackend:
         pass
 
 
+def req(prefix: str, suffix: str = "\n", path: str = "x.rb") -> CompletionRequest:
+    return build_request(path, prefix + suffix, len(prefix), None)
+
+
 def engine_with(backend, **completion):
     config = Config.model_validate({"completion": {"debounce_ms": 30, **completion}, "model": {"timeout_s": 2}})
     notes: list[str] = []
@@ -100,9 +105,9 @@ def engine_with(backend, **completion):
 async def test_a_newer_request_cancels_the_older_one_which_is_never_shown():
     backend = ScriptedBackend(delay=0.02)
     engine, _ = engine_with(backend)
-    first = asyncio.create_task(engine.complete("doc", "a = ", "\n", "x.rb"))
+    first = asyncio.create_task(engine.complete("doc", req("a = ")))
     await asyncio.sleep(0.1)  # the first is generating now
-    second = await engine.complete("doc", "a = b", "\n", "x.rb")
+    second = await engine.complete("doc", req("a = b"))
     assert await first is None
     assert second is not None and second.text == "hello world"
     assert backend.finished_early == 1
@@ -111,7 +116,7 @@ async def test_a_newer_request_cancels_the_older_one_which_is_never_shown():
 async def test_debounce_means_a_burst_starts_one_generation():
     backend = ScriptedBackend(delay=0.0)
     engine, _ = engine_with(backend)
-    tasks = [asyncio.create_task(engine.complete("doc", "x" * i, "\n", "x.rb")) for i in range(1, 10)]
+    tasks = [asyncio.create_task(engine.complete("doc", req("x" * i))) for i in range(1, 10)]
     results = await asyncio.gather(*tasks)
     assert backend.started == 1
     assert [r is None for r in results] == [True] * 8 + [False]
@@ -121,10 +126,10 @@ async def test_backend_errors_are_reported_once_per_episode_then_recovery_is_ann
     backend = ScriptedBackend(fail=BackendError("cannot reach Ollama", "Start it."))
     engine, notes = engine_with(backend, debounce_ms=0)
     for i in range(3):
-        assert await engine.complete("doc", f"a{i}", "\n", "x.rb") is None
+        assert await engine.complete("doc", req(f"a{i}")) is None
     assert notes == ["hotwire-assist: cannot reach Ollama. Start it."]
     backend.fail = None
-    assert (await engine.complete("doc", "zz", "\n", "x.rb")).text == "hello world"
+    assert (await engine.complete("doc", req("zz"))).text == "hello world"
     assert notes[-1] == "hotwire-assist: scripted is answering again."
 
 
@@ -132,7 +137,7 @@ async def test_a_slow_backend_times_out_and_the_server_answers_empty():
     backend = ScriptedBackend(delay=0.5)
     engine, notes = engine_with(backend, debounce_ms=0)
     engine.config.model.timeout_s = 0.3
-    assert await engine.complete("doc", "a", "\n", "x.rb") is None
+    assert await engine.complete("doc", req("a")) is None
     assert "took longer than 0.3 s" in notes[0]
 
 
@@ -150,7 +155,7 @@ async def test_a_prompt_too_long_for_the_model_is_rebuilt_to_fit():
     backend = SmallContext(delay=0.0)
     engine, notes = engine_with(backend, debounce_ms=0)
     prefix = "".join(f"line {i}\n" for i in range(60))  # well under prompt_chars, well over the context
-    assert (await engine.complete("doc", prefix, "\n", "x.rb")).text == "hello world"
+    assert (await engine.complete("doc", req(prefix))).text == "hello world"
     assert notes == []
 
 
@@ -159,7 +164,7 @@ async def test_typing_faster_than_the_debounce_still_starts_one_generation():
     engine, _ = engine_with(backend, debounce_ms=20)
     tasks = []
     for i in range(1, 15):  # a keystroke every 40 ms, twice the configured debounce
-        tasks.append(asyncio.create_task(engine.complete("doc", "x" * i, "\n", "x.rb")))
+        tasks.append(asyncio.create_task(engine.complete("doc", req("x" * i))))
         await asyncio.sleep(0.04)
     results = await asyncio.gather(*tasks)
     assert backend.started <= 2
