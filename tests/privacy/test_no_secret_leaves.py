@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from hotwire_assist.cli.telemetry import telemetry_app
 from hotwire_assist.core.config import Config
 from hotwire_assist.core.privacy import excluded_by, read_gated, redact
+from hotwire_assist.core.request import build_request
 from hotwire_assist.core.schemas import TelemetryEvent
 from hotwire_assist.core.telemetry import TelemetryStore, read_bundle, write_bundle
 from privacy.planted import Planted, build
@@ -375,7 +376,7 @@ async def test_no_secret_reaches_a_prompt(corpus):
         for rel, text in corpus.files.items():
             for _, value in corpus.secrets.get(rel, [])[:2]:
                 at = text.find(value) + len(value) // 2
-                await engine.complete(f"doc:{rel}:{at}", text[:at], text[at:], rel)
+                await engine.complete(f"doc:{rel}:{at}", build_request(rel, text, at, corpus.root))
     finally:
         engine.close()
     assert len(backend.prompts) >= 40  # a few are served from the type-ahead cache
