@@ -68,6 +68,7 @@ class FileFacts:
     controller: dict | None = None
     versions: dict[str, str] = field(default_factory=dict)
     routes: list[dict] = field(default_factory=list)
+    loads_ujs: bool = False  # the file imports/pins/starts rails-ujs (@rails/ujs)
     morph: bool = False  # the page asks for morph refreshes (turbo_refreshes_with / turbo-refresh-method meta)
     # app/helpers: method -> Stimulus identifiers its markup declares, and the methods it calls
     helper_controllers: dict[str, list[str]] = field(default_factory=dict)
@@ -225,6 +226,8 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
         _helper_facts(doc, facts)
     if p.endswith("config/routes.rb"):
         facts.routes = parse_routes(doc)
+    if p.endswith("config/importmap.rb"):
+        facts.loads_ujs = bool(_UJS.search(doc.text))
 
 
 def component_rendered(doc: SourceText, call: Node) -> str | None:
@@ -357,8 +360,12 @@ def _js_values(text: str) -> dict[str, str]:
     return out
 
 
+_UJS = re.compile(r"""["']@rails/ujs["']|["']rails-ujs["']|\bRails\.start\(\)""")
+
+
 def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
     text = doc.text
+    facts.loads_ujs = bool(_UJS.search(text))
     facts.custom_stream_actions = re.findall(r"StreamActions(?:\.(\w+)|\[[\"']([\w-]+)[\"']\])\s*=", text)
     facts.custom_stream_actions = [a or b for a, b in facts.custom_stream_actions]
     facts.registered_controllers = re.findall(r"\.register\(\s*[\"']([\w-]+)[\"']", text)
@@ -377,7 +384,7 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
         sorted(set(methods)),
     )
     if re.search(r"\bfetch\s*\(|\baxios\b|XMLHttpRequest|\$\.ajax", text):
-        for m in re.finditer(r"\.(innerHTML|outerHTML)\s*\+?=|insertAdjacentHTML\s*\(", text):
+        for m in re.finditer(r"\.(innerHTML|outerHTML)\s*\+?=(?!\s*[\"'`]{2})|insertAdjacentHTML\s*\(", text):
             ctrl.fetches_html.append(doc.line_of(len(text[: m.start()].encode())))
         if re.search(r"\.json\s*\(\s*\)|JSON\.parse", text):  # data fetched, markup rebuilt element by element
             for m in re.finditer(r"document\.createElement\s*\(", text):

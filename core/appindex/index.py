@@ -202,6 +202,11 @@ class AppIndex:
         return {name for f in self.files.values() for p, name in f.collection_locals if p == partial}
 
     @property
+    def uses_ujs(self) -> bool:
+        """Whether the app still loads rails-ujs (its data-method/confirm/disable-with keep working)."""
+        return any(f.loads_ujs for f in self.files.values())
+
+    @property
     def uses_morph(self) -> bool:
         """Whether the app's pages ask for morph refreshes (turbo_refreshes_with method: :morph)."""
         return any(f.morph for f in self.files.values())

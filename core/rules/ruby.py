@@ -125,6 +125,19 @@ def _controller_params(doc: RubyDoc, node: Node) -> bool:
     return root is not None and not taint.is_local_param(doc, root, "params")
 
 
+def _model_receiver(ctx: Context, doc: RubyDoc, call: Node) -> bool:
+    """Whether a `new`/`create`/`update` call may reach Active Record: a model class of the app, a record or an
+    association (`@post.update`, `current_user.posts.create`), or anything when the app's models are unknown.
+    A plain class (`ElasticSearcher.new(params[:query])`) takes arguments, not attributes."""
+    recv = call.child_by_field_name("receiver")
+    if recv is None or ctx.index is None or not ctx.index.models:
+        return True
+    if recv.type in ("constant", "scope_resolution"):
+        name = node_text(doc, recv).rsplit("::", 1)[-1]
+        return any(m["name"].rsplit("::", 1)[-1] == name for m in ctx.index.models)
+    return True
+
+
 def _strong_params(ctx: Context, doc: RubyDoc) -> None:
     for call in doc.calls:
         name = call_name(doc, call)
@@ -141,6 +154,8 @@ def _strong_params(ctx: Context, doc: RubyDoc) -> None:
                 "in url_for or redirect_to, `host`/`protocol` from the query string); list them with permit(:a, :b)",
             )
         elif name in MASS_ASSIGN:
+            if not _model_receiver(ctx, doc, call):
+                continue
             args = call.child_by_field_name("arguments")
             for a in args.named_children if args is not None else []:
                 text = re.sub(r"\s+", "", node_text(doc, a))

@@ -171,6 +171,15 @@ def _rename_key(ctx: Context, key: Node, new: str) -> tuple[int, int, str]:
     return key.start_byte, key.end_byte, ":" + new.replace("-", "_").removeprefix("data_")
 
 
+def _ujs(ctx: Context, rule: str, start: int, end: int, message: str, fix=None) -> None:
+    """A Rails-UJS attribute: a mistake under Turbo alone, but it still works where the app loads rails-ujs."""
+    if ctx.index is not None and ctx.index.uses_ujs:
+        message += " (the app still loads rails-ujs, which handles it; this matters when rails-ujs goes)"
+        ctx.add(rule, start, end, message, fix, severity="info")
+    else:
+        ctx.add(rule, start, end, message, fix)
+
+
 def check_ujs(ctx: Context, elements: list[Element]) -> None:
     for el in elements:
         if el.origin != "ruby":
@@ -188,7 +197,8 @@ def check_ujs(ctx: Context, elements: list[Element]) -> None:
                 ]
             else:
                 edits = [(pair.start_byte, pair.end_byte, f"data: {{ turbo_method: {verb} }}")]
-            ctx.add(
+            _ujs(
+                ctx,
                 "ujs/method-delete",
                 method.start,
                 method.end,
@@ -199,7 +209,8 @@ def check_ujs(ctx: Context, elements: list[Element]) -> None:
         for name in ("remote", "data-remote"):
             remote = el.attrs.get(name)
             if remote is not None and remote.value == "true" and (el.name in REMOTE_HELPERS or name == "data-remote"):
-                ctx.add(
+                _ujs(
+                    ctx,
                     "ujs/remote",
                     remote.start,
                     remote.end,
@@ -229,7 +240,11 @@ def check_ujs(ctx: Context, elements: list[Element]) -> None:
             fix = None
             if key is not None and old.startswith("data-"):
                 fix = ctx.fix(f"Rename to {new}", _rename_key(ctx, key, new))
-            ctx.add(rule, a.start, a.end, f"`{old}` is Rails-UJS; Turbo ignores it. Use `{new}`", fix)
+            msg = f"`{old}` is Rails-UJS; Turbo ignores it. Use `{new}`"
+            if old.startswith("data-"):
+                _ujs(ctx, rule, a.start, a.end, msg, fix)
+            else:  # a plain `confirm:` option renders confirm="…", which neither Rails-UJS nor Turbo reads
+                ctx.add(rule, a.start, a.end, msg.replace("is Rails-UJS; Turbo ignores it", "is read by nobody"), fix)
 
 
 def _data_hash(ctx: Context, el: Element) -> Node | None:
@@ -252,7 +267,8 @@ def _check_ujs_html(ctx: Context, el: Element) -> None:
         a = el.attrs.get(old)
         if a is None or (old == "data-method" and el.name != "a"):
             continue
-        ctx.add(
+        _ujs(
+            ctx,
             rule,
             a.start,
             a.end,
@@ -261,7 +277,8 @@ def _check_ujs_html(ctx: Context, el: Element) -> None:
         )
     remote = el.attrs.get("data-remote")
     if remote is not None and remote.value in ("true", ""):
-        ctx.add(
+        _ujs(
+            ctx,
             "ujs/remote",
             remote.start,
             remote.end,
@@ -270,12 +287,17 @@ def _check_ujs_html(ctx: Context, el: Element) -> None:
         )
 
 
+PLAIN_TEXT = re.compile(r"\.(text|txt|csv|md)(\.\w+)?$")
+
+
 def _json_template(ctx: Context) -> bool:
     return bool(re.search(r"\.json(\.\w+)?$", ctx.path)) or ".json." in ctx.path.rsplit("/", 1)[-1]
 
 
 def _unsafe(ctx: Context, rule: str, call: Node, value: Node, what: str) -> None:
     """Report `what` on `value` by where the value comes from (taint), once per call."""
+    if PLAIN_TEXT.search(ctx.path):
+        return  # a plain-text template (mail, CSV): there is no HTML to inject into
     level = taint.origin(ctx.doc, value, json=_json_template(ctx))
     severity = taint.severity_of(level)
     if severity is None:

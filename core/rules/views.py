@@ -32,6 +32,7 @@ NOTIFY_ID = re.compile(
     r"(^|[_-])(flash|flashes|notice|notices|notifications?|toasts?|alerts|messages?-?region)($|[_-])"
 )
 LIVE_ROLES = {"status", "alert", "log"}
+COMPOSITE_ITEMS = {"option", "menuitem", "menuitemcheckbox", "menuitemradio", "treeitem", "gridcell", "tab", "row"}
 CONTENT_LIST_ID = re.compile(r"(^|[_-])(list|lists|items|index|read|unread|page)($|[_-])")
 
 
@@ -589,6 +590,8 @@ def _click(ctx: Context, el: Element) -> None:
     role = el.get("role")
     if role and el.has("tabindex") and re.search(r"key(down|up|press)", action or ""):
         return
+    if role in COMPOSITE_ITEMS:
+        return  # an option/menu item: its listbox or menu manages focus (aria-activedescendant, roving tabindex)
     if role in ("presentation", "none"):
         return
     ctx.add(
