@@ -63,7 +63,14 @@ from hotwire_assist.core.prompt import (
     instruction_target,
 )
 from hotwire_assist.core.schemas import Example, PreferencePair, read_examples, read_pairs
-from hotwire_assist.training.corpus import SourceFile, is_held_out, load_sources, random_hole, record_held_out
+from hotwire_assist.training.corpus import (
+    SourceFile,
+    hole_request,
+    is_held_out,
+    load_sources,
+    random_hole,
+    record_held_out,
+)
 
 # The seed's progressive schedule: vocabulary/basic patterns → complex interactions → performance →
 # security and accessibility.
@@ -225,9 +232,8 @@ def example_item(ex: Example, family: PromptFamily, cfg: FinetuneConfig, negativ
     context = [Snippet(c.path, c.content) for c in ex.context]
     held = record_held_out(ex)  # by source file: every hole of a held-out file stays out of training
     if ex.kind == "fim":
-        return fim_item(
-            family, ex.id, ex.path, ex.prefix, ex.middle, ex.suffix, context, held, cfg, ex.category, negative
-        )
+        r = hole_request(SourceFile(ex.path, ""), ex.prefix, ex.suffix)  # the request served at this hole
+        return fim_item(family, ex.id, r.path, r.prefix, ex.middle, r.suffix, context, held, cfg, ex.category, negative)
     outputs = [Snippet(f.path, f.content) for f in ex.output]
     return instruction_item(family, ex.id, ex.input, context, outputs, held, cfg, ex.category, negative)
 
@@ -242,9 +248,9 @@ def example_items(ex: Example, family: PromptFamily, cfg: FinetuneConfig) -> lis
             prefix, middle, suffix = random_hole(f.content, rng)
             if middle.strip():
                 hid = f"{ex.id}:{f.path}#{n}"
-                items.append(
-                    fim_item(family, hid, f.path, prefix, middle, suffix, (), items[0].held_out, cfg, ex.category)
-                )
+                r = hole_request(SourceFile(f.path, f.content), prefix, suffix)
+                held = items[0].held_out
+                items.append(fim_item(family, hid, r.path, r.prefix, middle, r.suffix, (), held, cfg, ex.category))
     return items
 
 
@@ -305,7 +311,6 @@ def source_items(sources: list[SourceFile], family: PromptFamily, cfg: FinetuneC
     builds them for a completion there (same ranking, budget and query), so training matches serving."""
     from hotwire_assist.core.appindex import index_app, rails_app_root
     from hotwire_assist.core.context import ExampleRetriever
-    from hotwire_assist.training.corpus import hole_request
 
     rng = random.Random(cfg.seed)
     indexes: dict[Path, object] = {}
