@@ -90,7 +90,10 @@ class OpenAICompatBackend:
         """The server's limit where it reports one: llama.cpp's server `/props` (`n_ctx`), vLLM's `/v1/models`
         (`max_model_len`), llama.cpp's `/v1/models` (`meta.n_ctx_train`). Asked once; None: not reported."""
         if self._native is None:
-            self._native = self._ask_window() or 0
+            try:
+                self._native = self._ask_window() or 0
+            except httpx.TransportError:
+                return None  # unreachable now: ask again next time (generation reports the outage)
         return self._native or None
 
     def _ask_window(self) -> int | None:
@@ -108,8 +111,10 @@ class OpenAICompatBackend:
                     n = m.get("max_model_len") or (m.get("meta") or {}).get("n_ctx_train")
                     if isinstance(n, int) and n > 0:
                         return n
-        except (httpx.HTTPError, ValueError, AttributeError):
-            return None
+        except httpx.TransportError:
+            raise
+        except (httpx.HTTPError, ValueError, AttributeError, TypeError):
+            return None  # an answer that holds no limit
         return None
 
     def context_window(self) -> int:

@@ -148,9 +148,9 @@ class _LimitedServer(FakeHTTPServer):
     """An OpenAI-compatible server that reports its limit the way `kind` does and refuses longer prompts
     (counting characters as tokens) with the error text vLLM sends."""
 
-    def __init__(self, kind: str, limit: int) -> None:
+    def __init__(self, kind: str, limit: int, port: int = 0) -> None:
         self.kind, self.limit, self.prompts = kind, limit, []
-        super().__init__(_LimitedHandler)
+        super().__init__(_LimitedHandler, port)
 
 
 class _LimitedHandler(FakeHandler):
@@ -185,6 +185,19 @@ def test_openai_servers_window_and_refusals(kind):
         out = generate_fitted(backend, build, 4000, GenerationParams(max_tokens=64), threading.Event())
         assert out == "ok"  # characters are more tokens than the estimate: refused, then shrunk
         assert len(server.prompts[-1]["prompt"]) + server.prompts[-1]["max_tokens"] <= 600
+    finally:
+        server.stop()
+
+
+def test_a_server_down_when_first_asked_reports_its_window_once_it_is_up():
+    server = _LimitedServer("vllm", 600)
+    port, url = server.port, server.url
+    server.stop()
+    backend = OpenAICompatBackend(url, "m", timeout_s=2)
+    assert backend.native_window() is None and backend.context_window() == 2048
+    server = _LimitedServer("vllm", 600, port)
+    try:
+        assert backend.native_window() == 600 and backend.context_window() == 600
     finally:
         server.stop()
 
