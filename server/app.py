@@ -169,7 +169,15 @@ class HotwireServer(LanguageServer):
     async def build_index(self) -> None:
         """The app's frames, stream targets and Stimulus controllers, for the cross-file rules."""
         if self.root is not None:
-            self._indexing = asyncio.ensure_future(cpu_work(index_app, self.root))
+
+            async def build() -> AppIndex:
+                index = await cpu_work(index_app, self.root)
+                # the curated examples' retriever (numpy, BM25) too: the first prompt needs it, and loading it
+                # then took most of a short model.timeout_s
+                await asyncio.to_thread(self.context.retriever)
+                return index
+
+            self._indexing = asyncio.ensure_future(build())
             try:
                 self.index = await self._indexing
             except OSError as e:
