@@ -48,15 +48,17 @@ def validate_command(
     external: Annotated[bool, typer.Option(help="Also run Ruby/ERB syntax and herb-lint checks.")] = True,
     format: FormatOpt = "table",
 ) -> None:
-    """Check every line against the schema, every example's code with the rules engine, and duplicates.
+    """Check every line against the schema (a pairs file against the pair schema), every example's code and
+    each pair's chosen side with the rules engine, and near-duplicates (sibling holes of one file excepted).
     Exits 1 when a line is malformed, an example has an error-level finding, or two examples nearly match.
 
     Example: hotwire-assist data validate training/curated/turbo.jsonl
     """
-    from hotwire_assist.training.dataset import validate
+    from hotwire_assist.training.dataset import curated_pairs, validate
 
+    paths = _files(files) if files else [*_files(None), curated_pairs()]  # the curated set: examples and pairs
     with _progress() as progress:
-        result = validate(_files(files), external=external, progress=progress)
+        result = validate(paths, external=external, progress=progress)
     if format == "json":
         out.print_json(
             data={

@@ -190,6 +190,7 @@ def export(
     events = store.events() if store else []
     if store:
         store.close()
+    file.parent.mkdir(parents=True, exist_ok=True)
     write_bundle(file, events, developer)
     n = len(events)
     typer.echo(f"{n} events written to {file}")

@@ -69,6 +69,8 @@ def run_command(
     except (ValueError, TypeError) as e:
         err.print(f"[red]bad run file:[/red] {escape(str(e))}")
         raise typer.Exit(2) from None
+    for note in spec.notes:
+        err.print(f"[yellow]{escape(note)}[/yellow]")
     _run(base, out_dir, cfg, spec, resume, restart)
 
 
@@ -141,7 +143,9 @@ def finetune_command(
 
 @train_app.command("export")
 def export_command(
-    base_dir: Annotated[Path, typer.Argument(help="The base model folder the adapter was trained on.")],
+    base_dir: Annotated[
+        str, typer.Argument(help='The base model folder the adapter was trained on ("default": the embedded one).')
+    ],
     adapter_dir: Annotated[Path, typer.Argument(help="The adapter folder from `train finetune`.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Where hf/, model.gguf, adapter.gguf and Modelfile go.")],
     family: Annotated[str | None, typer.Option("--family", help="Prompt family (default: as trained).")] = None,
@@ -161,12 +165,18 @@ def export_command(
     """
     from hotwire_assist.core.prompt import get_family
     from hotwire_assist.training.export import export_merged
+    from hotwire_assist.training.finetune import resolve_base
 
+    try:
+        base_path = Path(resolve_base(base_dir))
+    except ValueError as e:
+        err.print(f"[red]export failed:[/red] {escape(str(e))}")
+        raise typer.Exit(1) from None
     if family is None:
         train_json = adapter_dir / "train.json"
         family = json.loads(train_json.read_text())["family"] if train_json.is_file() else "hotwire-tiny"
     try:
-        paths = export_merged(base_dir, adapter_dir, out_dir, get_family(family), name=name, quant=quant)
+        paths = export_merged(base_path, adapter_dir, out_dir, get_family(family), name=name, quant=quant)
     except (ValueError, OSError) as e:
         err.print(f"[red]export failed:[/red] {e}")
         raise typer.Exit(1) from None

@@ -43,6 +43,7 @@ import difflib
 import hashlib
 import json
 import math
+import os
 import random
 import time
 import tomllib
@@ -338,6 +339,7 @@ class DataSpec:
     sources: list[Path] = field(default_factory=list)  # source trees to cut FIM holes from
     negative: list[Path] = field(default_factory=list)  # Example JSONL of anti-patterns
     pairs: list[Path] = field(default_factory=list)  # PreferencePair JSONL
+    notes: list[str] = field(default_factory=list)  # e.g. a glob that matched no file (nothing read from it)
 
 
 def build_items(family: PromptFamily, cfg: FinetuneConfig, spec: DataSpec) -> tuple[list[Item], list[dict], list[str]]:
@@ -770,7 +772,8 @@ def finetune(
         "base": str(base),
         "family": family.name,
         "config": asdict(cfg),
-        "data": {k: [str(p) for p in v] for k, v in asdict(spec).items()},
+        "data": {k: [str(p) for p in v] for k, v in asdict(spec).items() if k != "notes"},
+        "data_notes": spec.notes,
         "data_sha256": data_digest(items),
         "items": {"train": len(train), "held_out": len(held), "negative": sum(it.negative for it in train)},
         "stages": {name: sum(it.stage == n for it in train) for n, (name, _) in enumerate(cfg.curriculum)},
@@ -831,12 +834,20 @@ def load_run_config(path: Path) -> tuple[str, Path, FinetuneConfig, DataSpec]:
         raise ValueError(f"{path}: {e}") from None
     here = path.parent
 
+    notes: list[str] = []
+
     def paths(key: str) -> list[Path]:
+        """A named file must exist; a glob may match nothing (a data folder not filled yet), said in notes."""
         out: list[Path] = []
         for pattern in raw.get(key, []):
-            matches = sorted(here.glob(pattern)) if any(c in pattern for c in "*?[") else [here / pattern]
-            if not matches or not all(m.exists() for m in matches):
+            if any(c in pattern for c in "*?["):
+                matches = sorted(Path(os.path.normpath(m)) for m in here.glob(pattern))  # no "x/../"
+                if not matches:
+                    notes.append(f"{path}: {key} = {pattern!r} matches no file")
+            elif not (here / pattern).exists():
                 raise ValueError(f"{path}: {key} = {pattern!r} matches no file")
+            else:
+                matches = [Path(os.path.normpath(here / pattern))]
             out += matches
         return out
 
@@ -853,7 +864,7 @@ def load_run_config(path: Path) -> tuple[str, Path, FinetuneConfig, DataSpec]:
     if "curriculum" in raw:
         train["curriculum"] = tuple((s["name"], tuple(s["select"])) for s in raw["curriculum"])
     base = resolve_base(raw["base"], here)
-    spec = DataSpec(paths("data"), paths("sources"), paths("negative"), paths("pairs"))
+    spec = DataSpec(paths("data"), paths("sources"), paths("negative"), paths("pairs"), notes)
     if not (spec.data or spec.sources or spec.pairs):
-        raise ValueError(f"{path}: nothing to train on: give `data`, `pairs` or `sources`")
-    return base, here / raw["output"], FinetuneConfig(**train), spec
+        raise ValueError("; ".join([*notes, f"{path}: nothing to train on: give `data`, `pairs` or `sources`"]))
+    return base, Path(os.path.normpath(here / raw["output"])), FinetuneConfig(**train), spec

@@ -270,3 +270,46 @@ def test_source_holes_carry_the_related_files_the_server_would_send():
     assert "app/controllers/todos_controller.rb" in item.prompt  # the controller rendering this partial
     (bare,) = source_items([src], FAMILY, FinetuneConfig(fim_per_file=1, context_chars=0))
     assert "todos_controller" not in bare.prompt
+
+
+def test_resuming_on_changed_data_is_refused_and_restart_starts_over(tiny_model, tmp_path):
+    """Resuming used to say "resumed from checkpoint-N" and record the new data hash for an adapter trained
+    on the old data (issue 19); progress shows step, loss, tokens/s and ETA even without a terminal."""
+    data, out = tmp_path / "d.jsonl", tmp_path / "out"
+    write_examples(data, _examples(6))
+    args = ["finetune", str(tiny_model / "hf"), "--data", str(data), "--out", str(out)]
+    args += ["--steps", "2", "--save-steps", "1", "--max-len", "128", "--batch", "2"]
+    first = CliRunner().invoke(train_app, args)
+    assert first.exit_code == 0, first.output
+    assert "step 2/2" in first.output and "tok/s" in first.output and "eta" in first.output
+    trained_on = json.loads((out / "train.json").read_text())["data_sha256"]
+
+    same = CliRunner().invoke(train_app, args)  # the same data and settings: resumes
+    assert same.exit_code == 0 and "resumed from" in same.output
+
+    write_examples(data, _examples(8))  # the data changed since the checkpoints
+    refused = CliRunner().invoke(train_app, args)
+    assert refused.exit_code == 1 and "refusing to resume" in refused.output and "--restart" in refused.output
+    assert json.loads((out / "train.json").read_text())["data_sha256"] == trained_on  # nothing recorded
+
+    restarted = CliRunner().invoke(train_app, [*args, "--restart"])
+    assert restarted.exit_code == 0, restarted.output
+    info = json.loads((out / "train.json").read_text())
+    assert info["resumed_from"] is None and info["data_sha256"] != trained_on
+
+
+def test_a_glob_that_matches_nothing_is_a_note_and_a_missing_named_file_an_error(tmp_path):
+    (tmp_path / "data").mkdir()
+    write_examples(tmp_path / "data" / "a.jsonl", _examples(2))
+    run = tmp_path / "examples" / "run.toml"
+    run.parent.mkdir()
+    run.write_text('base = "x"\noutput = "../out"\ndata = ["../data/*.jsonl", "../mined/*.jsonl"]\n')
+    _, out, _, spec = load_run_config(run)
+    assert spec.data == [tmp_path / "data" / "a.jsonl"] and out == tmp_path / "out"  # no "examples/.." left
+    assert spec.notes == [f"{run}: data = '../mined/*.jsonl' matches no file"]
+    run.write_text('base = "x"\noutput = "out"\ndata = ["../data/a.jsonl", "../data/gone.jsonl"]\n')
+    with pytest.raises(ValueError, match=r"gone\.jsonl' matches no file"):
+        load_run_config(run)
+    run.write_text('base = "x"\noutput = "out"\ndata = ["../mined/*.jsonl"]\n')
+    with pytest.raises(ValueError, match=r"matches no file.*nothing to train on"):
+        load_run_config(run)
