@@ -18,7 +18,9 @@ SOURCE = "hotwire-assist"
 _SEVERITY = {
     "error": lsp.DiagnosticSeverity.Error,
     "warning": lsp.DiagnosticSeverity.Warning,
-    "info": lsp.DiagnosticSeverity.Information,
+    # info is a lead or style (the contract in core.rules.findings): a hint, shown faintly in the editor and
+    # kept out of the problems list, so the squiggles a developer sees are the findings worth fixing
+    "info": lsp.DiagnosticSeverity.Hint,
 }
 
 
@@ -38,7 +40,7 @@ def to_diagnostics(findings: Iterable[Finding]) -> list[lsp.Diagnostic]:
             lsp.Diagnostic(
                 range=_range(f.line, f.column, f.end_line, f.end_column),
                 message=f.message,
-                severity=_SEVERITY.get(f.severity, lsp.DiagnosticSeverity.Information),
+                severity=_SEVERITY.get(f.severity, lsp.DiagnosticSeverity.Hint),
                 code=f.rule,
                 source=SOURCE,
                 data={"fix": asdict(f.fix) if f.fix else None, "dimension": f.dimension},

@@ -70,3 +70,10 @@ def test_diagnostics_are_zero_based_and_carry_fixes():
     far = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=1))
     assert quick_fixes("file:///a.html.erb", diags, far) == []
     assert len(quick_fixes("file:///a.html.erb", findings)) == 1
+
+
+def test_info_findings_are_hints_in_the_editor():
+    from hotwire_assist.core.rules import Finding
+
+    f = Finding("x.html.erb", 1, 1, 1, 2, "turbo/eager-frame", "efficiency", "info", "a lead")
+    assert to_diagnostics([f])[0].severity == lsp.DiagnosticSeverity.Hint
