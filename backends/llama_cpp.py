@@ -37,6 +37,27 @@ def gguf_context_length(path: Path) -> int | None:
     return int(value) if value and value.isdigit() and int(value) > 0 else None
 
 
+def _stop_at_special(llm, stop: Sequence[str], prompt_len: int):
+    """Stop at a stop string that is one special token (a FIM marker, `<|file_sep|>`). llama.cpp renders
+    special tokens as no text, so the text-level stop never sees them and it generated on past them,
+    where transformers (which stops at those token ids) ended: the two backends gave different answers
+    on the same weights. The check sees a token once it is evaluated: after it was yielded as ""."""
+    import llama_cpp
+
+    ids = set()
+    for s in stop:
+        toks = llm.tokenize(s.encode("utf-8"), add_bos=False, special=True)
+        if len(toks) == 1 and not llm.detokenize(toks, special=False):
+            ids.add(toks[0])
+    if not ids:
+        return None
+
+    def hit(input_ids, logits) -> bool:
+        return len(input_ids) > prompt_len and int(input_ids[-1]) in ids
+
+    return llama_cpp.StoppingCriteriaList([hit])
+
+
 class LlamaCppBackend:
     name = "llama_cpp"
 
@@ -121,6 +142,7 @@ class LlamaCppBackend:
                 top_p=params.top_p,
                 seed=params.seed,
                 stop=list(params.stop) or None,
+                stopping_criteria=_stop_at_special(llm, params.stop, len(tokens)),
                 stream=True,
             )
             try:

@@ -231,6 +231,8 @@ def compare_command(
     out.print(table)
     if c["a"]["digest"] != c["b"]["digest"]:
         err.print("[yellow]the runs answered different task sets; only shared tasks are compared[/yellow]")
+    if c["a"]["scorer_version"] != c["b"]["scorer_version"]:
+        err.print("[yellow]the runs were scored by different scorer versions; their scores are not comparable[/yellow]")
 
 
 @eval_app.command("report")

@@ -83,10 +83,14 @@ def _file_stamp(p: str) -> list:
 
 
 def model_fingerprint(config: Config) -> str:
-    """Identity of the model answering: settings that change its text, and the files' size and time."""
+    """Identity of the model answering: settings that change its text, and its files' sha256 (so a run
+    folder never resumes with a model swapped under the same path; see results.model_identity)."""
+    from hotwire_assist.evaluation.results import model_identity
+
     m = config.model
     parts = {k: getattr(m, k) for k in ("backend", "path", "name", "url", "family", "adapter", "context_size")}
     parts["files"] = [_file_stamp(p) for p in (m.path, m.adapter) if p]
+    parts["sha256"] = model_identity(m)["sha256"]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
 
 
