@@ -20,6 +20,7 @@ from hotwire_assist.core.config import Config
 from hotwire_assist.core.privacy import redact_fim
 from hotwire_assist.core.prompt import Snippet, fim_prompt, fit_window, get_family
 from hotwire_assist.core.request import CompletionRequest, with_context
+from hotwire_assist.core.secrets import is_redacted
 
 log = logging.getLogger(__name__)
 TYPING_GAP_S = 0.3  # requests closer than this are one typing burst
@@ -235,7 +236,7 @@ class CompletionEngine:
         if ticket.cancel.is_set():
             return None
         text = postprocess(raw, prefix, suffix, self.config.completion.max_lines)
-        if not text:
+        if not text or is_redacted(text):  # a redaction marker is never worth inserting
             return None
         self.cache.put(doc, prefix, suffix, text)
         return Suggestion(uuid.uuid4().hex, text, (time.perf_counter() - t0) * 1000, request=request)

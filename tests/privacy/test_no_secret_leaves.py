@@ -390,3 +390,26 @@ def test_redact_from_stdin_uses_the_name_and_refuses_a_never_capture_name():
     assert result.exit_code == 0 and result.stdout == "SMTP_PASSWORD=[REDACTED:password]\n"
     result = runner.invoke(telemetry_app, ["redact", "-", "--name", ".env.production"], input=f"X={pw}\n")
     assert result.exit_code == 3 and result.stdout == "" and "`.env*`" in result.stderr
+
+
+async def test_a_suggestion_holding_a_redaction_marker_is_never_shown():
+    import threading
+
+    from hotwire_assist.server.completion import CompletionEngine
+
+    class Echo:
+        name = model_id = "echo"
+
+        def generate(self, prompt, params, cancel: threading.Event):
+            yield "[REDACTED:password]"
+
+        def close(self) -> None:
+            pass
+
+    config = Config()
+    config.completion.debounce_ms = 0
+    engine = CompletionEngine(config, Echo())
+    try:
+        assert await engine.complete("doc", "  password: ", "\n", "config/database.yml") is None
+    finally:
+        engine.close()
