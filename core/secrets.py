@@ -25,7 +25,9 @@ MARKER = "[REDACTED:{}]"
 _MARKER_RE = re.compile(r"\[REDACTED(?::[a-z0-9-]+)?\]")
 
 # Cheap checks that decide which rule families run on a line (most code lines skip them all).
-_KEYWORD_HINT = re.compile(r"pass|pwd|secret|token|credential|authoriz|bearer|key\b|key[_-]|[_-]key", re.IGNORECASE)
+_KEYWORD_HINT = re.compile(
+    r"pass|pwd|secret|token|credential|authoriz|bearer|key\b|key[_-]|[_-]key|salt|auth\b", re.IGNORECASE
+)
 _RUN = re.compile(r"[A-Za-z0-9+/=_.:~-]+")
 _PROVIDER_HINT = re.compile(
     r"AKIA|ASIA|A3T|AB[I]A|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|gh[pousr]_|github_pat_|gl(?:pat|ptt|dt|rt|soat)-|"
@@ -81,7 +83,7 @@ _URL_TOKEN = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://([A-Za-z0-9._~-]{16,})@(?
 # ?key=…, &access_token=… in URLs (a Google Maps <script src>, a webhook URL).
 _QUERY = re.compile(
     r"[?&;](?:key|api_?key|apikey|token|access_?token|auth_?token|auth|secret|client_secret|password|sig|"
-    r"signature|private_token|code)=([^&#\s\"'<>]+)",
+    r"signature|private_token|code)=([^&#\s\"'<>`)]+)",
     re.IGNORECASE,
 )
 # Authorization: Bearer …, "Authorization" => "token …", X-Api-Key: …
@@ -95,6 +97,11 @@ _CLI_FLAG = re.compile(
     r"(?<![\w-])--(?:requirepass|password|passwd|pass|token|api-key|apikey|secret|client-secret|auth-token)"
     r"(?:=|\s+)([\"']?)([^\s\"'$]{6,})\1",
     re.IGNORECASE,
+)
+# SECRET_KEY_BASE=… anywhere in a line (a Procfile, a command in a README or a CI script)
+_INLINE_ENV = re.compile(
+    r"(?<![A-Za-z0-9_])([A-Z][A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|_KEY|KEY_BASE|CREDENTIALS?)[A-Z0-9_]*)"
+    r"=([\"']?)([^\s\"'$`]{6,})\2"
 )
 # `export KEY=value`, `KEY=value` lines: env syntax wherever it appears (scripts, READMEs, Procfiles)
 _ENV_LINE = re.compile(r"^\s*(?:export\s+|ENV\s+|ARG\s+)?[A-Za-z_][A-Za-z0-9_]*=\S")
@@ -120,7 +127,7 @@ _CURL_USER = re.compile(r"(?<![\w-])(?:-u|--user)\s+[\"']?[^\s:\"']+:([^\s@\"']{
 # A key that names a secret; a literal value assigned to it is redacted.
 _SECRET_KEY_WORDS = (
     r"password|passwd|passphrase|pwd|secret|token|api_?key|apikey|access_?key|private_?key|secret_?key|"
-    r"master_?key|signing_?key|encryption_?key|auth_?key|license_?key|credentials?|_key"
+    r"master_?key|signing_?key|encryption_?key|auth_?key|license_?key|credentials?|_key|key_|salt|auth(?![A-Za-z0-9_])"
 )
 # key: value / KEY=value / key => "value" / key = "value"; the value is group `v`.
 _ASSIGN_CODE = re.compile(
@@ -166,7 +173,7 @@ _PLACEHOLDER = re.compile(
     r"your[_ -].*|.*(?:example|placeholder|changeme|change_me|replace[_ -]?me|redacted).*|"
     r"(?:password|passwd|secret|test|dummy|fake|sample|foo|bar|baz|abc|qwerty|letmein|token|key|value|"
     r"none|null|nil|true|false|undefined|required|optional|string|text|hidden|current-password|new-password)"
-    r"[_-]?\d{0,4}|\d{1,7}|(?-i:[A-Z][A-Z0-9_]*[A-Z0-9]))$",
+    r"[_-]?\d{0,4}|\d{1,7}|(?-i:[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9]|[A-Z]+))$",
     re.IGNORECASE,
 )
 _REFERENCE = re.compile(
@@ -298,6 +305,9 @@ def _own_findings(line: str, config: bool, runs: list[re.Match[str]], keyword: b
     for m in _ENV_DEFAULT.finditer(line):
         if _value_ok(m.group(2), "", False):
             yield Finding(*m.span(2), "secret")
+    for m in _INLINE_ENV.finditer(line):
+        if _value_ok(m.group(3), "", True):
+            yield Finding(*m.span(3), _kind_of_key(m.group(1)))
     for m in _CLI_FLAG.finditer(line):
         if not _placeholder(m.group(2)):
             yield Finding(*m.span(2), "password")

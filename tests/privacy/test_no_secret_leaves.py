@@ -354,6 +354,7 @@ async def test_no_secret_reaches_a_prompt(corpus):
 
     class Recording:
         name = model_id = "recording"
+
         def __init__(self) -> None:
             self.prompts: list[str] = []
 
