@@ -411,6 +411,7 @@ async def test_a_suggestion_holding_a_redaction_marker_is_never_shown():
     config.completion.debounce_ms = 0
     engine = CompletionEngine(config, Echo())
     try:
-        assert await engine.complete("doc", "  password: ", "\n", "config/database.yml") is None
+        request = build_request("config/database.yml", "  password: \n", 12, None)
+        assert await engine.complete("doc", request) is None
     finally:
         engine.close()
