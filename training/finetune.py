@@ -40,6 +40,7 @@ token is padding. `packing = false` pads instead (the plain-Trainer baseline of 
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import math
@@ -162,14 +163,20 @@ def _line_spans(text: str, lines: Iterable[int]) -> list[tuple[int, int]]:
 
 def _flagged(path: str, text: str, severity: str) -> dict[int, list[str]]:
     """Lines of one file the rules engine flags at `severity`: line → rules (in-process checks only)."""
+    return {n: list(rules) for n, rules in _findings(path, text).get(severity, {}).items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def _findings(path: str, text: str) -> dict[str, dict[int, tuple[str, ...]]]:
+    """severity → line → rules of one file, computed once: an example's file is screened for its own item
+    and again for every FIM hole cut from it (and a pair's rejected side at three severities)."""
     from hotwire_assist.core.rules import check_source
 
-    lines: dict[int, list[str]] = {}
+    out: dict[str, dict[int, list[str]]] = {}
     for f in check_source(path, text, external=False):
-        if f.severity == severity:
-            for n in range(f.line, max(f.line, f.end_line) + 1):
-                lines.setdefault(n, []).append(f.rule)
-    return lines
+        for n in range(f.line, max(f.line, f.end_line) + 1):
+            out.setdefault(f.severity, {}).setdefault(n, []).append(f.rule)
+    return {sev: {n: tuple(r) for n, r in lines.items()} for sev, lines in out.items()}
 
 
 def _screen(item: Item, files: list[tuple[int, str, str]], severity: str) -> Item:
