@@ -178,7 +178,8 @@ def validate(paths: Sequence[Path], external: bool = True, progress=None) -> Val
 _CLIENT_JS = re.compile(r"\bfetch\(|XMLHttpRequest|\$\.ajax|axios\.|innerHTML\s*=|document\.querySelector")
 _SECURITY = re.compile(
     r"\.require\(|\.permit\(|authenticate|authorize|Current\.user|current_user\.\w+\.find|sanitize|"
-    r"protect_from_forgery|csrf|signed_stream|turbo_stream_from\s+\w+,|before_action"
+    r"protect_from_forgery|csrf|signed_stream|turbo_stream_from\s+\w+,|"
+    r"before_action\s+:(require|authenticat|authoriz|ensure|verify|restrict)\w*"  # not every callback: access control
 )
 _A11Y = re.compile(r"aria-|aria:|\brole=|role:|<label|label_tag|\.label\b|alt=|alt:|sr-only|tabindex|visually-hidden")
 
