@@ -36,6 +36,7 @@ def main() -> int:
         )
         fuzz, load_run = load(stats, "fuzz.json"), load(stats, "load.json")
         faults, config = load(stats, "faults.json"), load(stats, "config.json")
+        protocol = load(stats, "protocol.json")
     summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-500:]
     print(f"pytest tests/hardening: {summary}")
     print(
@@ -44,6 +45,9 @@ def main() -> int:
     print(f"crashes:                {0 if run.returncode == 0 else 'see failures above'}")
     print(f"unanswered requests:    {fuzz.get('unanswered', '?')} (fuzz), {load_run.get('unanswered', '?')} (load)")
     print(f"duplicate answers:      {fuzz.get('duplicates', '?')}")
+    answered, sent = (sum(v[i] for v in protocol.values()) for i in (0, 1))
+    cases = ", ".join(f"{k} {a}/{n}" for k, (a, n) in protocol.items())
+    print(f"spec cases answered:    {answered}/{sent} ({cases})")
     print(
         f"load run:               {load_run.get('keystrokes', '?')} keystrokes in {load_run.get('seconds', '?')} s,"
         f" peak RSS {load_run.get('peak_rss_kb', 0) / 1024:.1f} MiB,"

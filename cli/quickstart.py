@@ -76,7 +76,11 @@ async def _ask(app_dir: Path, positions: list[dict]) -> list[dict]:
                     "uri": uri,
                 }
             )
-        await client.shutdown_async(None)  # every notification sent before the answer has been read
+        # The rules check each opened file in the background: give the findings a moment to arrive.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(r["uri"] not in diagnostics for r in rows):
+            await asyncio.sleep(0.05)
+        await client.shutdown_async(None)
         client.exit(None)
         for r in rows:
             r["diagnostics"] = diagnostics.get(r.pop("uri"))

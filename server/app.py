@@ -169,19 +169,21 @@ class HotwireServer(LanguageServer):
     async def build_index(self) -> None:
         """The app's frames, stream targets and Stimulus controllers, for the cross-file rules."""
         if self.root is not None:
-
-            async def build() -> AppIndex:
-                index = await cpu_work(index_app, self.root)
-                # the curated examples' retriever (numpy, BM25) too: the first prompt needs it, and loading it
-                # then took most of a short model.timeout_s
-                await asyncio.to_thread(self.context.retriever)
-                return index
-
-            self._indexing = asyncio.ensure_future(build())
+            self._indexing = asyncio.ensure_future(self._index_and_warm(self.root))
             try:
                 self.index = await self._indexing
             except OSError as e:
                 log.warning("cannot index %s: %s", self.root, e)
+
+    async def _index_and_warm(self, root: Path) -> AppIndex:
+        """The index, then the curated examples' retriever (~1 s, once): built here, not inside the first
+        suggestion's model timeout (the prompt context needs both)."""
+        index = await cpu_work(index_app, root)
+        try:
+            await cpu_work(self.context.retriever)
+        except (OSError, ValueError) as e:
+            log.warning("no curated examples for prompts: %s", e)
+        return index
 
     async def ready_index(self) -> AppIndex | None:
         """The index once the build started at `initialized` is done (the first requests race it)."""

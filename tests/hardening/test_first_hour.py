@@ -121,3 +121,37 @@ def test_data_report_says_what_it_is_doing_before_the_slow_part(tmp_path):
     assert result.exit_code == 0, result.output
     assert "data report: 1 file(s), finding near-duplicates" in result.stderr
     assert json.loads(result.stdout)["total"] == 0
+
+
+def test_quickstart_handles_the_servers_notifications(tmp_path, monkeypatch, caplog):
+    """The quickstart's client takes the diagnostics and messages the server sends (it printed "Ignoring
+    notification for unknown method 'textDocument/publishDiagnostics'" once per file) and shows the counts."""
+    import asyncio
+    import io
+    import logging
+    import shutil
+
+    from hardening.fake_model import FakeModelServer
+    from rich.console import Console
+
+    from hotwire_assist.cli.quickstart import _ask, run_quickstart
+
+    app_dir = tmp_path / "todo_app"
+    shutil.copytree(REPO / "examples" / "todo_app", app_dir)
+    model = FakeModelServer(reply="ZZZ")
+    try:
+        monkeypatch.setenv("HOTWIRE_ASSIST_MODEL_BACKEND", "openai")
+        monkeypatch.setenv("HOTWIRE_ASSIST_MODEL_URL", model.url)
+        monkeypatch.setenv("HOTWIRE_ASSIST_COMPLETION_DEBOUNCE_MS", "0")
+        positions = json.loads((app_dir / "quickstart.json").read_text())
+        with caplog.at_level(logging.WARNING):
+            rows = asyncio.run(_ask(app_dir, positions))
+            console = Console(file=io.StringIO(), width=200)
+            assert run_quickstart(app_dir, console) == 0
+    finally:
+        model.stop()
+    answers = [r for r in rows if "path" in r]
+    assert len(answers) == len(positions) and all(r["suggestion"] == "ZZZ" for r in answers)
+    assert all(isinstance(r["diagnostics"], int) for r in answers), answers  # each file's diagnostics were taken
+    assert "findings" in console.file.getvalue()
+    assert not [r for r in caplog.records if "Ignoring notification" in r.getMessage()], caplog.text
