@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from hotwire_assist.backends.base import BackendError, GenerationParams, Health, PromptTooLong, model_window
+from hotwire_assist.core.install import install_hint
 
 
 def gguf_context_length(path: Path) -> int | None:
@@ -92,7 +93,7 @@ class LlamaCppBackend:
             except ImportError:
                 raise BackendError(
                     "llama-cpp-python is not installed",
-                    "Install the [llama] extra, or choose another backend (model.backend).",
+                    f"The embedded backend {install_hint('llama')}; or choose another backend (model.backend).",
                 ) from None
             self._llm = None
             try:

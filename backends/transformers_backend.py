@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from hotwire_assist.backends.base import BackendError, GenerationParams, Health, PromptTooLong, model_window
+from hotwire_assist.core.install import install_hint
 
 
 class TransformersBackend:
@@ -30,7 +31,9 @@ class TransformersBackend:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError:
-            raise BackendError("transformers/torch are not installed", "Install the [train] extra.") from None
+            raise BackendError(
+                "transformers/torch are not installed", f"The transformers backend {install_hint('train')}."
+            ) from None
         if not (self.path / "config.json").is_file():
             raise BackendError(f"{self.path} is not a Hugging Face model folder (no config.json)")
         torch.set_num_threads(self._threads)

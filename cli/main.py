@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hotwire_assist.cli.bugreport import bug_report_command
 from hotwire_assist.cli.check import check_command, index_command
@@ -192,9 +193,9 @@ def doctor(
     else:
         for check in report["checks"]:
             mark = "[green]ok[/green]" if check["ok"] else "[red]FAIL[/red]"
-            out.print(f"{mark}  {check['name']}: {check['detail']}")
+            out.print(f"{mark}  {escape(check['name'])}: {escape(check['detail'])}")  # details hold [extra] names
             if check.get("fix") and not check["ok"]:
-                out.print(f"      fix: {check['fix']}")
+                out.print(f"      fix: {escape(check['fix'])}")
     if not report["ok"]:
         raise typer.Exit(1)
 

@@ -155,3 +155,16 @@ def test_quickstart_handles_the_servers_notifications(tmp_path, monkeypatch, cap
     assert all(isinstance(r["diagnostics"], int) for r in answers), answers  # each file's diagnostics were taken
     assert "findings" in console.file.getvalue()
     assert not [r for r in caplog.records if "Ignoring notification" in r.getMessage()], caplog.text
+
+
+def test_doctor_text_keeps_bracketed_extras_and_names_the_install_command(monkeypatch, tmp_path):
+    """Without llama-cpp-python the embedded backend fails; the fix names a command that works, and the text
+    output keeps `[llama]` (rich markup used to eat it)."""
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")  # present: the check gets as far as importing llama_cpp
+    monkeypatch.setenv("HOTWIRE_ASSIST_MODEL_PATH", str(gguf))
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import fails as without the [llama] extra
+    result = runner.invoke(app, ["doctor", "--workspace", str(tmp_path)], env={"COLUMNS": "200"})
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1, said
+    assert "[llama]" in said and "scripts/install" in said, said
