@@ -62,9 +62,17 @@ def _stop_at_special(llm, stop: Sequence[str], prompt_len: int):
 class LlamaCppBackend:
     name = "llama_cpp"
 
-    def __init__(self, path: Path, context_size: int = 2048, threads: int = 0, preferred: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        context_size: int = 2048,
+        threads: int = 0,
+        preferred: Path | Sequence[Path] | None = None,
+    ) -> None:
         self.path = self._fallback = Path(path)
-        self._preferred = Path(preferred) if preferred else None  # used instead of `path` whenever it exists
+        # used instead of `path` whenever one exists, the first that does (checked at every load)
+        many = [preferred] if isinstance(preferred, str | Path) else list(preferred or [])
+        self._preferred = [Path(p) for p in many]
         self.model_id = self.path.name
         self.configured_window = context_size
         self._n_ctx = context_size  # the loaded model's window: its own, lowered by the configuration
@@ -76,7 +84,7 @@ class LlamaCppBackend:
 
     def _model(self):  # -> llama_cpp.Llama
         """Load on first use, and again when the file changes (a rebuilt, repaired or promoted model)."""
-        path = self._preferred if self._preferred and self._preferred.is_file() else self._fallback
+        path = next((p for p in self._preferred if p.is_file()), self._fallback)
         if path != self.path:
             self.path, self._llm = path, None
         try:

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from hotwire_assist.cli.adapt import adapt_command, list_command
 from hotwire_assist.cli.bugreport import bug_report_command
 from hotwire_assist.cli.check import check_command, index_command
 from hotwire_assist.cli.dashboard import dashboard_command
@@ -35,6 +36,8 @@ app.add_typer(model_app, name="model")
 model_app.command("promote")(promote)
 model_app.command("status")(status)
 model_app.command("rollback")(rollback)
+model_app.command("adapt")(adapt_command)
+model_app.command("list")(list_command)
 app.command("check")(check_command)
 app.command("index")(index_command)
 app.command("bug-report")(bug_report_command)
@@ -203,11 +206,19 @@ def doctor(
 @model_app.command("build-default")
 def build_default(
     recipe: Annotated[str, typer.Option(help="default (minutes) or tiny (seconds, for tests)")] = "default",
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for model.gguf, hf/, model.json")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for model.gguf, hf/, train.json")] = None,
     corpus: Annotated[Path | None, typer.Option(help="Source tree to train on (default: the starter corpus)")] = None,
     steps: Annotated[int | None, typer.Option(help="Override the recipe's training steps")] = None,
+    curated: Annotated[
+        bool, typer.Option(help="Train on the curated examples and pairs too (as the shipped model is)")
+    ] = True,
+    quant: Annotated[str, typer.Option(help="GGUF weights: f32 or f16 (the shipped model is f16)")] = "f16",
+    threads: Annotated[int, typer.Option(help="torch threads (0 = torch's default); 1 is fastest on a busy CPU")] = 0,
 ) -> None:
     """Train the embedded default model from scratch and export it to GGUF.
+
+    The package ships this recipe's output (training/default_model/), so nobody needs to run it to
+    get suggestions; it rebuilds the shipped model, or a variant of it, from the recipe.
 
     Example: hotwire-assist model build-default --recipe tiny --out /tmp/tiny
     """
@@ -217,6 +228,7 @@ def build_default(
 
     try:
         from hotwire_assist.training.corpus import load_sources, starter_corpus_dir
+        from hotwire_assist.training.dataset import curated_files, curated_pairs
         from hotwire_assist.training.tiny_model import RECIPES, build_model
     except ImportError as e:
         err.print(f"training {install_hint('train')} ({e})", style="red", markup=False)
@@ -226,9 +238,19 @@ def build_default(
     if recipe not in RECIPES:
         err.print(f"[red]unknown recipe '{recipe}' (known: {', '.join(RECIPES)})[/red]")
         raise typer.Exit(2)
+    if quant not in ("f32", "f16"):
+        err.print(f"[red]unknown quant '{quant}' (known: f32, f16)[/red]")
+        raise typer.Exit(2)
     r = RECIPES[recipe] if steps is None else dataclasses.replace(RECIPES[recipe], steps=steps)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     target = out_dir or default_model_dir()
     sources = load_sources(corpus or starter_corpus_dir())
+    examples = curated_files() if curated else []
+    pairs = [curated_pairs()] if curated and curated_pairs().is_file() else []
+    context_examples = curated_pairs().parent if curated else None
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -244,8 +266,28 @@ def build_default(
             target,
             r,
             lambda msg, done, total: bar.update(task, description=msg, completed=done),
+            examples=examples,
+            pairs=pairs,
+            context_examples=context_examples,
+            quant=quant,
         )
+    info["held_out_ghost_text"] = _ghost_text_figures(target / "model.gguf", sources)
+    (target / "train.json").write_text(json.dumps(info, indent=2))
     out.print_json(json.dumps(info))
+
+
+def _ghost_text_figures(gguf: Path, sources: list) -> dict:
+    """The built model's own ghost text on evaluation's FIM holes in the held-out files (what `model adapt`
+    scores with), through llama.cpp with the server's prompt; {} without the [eval] extra."""
+    try:
+        from hotwire_assist.cli.adapt import held_out_tasks, score_model
+        from hotwire_assist.core.config import Config
+        from hotwire_assist.training.corpus import is_held_out
+    except ImportError:
+        return {}
+    held = [s for s in sources if is_held_out(s.path + s.text[:64])]
+    score = score_model(gguf, held_out_tasks(held, per_file=4), Config())
+    return {k: score[k] for k in ("holes", "exact_match", "edit_similarity", "seconds")}
 
 
 @app.command()
@@ -257,10 +299,11 @@ def quickstart(
     Example: hotwire-assist quickstart examples/todo_app
     """
     from hotwire_assist.cli.quickstart import run_quickstart
+    from hotwire_assist.core.config import embedded_model_dir
 
-    if not (default_model_dir() / "model.gguf").exists() and not _config(app_dir).model.path:
-        err.print("No model yet: building the embedded default (a few minutes, once).")
-        build_default(recipe="default", out_dir=None, corpus=None, steps=None)
+    if not (embedded_model_dir() / "model.gguf").exists() and not _config(app_dir).model.path:
+        err.print("No model yet (the package ships one; is the install complete?): building the embedded default.")
+        build_default(recipe="default", out_dir=None, corpus=None, steps=None, curated=True, quant="f16", threads=0)
     raise typer.Exit(run_quickstart(app_dir, out))
 
 

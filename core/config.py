@@ -97,6 +97,18 @@ def default_model_dir() -> Path:
     return data_dir() / "models" / "hotwire-tiny"
 
 
+def shipped_model_dir() -> Path:
+    """The embedded default shipped in the package (training/default_model: model.gguf, hf/, train.json).
+    A data file beside the code, found by path: core imports no other room."""
+    return Path(__file__).resolve().parents[1] / "training" / "default_model"
+
+
+def embedded_model_dir() -> Path:
+    """The embedded default in use: one the user built (`model build-default`) wins over the shipped one."""
+    built = default_model_dir()
+    return built if (built / "model.gguf").is_file() else shipped_model_dir()
+
+
 def promoted_model_dir() -> Path:
     """Where `hotwire-assist model promote` puts a model that passed the evaluation gate; with no
     model.path configured, the llama.cpp backend prefers it to the embedded default."""

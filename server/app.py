@@ -30,6 +30,8 @@ from hotwire_assist.core.privacy import is_excluded
 from hotwire_assist.core.prompt import Snippet
 from hotwire_assist.core.request import CompletionRequest, build_request
 from hotwire_assist.core.rules import check_source
+from hotwire_assist.server.adapt_job import COMMAND as ADAPT_COMMAND
+from hotwire_assist.server.adapt_job import AdaptJob, adapt_request
 from hotwire_assist.server.code_actions import feature_actions, to_code_action
 from hotwire_assist.server.completion import CompletionEngine, Suggestion
 from hotwire_assist.server.diagnostics import quick_fixes, to_diagnostics
@@ -116,6 +118,7 @@ class HotwireServer(LanguageServer):
         self._telemetry_ticks: asyncio.Task | None = None
         self._too_big_told: set[str] = set()  # documents over the size cap whose one message was shown
         self.loop_monitor: LoopMonitor | None = None
+        self.adapt_job = AdaptJob()
 
     def report_server_error(self, error: Exception, source) -> None:
         """A body that is not JSON still gets the answer JSON-RPC asks for: a parse error, id null."""
@@ -144,7 +147,7 @@ class HotwireServer(LanguageServer):
         if self.engine:
             self.engine.close()
         try:
-            backend = make_backend(self.config)
+            backend = make_backend(self.config, root)
         except BackendError as e:
             self.notify_user(f"hotwire-assist: {e.user_message()}", types.MessageType.Error)
             self.engine = None
@@ -465,6 +468,7 @@ def shutdown(ls: HotwireServer, params: None) -> None:
     if ls.engine:
         ls.engine.close()
         ls.engine = None
+    ls.adapt_job.close()
 
 
 @server.feature("hotwire-assist/status")
@@ -480,6 +484,7 @@ def status(ls: HotwireServer, params: Any) -> dict[str, Any]:
         "telemetry": ls.config.telemetry.enabled,
         "telemetry_problem": ls.telemetry.problem or "",
         "generations_started": engine.generations_started if engine else 0,
+        "adapt": ls.adapt_job.snapshot(),
     }
 
 
@@ -522,6 +527,22 @@ def internals(ls: HotwireServer, params: Any) -> dict[str, Any]:
         "peak_rss_kb": _peak_rss_kb(),
         **(ls.engine.internals() if ls.engine else {}),
     }
+
+
+@server.command(ADAPT_COMMAND)
+async def adapt_model(ls: HotwireServer, *args: Any) -> dict[str, Any]:
+    """Adapt the model to this workspace in the background (`model adapt`, niced, one thread); the status
+    request reports its progress. Arguments: optional {"minutes": 10} or {"cancel": true}."""
+    loop = asyncio.get_running_loop()
+
+    def finished(state: dict[str, Any]) -> None:
+        kind = types.MessageType.Info if state["state"] == "done" else types.MessageType.Warning
+        text = f"hotwire-assist: model adaptation {state['outcome']}" + (
+            f" ({state['message']})" if state.get("message") else ""
+        )
+        loop.call_soon_threadsafe(ls.notify_user, text, kind)
+
+    return adapt_request(ls.adapt_job, ls.root, args, finished)
 
 
 @server.command("hotwire-assist.toggle")

@@ -29,7 +29,7 @@ def test_build_default_writes_a_gguf_the_server_loads_with_held_out_figures(tmp_
         timeout=300,
     )
     assert out.returncode == 0, out.stderr
-    info = json.loads((tmp_path / "model.json").read_text())
+    info = json.loads((tmp_path / "train.json").read_text())
     assert info["recipe"]["steps"] == 20 and info["held_out_files"] > 0
     assert info["held_out_loss"] > 0 and 0 <= info["held_out_fim_exact_match"] <= 1
     backend = LlamaCppBackend(tmp_path / "model.gguf")
