@@ -37,6 +37,8 @@ const CONSENT_KEY = "hotwireAssist.telemetryConsent";
 const STATUS_REQUEST = "hotwire-assist/status";
 const SERVER_TOGGLE = "hotwire-assist.toggle";
 const SERVER_GENERATE = "hotwire-assist.generateFeature";
+const SERVER_ADAPT = "hotwire-assist.adaptModel";
+const ADAPT_POLL_MS = 3_000;
 const STATUS_POLL_MS = 30_000;
 
 /** Files the server completes; `.erb` by pattern because stock VS Code has no `erb` language. */
@@ -83,6 +85,7 @@ class Session {
       vscode.commands.registerCommand("hotwireAssist.openEvaluationReport", () => this.openEvaluationReport()),
       vscode.commands.registerCommand("hotwireAssist.restartServer", () => this.restart()),
       vscode.commands.registerCommand("hotwireAssist.generateFeature", () => this.generateFeature()),
+      vscode.commands.registerCommand("hotwireAssist.adaptModel", () => this.adaptModel()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(SECTION)) void this.restart();
       }),
@@ -217,6 +220,40 @@ class Session {
     if (choice === "Toggle") await this.toggle();
     else if (choice === "Restart Server") await this.restart();
     else if (choice === "Show Log") this.output.show();
+  }
+
+  /** Start (or cancel) `model adapt` for this workspace in the server's background; the status item
+   * shows its progress, polled faster while it runs. */
+  private async adaptModel(): Promise<void> {
+    const client = this.runningClient();
+    if (!client) return;
+    const running = this.lastStatus?.adapt?.state === "running";
+    let args: unknown[] = [];
+    if (running) {
+      const stop = await vscode.window.showWarningMessage("Hotwire Assist: adaptation is running.", "Cancel It");
+      if (stop !== "Cancel It") return;
+      args = [{ cancel: true }];
+    } else {
+      const minutes = await vscode.window.showInputBox({
+        prompt: "Train on this workspace for how many minutes? (low priority, one core)",
+        value: "10",
+        validateInput: (v) => (Number(v) > 0 && Number(v) <= 240 ? undefined : "a number of minutes, up to 240"),
+      });
+      if (!minutes) return;
+      args = [{ minutes: Number(minutes) }];
+    }
+    try {
+      await client.sendRequest(ExecuteCommandRequest.type, { command: SERVER_ADAPT, arguments: args });
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Hotwire Assist: adaptation failed to start: ${message(error)}`);
+      return;
+    }
+    const fast = setInterval(async () => {
+      const status = await this.refreshStatus();
+      if (status?.adapt?.state !== "running") clearInterval(fast);
+    }, ADAPT_POLL_MS);
+    this.context.subscriptions.push({ dispose: () => clearInterval(fast) });
+    await this.refreshStatus();
   }
 
   private async toggle(): Promise<void> {

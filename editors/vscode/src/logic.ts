@@ -98,6 +98,14 @@ export class RestartPolicy {
 }
 
 /** The `hotwire-assist/status` response. */
+export interface AdaptState {
+  state: "idle" | "running" | "done" | "failed" | "cancelled";
+  stage?: string;
+  percent?: number;
+  outcome?: string;
+  message?: string;
+}
+
 export interface ServerStatus {
   enabled: boolean;
   backend: string;
@@ -105,6 +113,14 @@ export interface ServerStatus {
   healthy: boolean;
   detail: string;
   telemetry: boolean;
+  adapt?: AdaptState;
+}
+
+/** The status item's words for a background `model adapt` ("" when none ran). */
+export function adaptLine(adapt: AdaptState | undefined): string {
+  if (!adapt || adapt.state === "idle") return "";
+  if (adapt.state === "running") return `adapting: ${adapt.stage ?? ""} ${adapt.percent ?? 0}%`.replace(/\s+/g, " ");
+  return `adaptation ${adapt.outcome ?? adapt.state}${adapt.message ? ` — ${adapt.message}` : ""}`;
 }
 
 export type ClientState = "starting" | "running" | "stopped" | "missing";
@@ -130,7 +146,12 @@ export function presentStatus(state: ClientState, status: ServerStatus | undefin
     `health: ${status.healthy ? "ok" : "failing"}${status.detail ? ` — ${status.detail}` : ""}`,
     `telemetry: ${status.telemetry ? "on" : "off"}`,
   ];
+  const adapting = adaptLine(status.adapt);
+  if (adapting) lines.push(adapting);
   if (!status.healthy) return { text: `$(warning) Hotwire${model}`, tooltip: lines.join("\n"), warning: true };
+  if (status.adapt?.state === "running") {
+    return { text: `$(sync~spin) Hotwire ${status.adapt.percent ?? 0}%`, tooltip: lines.join("\n"), warning: false };
+  }
   const icon = status.enabled ? "$(sparkle)" : "$(circle-slash)";
   return { text: `${icon} Hotwire${model}`, tooltip: lines.join("\n"), warning: false };
 }

@@ -11,6 +11,7 @@ local M = {}
 local NAME = suggest.client_name
 local SERVER_TOGGLE = "hotwire-assist.toggle"
 local SERVER_GENERATE = "hotwire-assist.generateFeature"
+local SERVER_ADAPT = "hotwire-assist.adaptModel"
 local STATUS_METHOD = "hotwire-assist/status"
 
 M.defaults = {
@@ -126,6 +127,12 @@ function M.status_text(status)
     status.healthy and "healthy" or ("failing" .. (status.detail ~= "" and (": " .. status.detail) or "")),
     "telemetry " .. (status.telemetry and "on" or "off"),
   }
+  local adapt = status.adapt
+  if adapt and adapt.state == "running" then
+    table.insert(parts, string.format("adapting %s %d%%", adapt.stage or "", adapt.percent or 0))
+  elseif adapt and adapt.state and adapt.state ~= "idle" then
+    table.insert(parts, "adaptation " .. (adapt.outcome or adapt.state))
+  end
   return table.concat(parts, " · ")
 end
 
@@ -385,6 +392,36 @@ function M.toggle()
   end)
 end
 
+--- Adapt the model to this workspace in the server's background (`model adapt`, niced, one thread);
+--- `:HotwireAssistAdapt 5` trains 5 minutes, `:HotwireAssistAdapt cancel` stops it (a rerun resumes).
+--- Progress shows in :HotwireAssistStatus.
+function M.adapt(arg)
+  local client = current_client()
+  if not client then
+    return
+  end
+  local args = {}
+  if arg == "cancel" then
+    args = { { cancel = true } }
+  elseif arg and arg ~= "" then
+    local minutes = tonumber(arg)
+    if not minutes or minutes <= 0 then
+      return vim.notify("hotwire-assist: :HotwireAssistAdapt [MINUTES|cancel]", vim.log.levels.ERROR)
+    end
+    args = { { minutes = minutes } }
+  end
+  execute(client, SERVER_ADAPT, args, function(err, result)
+    if err then
+      return vim.notify("hotwire-assist: adaptation failed: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    end
+    result = result or {}
+    if result.state == "failed" then
+      return vim.notify("hotwire-assist: " .. (result.message or "adaptation failed"), vim.log.levels.ERROR)
+    end
+    vim.notify("hotwire-assist: adaptation " .. tostring(result.state) .. " (progress: :HotwireAssistStatus)")
+  end)
+end
+
 --- Send a natural-language feature request; preview the files it touches, then apply.
 function M.generate_feature(request)
   local client = current_client()
@@ -437,6 +474,9 @@ local function create_commands()
     end)
   end, { desc = "hotwire-assist: answer the telemetry question again" })
   command("HotwireAssistRestart", M.restart, { desc = "hotwire-assist: restart the server" })
+  command("HotwireAssistAdapt", function(args)
+    M.adapt(args.args)
+  end, { nargs = "?", desc = "hotwire-assist: adapt the model to this workspace [MINUTES|cancel]" })
   command("HotwireAssistFeature", function(args)
     if args.args ~= "" then
       return M.generate_feature(args.args)

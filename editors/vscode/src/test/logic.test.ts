@@ -110,6 +110,15 @@ describe("presentStatus", () => {
     assert.match(view.tooltip, /telemetry: off/);
     assert.equal(view.warning, false);
   });
+  it("shows a running adaptation's progress, then its outcome", () => {
+    const running = presentStatus("running", { ...healthy, adapt: { state: "running", stage: "training (loss 1.2)", percent: 42 } });
+    assert.equal(running.text, "$(sync~spin) Hotwire 42%");
+    assert.match(running.tooltip, /adapting: training \(loss 1\.2\) 42%/);
+    const done = presentStatus("running", { ...healthy, adapt: { state: "done", outcome: "promoted", message: "edit similarity 0.41 → 0.47" } });
+    assert.equal(done.text, "$(sparkle) Hotwire · model.gguf");
+    assert.match(done.tooltip, /adaptation promoted — edit similarity/);
+    assert.doesNotMatch(presentStatus("running", { ...healthy, adapt: { state: "idle" } }).tooltip, /adapt/);
+  });
   it("marks disabled and failing states", () => {
     assert.match(presentStatus("running", { ...healthy, enabled: false }).text, /circle-slash/);
     const failing = presentStatus("running", { ...healthy, healthy: false, detail: "ollama: connection refused" });

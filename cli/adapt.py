@@ -1,0 +1,481 @@
+"""`hotwire-assist model adapt` and `model list`: train the model on the workspace, score it against the
+model in use on the workspace's held-out files, promote it to the workspace's registry slot only when it
+is better. The CLI composes the rooms here: training.adapt trains, evaluation's FIM scoring judges the
+ghost text (generated through backends with the server's prompt), core.registry records and serves.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import statistics
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+# Promotion: the adapted model's mean edit similarity on the held-out holes must beat the current model's
+# by at least this much, and its exact-match count must not be lower. Held-out sets are tens of holes,
+# so smaller differences are noise (one hole of 50 moves exact match by 0.02).
+DEFAULT_MARGIN = 0.02
+HOLES_PER_FILE = 6
+MAX_HOLES = 120
+
+
+class AdaptRefused(RuntimeError):
+    """The model in use cannot be adapted here (said why, and what to do instead)."""
+
+
+# --- which model is in use, and where its weights are ------------------------------------------------------
+
+
+@dataclass
+class CurrentModel:
+    gguf: Path
+    hf: Path | None  # the HF checkpoint adaptation continues from (None: not adaptable by full fine-tune)
+    label: str
+
+
+def shipped_model_dir() -> Path:
+    from hotwire_assist.core.config import shipped_model_dir as shipped
+
+    return shipped()
+
+
+def current_model(config, workspace: Path) -> CurrentModel:
+    """The model the server would use in `workspace`, with its HF checkpoint; refuses models whose
+    weights are not on this machine (Ollama, OpenAI-compatible servers) with what to do instead."""
+    from hotwire_assist.core.config import default_model_dir
+
+    m = config.model
+    if m.backend in ("ollama", "openai"):
+        where = "Ollama" if m.backend == "ollama" else f"the OpenAI-compatible server at {m.url or '?'}"
+        raise AdaptRefused(
+            f"the model in use ('{m.name or '?'}') exists only in {where}: its weights are not on this machine, "
+            "so it cannot be adapted. Fine-tune its Hugging Face folder with LoRA (`hotwire-assist train run`), "
+            "or unset model.backend to adapt the embedded default."
+        )
+    if m.path:
+        p = Path(m.path).expanduser()
+        if m.backend == "transformers" or p.is_dir():
+            raise AdaptRefused(
+                f"model.path is a Hugging Face model ({p}): `model adapt` fine-tunes the embedded model only; "
+                "train a LoRA adapter on it with `hotwire-assist train run` (sources = this workspace)"
+            )
+        hf = p.parent / "hf"
+        if not (hf / "config.json").is_file():
+            raise AdaptRefused(
+                f"model.path {p} is a GGUF without the HF checkpoint it came from (no {hf}); a GGUF alone "
+                "cannot be trained. Fine-tune the model's Hugging Face folder with `hotwire-assist train run`."
+            )
+        return CurrentModel(p, hf, f"model.path {p}")
+    from hotwire_assist.backends import model_candidates
+
+    gguf = next((p for p in model_candidates(workspace) if p.is_file()), None)
+    if gguf is None:
+        raise AdaptRefused(
+            "no embedded model found: reinstall hotwire-assist or run `hotwire-assist model build-default`"
+        )
+    hf = gguf.parent / "hf"
+    if not (hf / "config.json").is_file():
+        raise AdaptRefused(
+            f"the model in use ({gguf}) has no HF checkpoint beside it (promoted without one), so it cannot be "
+            "trained further; `model rollback` to the embedded default, or fine-tune with `hotwire-assist train run`"
+        )
+    labels = {default_model_dir(): "built default", shipped_model_dir(): "shipped default"}
+    return CurrentModel(gguf, hf, labels.get(gguf.parent, f"registry: {gguf.parent.name}"))
+
+
+def work_dir(workspace: Path) -> Path:
+    """Where a workspace's adaptation keeps its checkpoint and candidate (resumable between runs)."""
+    from hotwire_assist.core.config import data_dir
+    from hotwire_assist.core.registry import workspace_key
+
+    return data_dir() / "adapt" / workspace_key(workspace)
+
+
+# --- scoring: the model's own ghost text on held-out holes -------------------------------------------------
+
+
+def ghost_text(backend, family, prefix: str, suffix: str, path: str, context, config) -> str:
+    """What the server shows for this cursor from this model alone: the server's prompt fitted to the
+    model's window (backends.generation), generation to a boundary and the server's post-processing."""
+    from hotwire_assist.backends import GenerationParams
+    from hotwire_assist.backends.base import PromptTooLong
+    from hotwire_assist.backends.generation import generate_fitted
+    from hotwire_assist.core.prompt import fim_prompt
+    from hotwire_assist.server.completion import is_mid_line, postprocess, stream_to_boundary
+
+    params = GenerationParams(max_tokens=config.model.max_tokens, stop=family.stop)
+    max_lines = config.completion.max_lines
+    try:
+        raw = generate_fitted(
+            backend,
+            lambda budget: fim_prompt(family, prefix, suffix, path, context, budget_chars=budget),
+            config.completion.prompt_chars,
+            params,
+            threading.Event(),
+            lambda chunks: stream_to_boundary(chunks, is_mid_line(suffix), max_lines),
+        )
+    except PromptTooLong:
+        return ""
+    return postprocess(raw, prefix, suffix, max_lines)
+
+
+def held_out_tasks(held, per_file: int = HOLES_PER_FILE, limit: int = MAX_HOLES) -> list:
+    """(source file, hole) pairs: evaluation's FIM holes (cut_holes, seeded by path: the same holes every
+    run) in the held-out files."""
+    from hotwire_assist.evaluation.tasks import cut_holes
+    from hotwire_assist.training.dataset import infer_category
+
+    per_file = max(1, min(per_file, -(-limit // max(1, len(held)))))  # spread the limit over every file
+    pairs = []
+    for s in held:
+        category = infer_category(s.path, s.text)
+        pairs += [(s, t) for t in cut_holes(s.path, s.text, category, per_file, key=f"adapt:{s.path}")]
+    return pairs[:limit]
+
+
+def score_model(gguf: Path, tasks, config, exclude=(), progress=None, label: str = "") -> dict:
+    """Exact match and edit similarity (evaluation.scoring) of a GGUF's own ghost text on `tasks`, each
+    prompt with the related files the server would add (the hole's app indexed from disk)."""
+    from hotwire_assist.backends.llama_cpp import LlamaCppBackend
+    from hotwire_assist.core.appindex import index_app, rails_app_root
+    from hotwire_assist.core.context import ExampleRetriever, build_context, query_of
+    from hotwire_assist.core.prompt import context_budget, get_family
+    from hotwire_assist.evaluation.scoring import edit_similarity, exact_match
+    from hotwire_assist.training.dataset import curated_pairs
+
+    family = get_family(config.model.family)
+    backend = LlamaCppBackend(gguf, context_size=config.model.context_size, threads=1)
+    indexes: dict[Path, object] = {}
+    retriever = ExampleRetriever.from_folder(curated_pairs().parent)
+    ems, ess, answers = [], [], []
+    t0 = time.time()
+    try:
+        for n, (src, t) in enumerate(tasks):
+            context = []
+            root = rails_app_root(src.origin) if src.origin is not None else None
+            if root is not None:
+                if root not in indexes:
+                    indexes[root] = index_app(root)
+                context = build_context(
+                    indexes[root],
+                    src.origin,
+                    query_of(t.prefix),
+                    budget_chars=context_budget(config.completion.prompt_chars),
+                    exclude=exclude,
+                    retriever=retriever,
+                )
+            text = ghost_text(backend, family, t.prefix, t.suffix, t.path, context, config)
+            ems.append(exact_match(text, t.middle))
+            ess.append(edit_similarity(text, t.middle))
+            answers.append({"id": t.id, "answer": text, "expected": t.middle})
+            if progress:
+                progress(f"scoring {label}", n + 1, len(tasks))
+    finally:
+        backend.close()
+    return {
+        "holes": len(tasks),
+        "exact_match": round(sum(ems) / max(1, len(ems)), 4),
+        "exact_matches": sum(ems),
+        "edit_similarity": round(statistics.fmean(ess), 4) if ess else 0.0,
+        "seconds": round(time.time() - t0, 1),
+        "answers": answers,
+    }
+
+
+def decide(current: dict, candidate: dict, margin: float = DEFAULT_MARGIN) -> tuple[bool, str]:
+    """Promote only a strictly better model: edit similarity up by ≥ margin, exact matches not fewer."""
+    d_es = candidate["edit_similarity"] - current["edit_similarity"]
+    d_em = candidate["exact_matches"] - current["exact_matches"]
+    if candidate["holes"] == 0:
+        return False, "no held-out holes to score on"
+    if d_es < margin:
+        return False, f"edit similarity {current['edit_similarity']:.3f} → {candidate['edit_similarity']:.3f} " + (
+            f"(+{d_es:.3f} is below the margin {margin:.3f})" if d_es >= 0 else f"({d_es:.3f}: worse)"
+        )
+    if d_em < 0:
+        return False, f"exact matches {current['exact_matches']} → {candidate['exact_matches']} (fewer)"
+    return True, (
+        f"edit similarity {current['edit_similarity']:.3f} → {candidate['edit_similarity']:.3f} (+{d_es:.3f} ≥ "
+        f"{margin:.3f}), exact match {current['exact_match']:.3f} → {candidate['exact_match']:.3f}"
+    )
+
+
+# --- the command --------------------------------------------------------------------------------------------
+
+
+class _Reporter:
+    """Progress as a rich bar (people) or JSON lines on stdout (`--progress json`, the server reads them)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.bar = None
+        self.task = None
+        self._last = 0.0
+        if mode == "bar":
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=err,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("adapt", total=1)
+
+    def __call__(self, stage: str, done: float, total: float) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, description=stage, completed=done, total=max(total, 1))
+        elif self.mode == "json":
+            now = time.time()
+            if now - self._last >= 0.5 or done >= total:
+                self._last = now
+                self.event({"event": "progress", "stage": stage, "done": done, "total": total})
+
+    def event(self, payload: dict) -> None:
+        if self.mode == "json":
+            print(json.dumps(payload), flush=True)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def adapt_command(
+    workspace: Annotated[Path, typer.Argument(help="The workspace (a Rails app) to adapt the model to.")] = Path("."),
+    minutes: Annotated[float, typer.Option(min=0.05, help="Training time budget in minutes.")] = 10.0,
+    margin: Annotated[
+        float, typer.Option(help="Edit-similarity gain over the model in use needed to promote.")
+    ] = DEFAULT_MARGIN,
+    restart: Annotated[bool, typer.Option(help="Discard a checkpoint of an earlier, different run.")] = False,
+    no_promote: Annotated[bool, typer.Option("--no-promote", help="Train and score; promote nothing.")] = False,
+    threads: Annotated[int, typer.Option(min=1, help="torch threads (1 keeps the editor responsive).")] = 1,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 6e-4,
+    max_holes: Annotated[int, typer.Option(min=1, help="Held-out holes scored per model (fewer: faster, noisier).")] = (
+        MAX_HOLES
+    ),
+    progress: Annotated[str, typer.Option(help="bar, json (one JSON line per update) or none")] = "bar",
+    format: Annotated[str, typer.Option("--format", help="text or json (the result)")] = "text",
+) -> None:
+    """Train the model on this workspace for a few minutes and use it here only if it measurably helps.
+
+    The workspace's files pass the privacy gate and the rules engine (the miner); a fifth of them, chosen
+    by a fixed hash of the path, are held out and never trained on. The embedded model is fine-tuned on
+    the rest (server-shaped FIM holes with their related files, plus accepted suggestions from telemetry)
+    until the time budget is spent, then the model in use and the candidate write ghost text for the
+    held-out files' holes (evaluation's FIM holes and scoring). The candidate is promoted to this
+    workspace's registry slot only if its edit similarity beats the current model by the margin and its
+    exact matches are not fewer; a running server switches at its next completion. Ctrl-C saves a
+    checkpoint: rerunning the same command resumes it.
+
+    Example: hotwire-assist model adapt ~/code/myapp --minutes 5
+    """
+    from hotwire_assist.cli.main import _config
+
+    workspace = workspace.expanduser().resolve()
+    if progress not in ("bar", "json", "none"):
+        err.print(f"unknown --progress '{progress}' (bar, json or none)")
+        raise typer.Exit(2)
+    try:
+        import torch
+
+        from hotwire_assist.training import adapt as adapt_mod
+    except ImportError as e:
+        err.print(f"adaptation needs the [train] extra: {e}")
+        raise typer.Exit(2) from None
+    torch.set_num_threads(threads)
+    config = _config(workspace)
+    report = _Reporter(progress)
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        result = _run(adapt_mod, workspace, config, minutes, margin, restart, no_promote, lr, max_holes, report, stop)
+    except adapt_mod.Cancelled as e:
+        report.stop()
+        report.event({"event": "cancelled", "message": str(e)})
+        err.print(f"cancelled: {e}")
+        raise typer.Exit(130) from None
+    except (AdaptRefused, adapt_mod.AdaptError) as e:
+        report.stop()
+        report.event({"event": "error", "message": str(e)})
+        err.print(f"cannot adapt: {e}")
+        raise typer.Exit(2) from None
+    finally:
+        report.stop()
+        for s, h in old.items():
+            signal.signal(s, h)
+    report.event({"event": "done", **{k: v for k, v in result.items() if k != "scores"}})
+    if format == "json":
+        print(json.dumps(result, indent=2))
+    else:
+        cur, cand = result["scores"]["current"], result["scores"]["candidate"]
+        out.print(f"held-out holes: {cur['holes']} in {result['data']['held_out_files']} files never trained on")
+        out.print(
+            f"  current   ({result['current']}): exact match {cur['exact_match']:.3f}, "
+            f"edit similarity {cur['edit_similarity']:.3f}"
+        )
+        out.print(
+            f"  adapted   ({result['training']['steps']} steps, {result['training']['train_seconds']:.0f} s): "
+            f"exact match {cand['exact_match']:.3f}, edit similarity {cand['edit_similarity']:.3f}"
+        )
+        verdict = "promoted for this workspace" if result["promoted"] else "not promoted"
+        out.print(f"{verdict}: {result['reason']}")
+    if not result["promoted"] and not no_promote:
+        raise typer.Exit(1)
+
+
+def _run(adapt_mod, workspace, config, minutes, margin, restart, no_promote, lr, max_holes, report, stop) -> dict:
+    from hotwire_assist.core.privacy import workspace_globs
+    from hotwire_assist.training.dataset import curated_pairs
+
+    current = current_model(config, workspace)
+    exclude = tuple(config.privacy.exclude) or tuple(workspace_globs(workspace))
+    report("mining the workspace", 0, 1)
+    data = adapt_mod.workspace_data(workspace, exclude=exclude, telemetry=adapt_mod.telemetry_examples())
+    tasks = held_out_tasks(data.held, limit=max_holes)
+    if not tasks:
+        raise adapt_mod.AdaptError("the held-out files have no holes to score on")
+    work = work_dir(workspace)
+    settings = adapt_mod.AdaptSettings(minutes=minutes, lr=lr)
+    trained = adapt_mod.adapt_full(
+        current.hf,
+        data,
+        work,
+        settings,
+        progress=report,
+        should_stop=stop.is_set,
+        restart=restart,
+        exclude=exclude,
+        context_examples=curated_pairs().parent,
+    )
+    candidate = work / "candidate" / "model.gguf"
+    scores = {
+        "current": score_model(current.gguf, tasks, config, exclude, report, "current"),
+        "candidate": score_model(candidate, tasks, config, exclude, report, "adapted"),
+    }
+    better, reason = decide(scores["current"], scores["candidate"], margin)
+    promoted = False
+    if better and not no_promote:
+        _promote(workspace, candidate, work / "candidate" / "hf", current, trained, scores, margin)
+        promoted = True
+    (work / "candidate" / "scores.json").write_text(json.dumps(scores, indent=2))
+    adapt_mod.finish(work)
+    return {
+        "workspace": str(workspace),
+        "current": current.label,
+        "data": data.summary(),
+        "training": {k: trained[k] for k in ("steps", "planned_steps", "train_seconds", "seconds_per_step", "items")},
+        "scores": scores,
+        "current_exact_match": scores["current"]["exact_match"],
+        "adapted_exact_match": scores["candidate"]["exact_match"],
+        "current_edit_similarity": scores["current"]["edit_similarity"],
+        "adapted_edit_similarity": scores["candidate"]["edit_similarity"],
+        "margin": margin,
+        "promoted": promoted,
+        "reason": reason,
+    }
+
+
+def _promote(workspace: Path, gguf: Path, hf: Path, current: CurrentModel, trained: dict, scores: dict, margin) -> None:
+    """Into the workspace's registry slot, atomically (the registry copies, then renames)."""
+    from hotwire_assist.core.registry import ModelRecord, Registry, file_sha256, workspace_key
+
+    figures = {
+        f"{side}_{k}": scores[side][k]
+        for side in ("current", "candidate")
+        for k in ("exact_match", "edit_similarity", "holes")
+    }
+    record = ModelRecord(
+        sha256=file_sha256(gguf),
+        name=f"adapted-{workspace.name}",
+        kind="gguf",
+        scope=workspace_key(workspace),
+        source=str(gguf),
+        data_hash=trained["data_sha256"],
+        base_sha256=file_sha256(current.gguf),
+        figures={
+            **figures,
+            "margin": margin,
+            "steps": trained["steps"],
+            "held_out_files": trained["data"]["held_out_files"],
+        },
+        notes=f"model adapt {workspace}",
+    )
+    Registry().promote(gguf, record, workspace_key(workspace), hf_dir=hf)
+
+
+def list_command(format: Annotated[str, typer.Option("--format", help="text or json")] = "text") -> None:
+    """Every model: the shipped default, a built default, and the registry's (generic and per workspace).
+
+    Example: hotwire-assist model list --format json
+    """
+    from hotwire_assist.core.config import default_model_dir
+
+    rows = []
+    for label, folder in (("shipped default", shipped_model_dir()), ("built default", default_model_dir())):
+        gguf = folder / "model.gguf"
+        if gguf.is_file():
+            info = {}
+            for name in ("train.json", "model.json"):
+                if (folder / name).is_file():
+                    info = json.loads((folder / name).read_text())
+                    break
+            rows.append(
+                {
+                    "name": label,
+                    "scope": "generic (fallback)",
+                    "path": str(gguf),
+                    "size_mb": round(gguf.stat().st_size / 1e6, 1),
+                    "figures": {k: info.get(k) for k in ("held_out_loss", "held_out_fim_exact_match") if k in info},
+                }
+            )
+    try:
+        from hotwire_assist.core.registry import Registry
+
+        reg = Registry()
+        status = reg.status()
+        for rec in reg.records():
+            roles = [
+                f"{role} in {scope}"
+                for scope, slot in status.items()
+                for role in ("current", "previous")
+                if slot[role] and slot[role]["sha256"] == rec.sha256
+            ]
+            rows.append(
+                {
+                    "name": rec.name,
+                    "scope": rec.scope,
+                    "sha256": rec.sha256,
+                    "roles": roles,
+                    "data_hash": rec.data_hash,
+                    "figures": rec.figures,
+                }
+            )
+    except ImportError:  # pragma: no cover
+        pass
+    if format == "json":
+        print(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        out.print("no models: reinstall hotwire-assist (it ships the embedded default) or `model build-default`")
+    for r in rows:
+        where = ", ".join(r.get("roles", [])) or r.get("path", "")
+        figs = ", ".join(f"{k} {v}" for k, v in r["figures"].items() if isinstance(v, int | float))
+        out.print(f"{r['name']:<28} {r['scope']:<34} {where}  {figs}")

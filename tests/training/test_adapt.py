@@ -1,0 +1,148 @@
+"""`model adapt`: the workspace split, resumable time-boxed training, and the promotion decision."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import SAMPLE_APP
+
+from hotwire_assist.cli.adapt import decide
+from hotwire_assist.training import adapt as A
+from hotwire_assist.training.corpus import SourceFile
+
+
+def _sources(n: int) -> list[SourceFile]:
+    return [SourceFile(f"app/views/items/_v{i}.html.erb", f"<div>{i}</div>\n") for i in range(n)]
+
+
+def test_split_is_by_file_fixed_and_never_overlaps():
+    sources = _sources(40)
+    train, held = A.split_by_file(sources)
+    assert {s.path for s in train}.isdisjoint({s.path for s in held})
+    assert len(train) + len(held) == 40 and A.MIN_HELD_OUT_FILES <= len(held) <= 40 // 3
+    _, again_held = A.split_by_file(list(reversed(sources)))
+    assert {s.path for s in again_held} == {s.path for s in held}  # by path hash, not by order
+    # with enough files, the held-out ones are exactly those whose path hash falls in HELD_OUT_PERCENT
+    many = _sources(300)
+    _, held_many = A.split_by_file(many)
+    by_hash = {s.path for s in many if A._held_out_rank(s.path) < A.HELD_OUT_PERCENT * 100}
+    assert {s.path for s in held_many} == by_hash and 30 < len(by_hash) < 90
+
+
+def test_workspace_data_goes_through_the_miner_and_privacy_gate(tmp_path):
+    app = tmp_path / "app_copy"
+    shutil.copytree(SAMPLE_APP, app)
+    secret = app / "app" / "models" / "secret_thing.rb"
+    secret.write_text("class SecretThing\n  TOKEN = 'x'\nend\n")
+    data = A.workspace_data(app, exclude=["app/models/secret_thing.rb"])
+    paths = {s.path for s in data.train} | {s.path for s in data.held}
+    assert "app/models/secret_thing.rb" not in paths
+    assert data.held and data.train and not ({s.path for s in data.train} & {s.path for s in data.held})
+    assert all(s.origin is not None and s.origin.is_file() for s in data.train)
+
+
+@pytest.mark.slow
+def test_adapt_trains_within_budget_cancels_resumes_and_refuses_other_data(tiny_model, tmp_path):
+    data = A.workspace_data(SAMPLE_APP)
+    work = tmp_path / "work"
+    settings = A.AdaptSettings(minutes=0.15, holes_per_file=2, item_batch=4, batch=1, checkpoint_every_s=0.0)
+    calls = {"n": 0}
+
+    def stop_after_four() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 4
+
+    with pytest.raises(A.Cancelled):
+        A.adapt_full(tiny_model / "hf", data, work, settings, should_stop=stop_after_four)
+    saved = A.read_checkpoint_state(work)
+    assert saved is not None and saved["step"] == 4 and not saved["done"]
+
+    other = A.WorkspaceData(data.root, data.train[:-1], data.held)
+    with pytest.raises(A.AdaptError, match="another run"):  # unfinished work of other data is not resumed
+        A.adapt_full(tiny_model / "hf", other, work, settings)
+
+    info = A.adapt_full(tiny_model / "hf", data, work, settings)  # the same run: resumes
+    assert info["resumed_from_step"] == 4 and info["steps"] == info["planned_steps"] > 4
+    assert (work / "candidate" / "model.gguf").is_file() and (work / "candidate" / "hf" / "config.json").is_file()
+    assert json.loads((work / "candidate" / "adapt.json").read_text())["data"]["held_out_files"] == len(data.held)
+
+    calls["n"] = 0
+    with pytest.raises(A.Cancelled):  # --restart discards it and starts over
+        A.adapt_full(tiny_model / "hf", other, work, settings, should_stop=stop_after_four, restart=True)
+    assert A.read_checkpoint_state(work)["step"] == 4
+
+
+def _score(em: int, es: float, holes: int = 50) -> dict:
+    return {"holes": holes, "exact_matches": em, "exact_match": em / max(1, holes), "edit_similarity": es}
+
+
+def test_decide_promotes_only_a_strictly_better_model():
+    assert decide(_score(10, 0.50), _score(12, 0.55))[0]
+    ok, why = decide(_score(10, 0.50), _score(10, 0.51))
+    assert not ok and "below the margin" in why
+    ok, why = decide(_score(10, 0.50), _score(9, 0.60))
+    assert not ok and "fewer" in why
+    ok, why = decide(_score(10, 0.50), _score(3, 0.20))
+    assert not ok and "worse" in why
+    assert not decide(_score(0, 0.0, holes=0), _score(0, 0.0, holes=0))[0]
+
+
+@pytest.mark.slow
+def test_the_gate_refuses_a_deliberately_broken_run(tiny_model, tmp_path, isolated_user):
+    """A learning rate that wrecks the weights: the adapted model scores worse on the held-out files'
+    holes than the model in use, so nothing is promoted and the workspace keeps the current model."""
+    import os
+    import subprocess
+
+    from conftest import hotwire_assist_exe
+
+    from hotwire_assist.backends import model_candidates
+
+    app = tmp_path / "app"
+    shutil.copytree(SAMPLE_APP, app)
+    env = dict(os.environ, HOTWIRE_ASSIST_MODEL_PATH=str(tiny_model / "model.gguf"))
+    args = ["model", "adapt", str(app), "--minutes", "0.1", "--lr", "0.5", "--progress", "json", "--format", "json"]
+    run = subprocess.run(
+        [hotwire_assist_exe(), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert run.returncode == 1, run.stderr
+    lines = run.stdout.splitlines()
+    events = [json.loads(line) for line in lines if line.startswith('{"event"')]
+    assert any(e["event"] == "progress" and e["stage"].startswith("training") for e in events)
+    result = json.loads(run.stdout[run.stdout.index("{\n") :])
+    cur, cand = result["scores"]["current"], result["scores"]["candidate"]
+    assert cur["holes"] == cand["holes"] > 0 and not result["promoted"]
+    assert cand["edit_similarity"] < cur["edit_similarity"], result["reason"]
+    assert not model_candidates(app)[0].exists()  # the workspace slot stays empty
+
+
+def test_a_promoted_adaptation_serves_its_workspace_only(tiny_model, tmp_path, isolated_user):
+    from hotwire_assist.backends import make_backend, model_candidates
+    from hotwire_assist.cli.adapt import CurrentModel, _promote
+    from hotwire_assist.core.config import Config, shipped_model_dir
+    from hotwire_assist.core.registry import Registry, workspace_key
+
+    ws, other = tmp_path / "ws", tmp_path / "other"
+    ws.mkdir()
+    other.mkdir()
+    cand = tmp_path / "cand"
+    shutil.copytree(tiny_model, cand)
+    scores = {side: {"exact_match": 0.1, "edit_similarity": 0.5, "holes": 10} for side in ("current", "candidate")}
+    trained = {"data_sha256": "d" * 64, "steps": 3, "data": {"held_out_files": 2}}
+    current = CurrentModel(tiny_model / "model.gguf", None, "t")
+    _promote(ws, cand / "model.gguf", cand / "hf", current, trained, scores, 0.02)
+    slot = Registry().model_path(workspace_key(ws))
+    assert slot.is_file() and (slot.parent / "hf" / "config.json").is_file()
+    assert model_candidates(ws)[0] == slot and model_candidates(other)[0] != slot
+    assert model_candidates(other)[-1] == shipped_model_dir() / "model.gguf"
+    config = Config.model_validate({"model": {"backend": "llama_cpp", "context_size": 256}})
+    backend = make_backend(config, ws)
+    assert backend.health().ok and backend.path == slot
+    other_backend = make_backend(config, other)
+    assert other_backend.path != slot
