@@ -362,7 +362,6 @@ def _run(adapt_mod, workspace, config, minutes, margin, restart, no_promote, lr,
         progress=report,
         should_stop=stop.is_set,
         restart=restart,
-        exclude=exclude,
         context_examples=curated_pairs().parent,
     )
     candidate = work / "candidate" / "model.gguf"

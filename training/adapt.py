@@ -205,7 +205,6 @@ def adapt_full(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     restart: bool = False,
-    exclude: Sequence[str] = (),
     context_examples: Path | None = None,
 ) -> dict:
     """Full fine-tune of the embedded checkpoint `base_hf` on the workspace's training files within
@@ -266,7 +265,7 @@ def adapt_full(
     count = lambda text: len(tok(text, add_special_tokens=False)["input_ids"])  # noqa: E731
     room = context - SERVER_MAX_TOKENS
     retriever = ExampleRetriever.from_folder(context_examples) if context_examples else None
-    items = source_fim_items(data.train, family, count, room, settings.holes_per_file, rng, retriever, exclude)
+    items = source_fim_items(data.train, family, count, room, settings.holes_per_file, rng, retriever)
     cfg = FinetuneConfig(family=family.name)
     for ex in data.telemetry:
         it = fim_item(family, ex.id, ex.path, ex.prefix, ex.middle, ex.suffix, (), False, cfg, ex.category)
