@@ -53,6 +53,7 @@ class AdaptJob:
         self._lock = threading.Lock()
         self._state: dict[str, Any] = {"state": "idle"}
         self._on_finish: Callable[[dict[str, Any]], None] | None = None
+        self._cancel_asked = False
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -79,6 +80,7 @@ class AdaptJob:
             if self._proc is not None and self._proc.poll() is None:
                 return dict(self._state)
             self._on_finish = on_finish
+            self._cancel_asked = False
             env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
             try:
                 self._proc = subprocess.Popen(
@@ -112,6 +114,7 @@ class AdaptJob:
         with self._lock:
             if self._proc is not None and self._proc.poll() is None:
                 self._proc.terminate()  # the CLI saves a checkpoint and exits 130
+                self._cancel_asked = True
                 self._state["stage"] = "cancelling"
             return dict(self._state)
 
@@ -150,6 +153,8 @@ class AdaptJob:
                     message = str(event.get("message", ""))
         stderr = proc.stderr.read() if proc.stderr else ""
         code = proc.wait()
+        if self._cancel_asked and code < 0:  # stopped before it could install its handler (nothing to keep)
+            code = 130
         outcome = _OUTCOME.get(code, "failed")
         with self._lock:
             self._state = {

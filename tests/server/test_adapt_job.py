@@ -64,7 +64,8 @@ def test_not_better_failed_and_cancelled(tmp_path):
     assert _wait(job)["state"] == "failed"
 
     job.start(tmp_path, 1, [sys.executable, "-c", FAKE, "5", "0"])
-    time.sleep(1.0)
+    while job.snapshot().get("percent", 0) == 0:  # the child is up (its handler installed)
+        time.sleep(0.05)
     job.cancel()
     final = _wait(job)
     assert final["state"] == "cancelled" and "step 2" in final["message"]
