@@ -1,11 +1,17 @@
 """The quickstart: start the real server over stdio, as an editor does, and ask it for inline
-completions at the sample app's marked positions (the rest of each line is cut away first)."""
+completions at the sample app's marked positions.
+
+The app is copied to a temporary folder and the rest of each marked line is cut **in the files on disk**
+before the server starts, as when a user types a new line: neither the index nor workspace retrieval
+ever sees what the file had, so a suggestion that equals it was worked out, not read back."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,6 +22,23 @@ from rich.table import Table
 from rich.text import Text
 
 from hotwire_assist.core import __version__
+
+
+def cut_holes(app_dir: Path, positions: list[dict], into: Path) -> tuple[Path, list[dict]]:
+    """Copy the app into `into` and cut the rest of every marked line there; -> (copy, holes with the
+    original rest of each line)."""
+    copy = Path(
+        shutil.copytree(app_dir, into / app_dir.resolve().name, ignore=shutil.ignore_patterns("node_modules", ".git"))
+    )
+    holes = []
+    for pos in positions:
+        path = copy / pos["path"]
+        lines = path.read_text(encoding="utf-8").split("\n")
+        line, col = pos["line"] - 1, pos["column"] - 1
+        holes.append({**pos, "original": lines[line][col:]})
+        lines[line] = lines[line][:col]
+        path.write_text("\n".join(lines), encoding="utf-8")
+    return copy, holes
 
 
 async def _ask(app_dir: Path, positions: list[dict]) -> list[dict]:
@@ -45,10 +68,8 @@ async def _ask(app_dir: Path, positions: list[dict]) -> list[dict]:
         rows = []
         for pos in positions:
             path = (app_dir / pos["path"]).resolve()
-            lines = path.read_text(encoding="utf-8").split("\n")
+            lines = path.read_text(encoding="utf-8").split("\n")  # the hole is cut on disk already
             line, col = pos["line"] - 1, pos["column"] - 1
-            expected = lines[line][col:]
-            lines[line] = lines[line][:col]  # cut the rest of the line: the model has to write it
             uri = path.as_uri()
             client.text_document_did_open(
                 types.DidOpenTextDocumentParams(
@@ -71,7 +92,7 @@ async def _ask(app_dir: Path, positions: list[dict]) -> list[dict]:
                     "path": pos["path"],
                     "before": lines[line].strip(),
                     "suggestion": text,
-                    "original": expected,
+                    "original": pos["original"],
                     "latency_ms": round(ms, 1),
                     "uri": uri,
                 }
@@ -97,7 +118,9 @@ def run_quickstart(app_dir: Path, console: Console) -> int:
     except (OSError, ValueError) as e:
         console.print(f"[red]cannot read {spec}: {e}[/red]")
         return 2
-    answers = asyncio.run(_ask(app_dir, positions))
+    with tempfile.TemporaryDirectory(prefix="hotwire-assist-quickstart-") as tmp:
+        copy, holes = cut_holes(app_dir, positions, Path(tmp))
+        answers = asyncio.run(_ask(copy, holes))
     rows = [r for r in answers if "message" not in r]
     table = Table(title=f"hotwire-assist on {app_dir}", show_lines=True)
     for col in ("file", "before the cursor", "suggestion", "original", "ms", "findings"):
@@ -112,6 +135,12 @@ def run_quickstart(app_dir: Path, console: Console) -> int:
             "?" if r["diagnostics"] is None else str(r["diagnostics"]),
         )
     console.print(table)
+    shown = [r for r in rows if r["suggestion"].strip()]
+    same = sum(r["suggestion"].strip() == r["original"].strip() for r in shown)
+    console.print(
+        f"{same} of {len(shown)} suggestions shown equal what the file had "
+        f"({len(rows) - len(shown)} position(s) got none); the lines were cut on disk before the server started."
+    )
     for r in answers:
         if "message" in r:
             console.print(Text(f"server: {r['message']}", style="yellow"))

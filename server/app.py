@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from pygls.uris import to_fs_path
 
 from hotwire_assist.backends import BackendError, make_backend
 from hotwire_assist.core import __version__
-from hotwire_assist.core.appindex import AppIndex, index_app
+from hotwire_assist.core.appindex import AppIndex, index_app, read_text
 from hotwire_assist.core.config import Config, ConfigError, completion_allowed, load_config
 from hotwire_assist.core.context import CURATED_DIR as _CURATED
 from hotwire_assist.core.context import ContextCache
@@ -36,6 +37,7 @@ from hotwire_assist.server.code_actions import feature_actions, to_code_action
 from hotwire_assist.server.completion import CompletionEngine, Suggestion
 from hotwire_assist.server.diagnostics import quick_fixes, to_diagnostics
 from hotwire_assist.server.documents import MAX_DOCUMENT_CHARS, describe_size, use_lsp_lines
+from hotwire_assist.server.engine.retrieval import add_curated
 from hotwire_assist.server.generate import COMMAND as GENERATE_COMMAND
 from hotwire_assist.server.generate import run_command as run_generate
 from hotwire_assist.server.hotwire_completions import LOOKBEHIND, index_completions, to_lsp_items
@@ -119,6 +121,7 @@ class HotwireServer(LanguageServer):
         self._too_big_told: set[str] = set()  # documents over the size cap whose one message was shown
         self.loop_monitor: LoopMonitor | None = None
         self.adapt_job = AdaptJob()
+        self._lines_lock = threading.Lock()
 
     def report_server_error(self, error: Exception, source) -> None:
         """A body that is not JSON still gets the answer JSON-RPC asks for: a parse error, id null."""
@@ -153,6 +156,8 @@ class HotwireServer(LanguageServer):
             self.engine = None
             return
         self.engine = CompletionEngine(self.config, backend, notify=self.notify_user)
+        self.engine.index_provider = lambda: self.index
+        self.engine.sync_lines = self.sync_lines
         self.telemetry.set_engine(
             backend.name, backend.model_id, self.engine.family.name, identity=lambda: backend_identity(backend)
         )
@@ -168,6 +173,34 @@ class HotwireServer(LanguageServer):
         except (RuntimeError, OSError) as e:  # the index changed while we read it: no context this once
             log.info("no prompt context for %s: %s", request.path, e)
             return ()
+
+    def sync_lines(self) -> None:
+        """Keep the engine's line store (workspace retrieval) in step with the index: a file whose facts
+        changed is re-read, from its open buffer when the editor has it open; excluded files never."""
+        engine, index = self.engine, self.index
+        if engine is None or index is None:
+            return
+        root, exclude = self.root, self.config.privacy.exclude
+
+        def read(path: str) -> str | None:
+            if is_excluded(path, root, exclude):
+                return None
+            uri = Path(path).as_uri()
+            if self.is_open(uri):
+                with contextlib.suppress(Exception):
+                    return self.workspace.get_text_document(uri).source
+            return read_text(Path(path))
+
+        with self._lines_lock:
+            engine.lines.sync(index.files, read, index.rel)
+
+    def _load_lines(self, index: AppIndex) -> None:
+        """Runs in a thread at start: the curated lines, then the app's (the line store retrieval reads)."""
+        if self.engine is not None:
+            with self._lines_lock:
+                add_curated(self.engine.lines, [CURATED_DIR, CURATED_DIR.parent / "starter_corpus"])
+            self.index = index
+            self.sync_lines()
 
     async def build_index(self) -> None:
         """The app's frames, stream targets and Stimulus controllers, for the cross-file rules."""
@@ -186,6 +219,7 @@ class HotwireServer(LanguageServer):
             await cpu_work(self.context.retriever)
         except (OSError, ValueError) as e:
             log.warning("no curated examples for prompts: %s", e)
+        await asyncio.to_thread(self._load_lines, index)  # the line store workspace retrieval reads
         return index
 
     async def ready_index(self) -> AppIndex | None:
@@ -368,10 +402,10 @@ async def inline_completion(ls: HotwireServer, params: types.InlineCompletionPar
         return types.InlineCompletionList(items=[])
     ls.telemetry.shown_in_document(s, ls.workspace.get_text_document(params.text_document.uri), params.position)
     here = types.Range(params.position, params.position)
-    # The editor runs the item's command when the user accepts it.
+    # The editor runs the item's command when the user accepts it; further items are for cycling.
     accepted = types.Command(title="Accepted", command=ACCEPTED_COMMAND, arguments=[s.id])
     return types.InlineCompletionList(
-        items=[types.InlineCompletionItem(insert_text=s.text, range=here, command=accepted)]
+        items=[types.InlineCompletionItem(insert_text=text, range=here, command=accepted) for text in s.items]
     )
 
 
@@ -526,6 +560,8 @@ def internals(ls: HotwireServer, params: Any) -> dict[str, Any]:
         "tasks": len(asyncio.all_tasks()),
         "peak_rss_kb": _peak_rss_kb(),
         **(ls.engine.internals() if ls.engine else {}),
+        "index_generation": ls.index.generation if ls.index is not None else 0,
+        "watcher_updates": ls.watcher.updates if ls.watcher else 0,
     }
 
 

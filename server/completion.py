@@ -1,5 +1,7 @@
-"""The completion pipeline: prompt → backend → boundaries and dedupe, with debounce, cancellation
-and a typed-ahead cache. Pure functions plus one engine object; no LSP types here."""
+"""The completion pipeline: cheap candidates (app index, workspace retrieval) → the model only when
+none is good enough → one ranking → veto, with debounce, cancellation and a typed-ahead cache.
+Pure functions plus one engine object; no LSP types here. The sources, ranking and veto live in
+`server/engine/`."""
 
 from __future__ import annotations
 
@@ -20,10 +22,13 @@ from hotwire_assist.core.config import Config
 from hotwire_assist.core.privacy import redact_fim
 from hotwire_assist.core.prompt import Snippet, fim_prompt, fit_window, get_family
 from hotwire_assist.core.request import CompletionRequest, with_context
-from hotwire_assist.core.secrets import is_redacted
+from hotwire_assist.core.secrets import is_redacted, redact
+from hotwire_assist.server.engine import SHOW, Candidate, Cursor, LineStore, allowed, cheap_candidates, confident, rank
 
 log = logging.getLogger(__name__)
 TYPING_GAP_S = 0.3  # requests closer than this are one typing burst
+HINTS_PATH = "lines of this app like the current one"  # the retrieval facts' pseudo-file in the prompt
+MODEL_CONFIDENCE = 0.6  # the model's own text, before ranking (its source prior scales it further)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,12 @@ class Suggestion:
     latency_ms: float
     cached: bool = False
     request: CompletionRequest | None = None  # what was asked (with its context when the model generated)
+    source: str = "model"  # index | retrieval | model | cache: what the first item came from
+    alternatives: tuple[str, ...] = ()  # further items a client can cycle through
+
+    @property
+    def items(self) -> list[str]:
+        return [self.text, *self.alternatives]
 
 
 def is_mid_line(suffix: str) -> bool:
@@ -49,6 +60,8 @@ def postprocess(raw: str, prefix: str, suffix: str, max_lines: int) -> str:
     line_prefix = prefix.rsplit("\n", 1)[-1]
     if line_prefix.strip() and not raw.split("\n", 1)[0].strip():
         return ""  # the user is writing this line; a suggestion that starts on the next one is off the point
+    if line_prefix.strip() and not line_prefix.rstrip().endswith(_BLOCK_OPENERS):
+        raw = raw.split("\n", 1)[0]  # finishing a line the user is writing: the rest of that line
     if is_mid_line(suffix):
         text = raw.split("\n", 1)[0].rstrip()
         if line_suffix and text.endswith(line_suffix):
@@ -68,6 +81,9 @@ def postprocess(raw: str, prefix: str, suffix: str, max_lines: int) -> str:
     if suffix.lstrip().startswith(text.strip()):
         return ""
     return text
+
+
+_BLOCK_OPENERS = (" do", "|", "{", "(", "[", "%>", ">")
 
 
 def stream_to_boundary(chunks, mid_line: bool, max_lines: int) -> str:
@@ -143,6 +159,11 @@ class CompletionEngine:
         self.last_error = ""
         # request -> related files and examples for the prompt; called only when generating
         self.context_provider: Callable[[CompletionRequest], Sequence[Snippet]] | None = None
+        # the app's structure and lines for the cheap candidate sources (the server keeps both live)
+        self.index_provider: Callable[[], object] = lambda: None
+        self.lines = LineStore()
+        self.sync_lines: Callable[[], None] = lambda: None
+        self.answered_without_model = 0
 
     def _debounce_s(self, doc: str, now: float) -> float:
         """The configured debounce, stretched while the user is typing faster than it: a request that
@@ -166,9 +187,12 @@ class CompletionEngine:
         if ticket:
             ticket.cancel.set()
 
-    def _generate(self, request: CompletionRequest, cancel: threading.Event) -> tuple[str, CompletionRequest]:
+    def _generate(
+        self, request: CompletionRequest, cancel: threading.Event, hints: Sequence[str] = ()
+    ) -> tuple[str, CompletionRequest]:
         """Gather the request's context, build the prompt, generate to a boundary (prompt and answer fitted
-        to the model's window); returns the raw text and the request as asked."""
+        to the model's window); returns the raw text and the request as asked. `hints` (lines of this app
+        that continue like the cursor's, from retrieval) go first in the context."""
         self.generations_started += 1
         params = GenerationParams(
             max_tokens=self.config.model.max_tokens,
@@ -177,12 +201,15 @@ class CompletionEngine:
             top_p=self.config.model.top_p,
         )
         r = with_context(request, self.context_provider)
+        context = list(r.context)
+        if hints:
+            context = [Snippet(HINTS_PATH, redact("\n".join(hints) + "\n", r.path)), *context]
         # the privacy gate: no secret of the document reaches a backend (only the window sent is redacted)
         prefix, suffix = fit_window(r.prefix, r.suffix, self.config.completion.prompt_chars)
         prefix, _, suffix = redact_fim(prefix, "", suffix, r.path)
         raw = generate_fitted(
             self.backend,
-            lambda budget: fim_prompt(self.family, prefix, suffix, r.path, r.context, budget_chars=budget),
+            lambda budget: fim_prompt(self.family, prefix, suffix, r.path, context, budget_chars=budget),
             self.config.completion.prompt_chars,
             params,
             cancel,
@@ -190,15 +217,62 @@ class CompletionEngine:
         )
         return raw, r
 
+    def cheap(self, cursor: Cursor) -> list[Candidate]:
+        """Index and retrieval candidates, ranked (milliseconds; runs in a worker thread)."""
+        try:
+            self.sync_lines()
+            return cheap_candidates(cursor, self.index_provider(), self.lines)
+        except Exception:  # a bug in one source must not cost the user the model's suggestion
+            log.exception("cheap candidates failed for %s", cursor.path)
+            return []
+
+    def _shown(self, ranked: list[Candidate], cursor: Cursor) -> list[Candidate]:
+        """What may be shown: vetoed candidates dropped, nothing below SHOW, no secret, at most three items."""
+        good = [c for c in ranked if c.score >= SHOW and not is_redacted(c.text) and redact(c.text) == c.text]
+        try:
+            return allowed(good, cursor, self.index_provider(), limit=3)
+        except Exception:
+            log.exception("veto failed for %s", cursor.path)
+            return []
+
+    def _suggestion(
+        self, doc: str, cursor: Cursor, shown: list[Candidate], t0: float, request: CompletionRequest
+    ) -> Suggestion | None:
+        if not shown:
+            return None
+        first = shown[0]
+        self.cache.put(doc, cursor.prefix, cursor.suffix, first.text)
+        return Suggestion(
+            uuid.uuid4().hex,
+            first.text,
+            (time.perf_counter() - t0) * 1000,
+            request=request,
+            source=first.source,
+            alternatives=tuple(c.text for c in shown[1:]),
+        )
+
     async def complete(self, doc: str, request: CompletionRequest) -> Suggestion | None:
         """The suggestion for a request (core.request.build_request) in document `doc`, or None."""
         t0 = time.perf_counter()
         prefix, suffix = request.prefix, request.suffix
         if (hit := self.cache.get(doc, prefix, suffix)) is not None:
-            return Suggestion(uuid.uuid4().hex, hit, (time.perf_counter() - t0) * 1000, cached=True, request=request)
+            return Suggestion(
+                uuid.uuid4().hex, hit, (time.perf_counter() - t0) * 1000, cached=True, request=request, source="cache"
+            )
         self.cancel(doc)
         ticket = self._tickets[doc] = _Ticket(threading.Event())
+        cursor = Cursor(request.path, prefix, suffix)
         try:
+            ranked = await asyncio.to_thread(self.cheap, cursor)
+            if ticket.cancel.is_set():
+                return None
+            if confident(ranked):  # the index or the app's own lines answer: no debounce, no model
+                shown = await asyncio.to_thread(self._shown, ranked, cursor)
+                if ticket.cancel.is_set():
+                    return None
+                if shown and confident(shown):
+                    self.answered_without_model += 1
+                    return self._suggestion(doc, cursor, shown, t0, request)
             await asyncio.sleep(self._debounce_s(doc, t0))
         except asyncio.CancelledError:  # the client cancelled the request ($/cancelRequest)
             if self._tickets.get(doc) is ticket:
@@ -206,7 +280,11 @@ class CompletionEngine:
             raise
         if ticket.cancel.is_set():
             return None
-        future = asyncio.get_running_loop().run_in_executor(self._executor, self._generate, request, ticket.cancel)
+        hints = [cursor.line_prefix.strip() + c.text for c in ranked[:3]]
+        future = asyncio.get_running_loop().run_in_executor(
+            self._executor, self._generate, request, ticket.cancel, hints
+        )
+        raw = ""
         try:
             raw, request = await asyncio.wait_for(asyncio.shield(future), self.config.model.timeout_s)
         except asyncio.CancelledError:
@@ -220,26 +298,26 @@ class CompletionEngine:
                     "Use a smaller model or raise model.timeout_s.",
                 )
             )
-            return None
         except BackendError as e:
             self._failed(e)
-            return None
         except Exception as e:  # a backend bug must not take the server down
             log.exception("backend %s failed", self.backend.name)
             self._failed(BackendError(f"{self.backend.name} failed: {e}"))
-            return None
+        else:
+            if self._episode.recovered():
+                self._notify(f"hotwire-assist: {self.backend.name} is answering again.")
         finally:
             if self._tickets.get(doc) is ticket:
                 del self._tickets[doc]
-        if self._episode.recovered():
-            self._notify(f"hotwire-assist: {self.backend.name} is answering again.")
         if ticket.cancel.is_set():
             return None
-        text = postprocess(raw, prefix, suffix, self.config.completion.max_lines)
-        if not text or is_redacted(text):  # a redaction marker is never worth inserting
+        text = postprocess(raw, prefix, suffix, self.config.completion.max_lines) if raw else ""
+        model = [Candidate(text, "model", MODEL_CONFIDENCE, "the model")] if text else []
+        # The model's text joins the cheap candidates in one ranking: it replaces nothing better.
+        shown = await asyncio.to_thread(self._shown, rank(ranked + model), cursor)
+        if ticket.cancel.is_set():
             return None
-        self.cache.put(doc, prefix, suffix, text)
-        return Suggestion(uuid.uuid4().hex, text, (time.perf_counter() - t0) * 1000, request=request)
+        return self._suggestion(doc, cursor, shown, t0, request)
 
     def internals(self) -> dict[str, int]:
         """Sizes of what the engine keeps, for bug reports and the load test (all must stay bounded)."""
@@ -248,6 +326,7 @@ class CompletionEngine:
             "tickets": len(self._tickets),
             "typing_clocks": len(self._last_request),
             "generation_queue": self._executor._work_queue.qsize(),
+            "retrieval_files": len(self.lines),
         }
 
     @property

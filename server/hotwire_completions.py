@@ -28,6 +28,7 @@ class IndexItem:
     kind: str  # controller | target | action | value | frame | stream-action | stream-target
     detail: str = ""
     documentation: str = ""
+    insert: str | None = None  # the text put in, when it is not the label (a quoted frame id)
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,8 @@ def to_lsp_items(found: IndexCompletions, position: types.Position) -> list[type
             if it.documentation
             else None,
             sort_text=f"1{n:04d}",  # index items after the model's suggestion ("0"), in our order
-            filter_text=it.label,
-            text_edit=types.TextEdit(where, it.label),
+            filter_text=it.label if it.insert is None else it.insert,
+            text_edit=types.TextEdit(where, it.label if it.insert is None else it.insert),
         )
         for n, it in enumerate(found.items)
     ]
@@ -217,18 +218,29 @@ def _literal_ids(ids: Iterable[str]) -> list[str]:
     return sorted({i for i in ids if i and "*" not in i})
 
 
-def _frame_items(index: AppIndex) -> list[IndexItem]:
+def _frame_items(index: AppIndex, keywords: bool = True, quote: str = "", symbols: bool = False) -> list[IndexItem]:
+    """Frame ids the app defines (views, helpers, components). `keywords` adds `_top`/`_self`, which name a
+    target frame but are no frame's id; `quote` wraps the inserted id; `symbols` keeps ids a symbol can spell."""
     where: dict[str, str] = {}
     for f in index.frames:
-        if "*" not in f.id and f.id:
+        if "*" not in f.id and f.id and f.id not in FRAME_KEYWORDS:
             where.setdefault(f.id, f"{index.rel(f.file)}:{f.line}")
-    items = [IndexItem(i, "frame", f"turbo frame — {w}") for i, w in sorted(where.items())]
-    return items + [IndexItem(k, "frame", "Turbo keyword") for k in FRAME_KEYWORDS]
+    items = [
+        IndexItem(i, "frame", f"turbo frame — {w}", insert=f"{quote}{i}{quote}" if quote else None)
+        for i, w in sorted(where.items())
+        if not symbols or re.fullmatch(r"[A-Za-z_]\w*", i)
+    ]
+    return items + [IndexItem(k, "frame", "Turbo keyword") for k in FRAME_KEYWORDS] if keywords else items
 
 
 def _match_frame(before: str, index: AppIndex, document: str) -> IndexCompletions | None:
+    if m := re.search(r"turbo_frame_tag\s*\(?\s*" + _Q + r"([\w-]*)$", before):  # an id: no _top/_self
+        return IndexCompletions(m.group(1), _frame_items(index, keywords=False))
+    if m := re.search(r"turbo_frame_tag\s*\(?\s*:(\w*)$", before):  # a symbol id
+        return IndexCompletions(m.group(1), _frame_items(index, keywords=False, symbols=True))
+    if re.search(r"turbo_frame_tag\s+$|turbo_frame_tag\($", before):  # nothing typed yet: quoted ids
+        return IndexCompletions("", _frame_items(index, keywords=False, quote='"'))
     pats = [
-        r"turbo_frame_tag\s*\(?\s*" + _Q + r"([\w-]*)$",
         r"data-turbo-frame=" + _Q + r"([\w-]*)$",
         r"<turbo-frame\b[^<>]*\btarget=" + _Q + r"([\w-]*)$",
         r"turbo_frame_tag\b[^\n]*\btarget:\s*" + _Q + r"([\w-]*)$",

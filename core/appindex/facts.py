@@ -206,6 +206,17 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
     root = doc.tree.root_node
     for call in doc.calls:
         _call_facts(doc, call, facts, None)
+    if "/app/helpers/" in "/" + p or "/app/components/" in "/" + p:
+        # frames a helper or component renders: `def card_frame(card, &) = turbo_frame_tag(card, :card, &)`
+        for call in doc.calls:
+            if call_name(doc, call) == "turbo_frame_tag" and call.child_by_field_name("receiver") is None:
+                args = positional_args(call)
+                if args:
+                    src = any(pair_key(doc, o) == "src" for o in option_pairs(call))
+                    glob = id_pattern(doc, args[0], args[1:])
+                    facts.frames.append(
+                        IdDef(glob, doc.path, doc.line_of(call.start_byte), "frame-src" if src else "frame")
+                    )
     if "/app/models/" in "/" + p:
         broadcasts: list[str] = []
         for n in walk(root):

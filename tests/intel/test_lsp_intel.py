@@ -129,8 +129,11 @@ async def test_turbo_stream_actions_and_targets(lsp):
 
 
 async def test_frame_ids(lsp):
-    expected = ["new_task_frame", "project_header", "projects_list", "_top", "_self"]
-    assert await labels_at(lsp, V, '<%= turbo_frame_tag "| %>') == expected
+    ids = ["new_task_frame", "project_header", "projects_list"]
+    expected = [*ids, "_top", "_self"]  # _top/_self name a target frame, never a frame's own id
+    assert await labels_at(lsp, V, '<%= turbo_frame_tag "| %>') == ids
+    assert await labels_at(lsp, V, "<%= turbo_frame_tag :| %>") == ids
+    assert await labels_at(lsp, V, "<%= turbo_frame_tag | %>") == ids
     assert await labels_at(lsp, V, '<a href="/" data-turbo-frame="|">') == expected
     assert await labels_at(lsp, V, '<%= link_to "x", "/", data: { turbo_frame: "|" } %>') == expected
     assert await labels_at(lsp, V, '<%= turbo_frame_tag @project, target: "|" %>') == expected

@@ -106,7 +106,11 @@ async def test_a_newer_request_cancels_the_older_one_which_is_never_shown():
     backend = ScriptedBackend(delay=0.02)
     engine, _ = engine_with(backend)
     first = asyncio.create_task(engine.complete("doc", req("a = ")))
-    await asyncio.sleep(0.1)  # the first is generating now
+    for _ in range(500):  # until the first is generating
+        if backend.started:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
     second = await engine.complete("doc", req("a = b"))
     assert await first is None
     assert second is not None and second.text == "hello world"

@@ -1,0 +1,40 @@
+"""The completion engine's candidate sources, ranking and veto (pure functions over a `Cursor`).
+
+    candidates (index · retrieval · model) ──► rank ──► veto ──► ghost text / items
+
+`server/completion.py` runs them per request: the cheap sources first; the model only when none of
+their candidates clears the confidence threshold.
+"""
+
+from __future__ import annotations
+
+from hotwire_assist.core.appindex import AppIndex
+from hotwire_assist.server.engine.cursor import Candidate, Cursor, kind_of, normalize
+from hotwire_assist.server.engine.index_source import index_candidates
+from hotwire_assist.server.engine.ranking import SHOW, THRESHOLD, confident, rank
+from hotwire_assist.server.engine.retrieval import LineStore, retrieve
+from hotwire_assist.server.engine.veto import allowed, why_not
+
+__all__ = [
+    "SHOW",
+    "THRESHOLD",
+    "Candidate",
+    "Cursor",
+    "LineStore",
+    "allowed",
+    "cheap_candidates",
+    "confident",
+    "index_candidates",
+    "kind_of",
+    "normalize",
+    "rank",
+    "retrieve",
+    "why_not",
+]
+
+
+def cheap_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -> list[Candidate]:
+    """Index and retrieval candidates for a cursor, ranked (no model, no rules check): milliseconds."""
+    if not cursor.line_prefix.strip():
+        return []  # a blank line: nothing to continue; the model writes whole lines
+    return rank(index_candidates(cursor, index, store) + retrieve(store, cursor))

@@ -1,0 +1,459 @@
+"""App-index candidates: what the app's structure says belongs at the cursor, deterministically.
+
+Each rule looks at the cursor's line and answers only where the position says what belongs there:
+- a Stimulus controller's `static targets` / `values` / `classes` / `outlets` from what its own code
+  (`this.fooTarget`, `this.urlValue`) and the views (`data-<id>-foo-target`, `-value="…"` with the type read
+  from the attribute's values) use, written in the app's own style;
+- `// Connects to data-controller` in a controller file: its identifier;
+- `data-controller` in a view: the controller whose targets and actions the element and its children use;
+- `data-action` in a view: the enclosing controllers' methods (with the element's default event when the
+  app writes it);
+- `turbo_frame_tag` in a response view: the frame id of the view that requested it (`src:` / a link
+  into the frame), its record made an instance variable;
+- `turbo_stream.<action>` targets: the ids the views define; `respond_to` blocks; `broadcasts_to` names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from hotwire_assist.core.appindex import AppIndex, singularize, stimulus_identifier, view_name
+from hotwire_assist.server.engine.cursor import Candidate, Cursor
+from hotwire_assist.server.engine.retrieval import LineStore
+
+LIFECYCLE = {"initialize", "connect", "disconnect", "constructor"}
+_IDENT = r"[a-z0-9][\w-]*"
+
+
+def _lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _camel(kebab: str) -> str:
+    parts = re.split(r"[-_]", kebab)
+    return parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+
+
+def _ordered(names: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(n for n in names if n))
+
+
+# --- style ------------------------------------------------------------------------------------------
+
+
+def _list_style(store: LineStore, keyword: str) -> tuple[str, str, str]:
+    """(quote, bracket padding, terminator) the app writes `static <keyword> = [...]` with."""
+    quotes, pads, semis = Counter(), Counter(), Counter()
+    for f, n in store.lines_with(keyword)[:400]:
+        if f.curated:
+            continue
+        m = re.match(rf"static {keyword}\s*=\s*\[(\s*)([\"'])?.*\](;?)$", f.lines[n])
+        if not m:
+            continue
+        pads[m.group(1)] += 1
+        if m.group(2):
+            quotes[m.group(2)] += 1
+        semis[m.group(3)] += 1
+    q = quotes.most_common(1)[0][0] if quotes else '"'
+    pad = pads.most_common(1)[0][0] if pads else ""
+    semi = semis.most_common(1)[0][0] if semis else ""
+    return q, pad, semi
+
+
+LINE_LIMIT = 100  # a declaration longer than this the app writes over several lines, if it ever does
+
+
+def _multi_line_lists(store: LineStore, keyword: str) -> bool:
+    """Whether the app writes some `static <keyword> = [` declarations over several lines."""
+    return any(
+        not f.curated and re.fullmatch(rf"static {keyword}\s*=\s*\[", f.lines[n])
+        for f, n in store.lines_with(keyword)[:400]
+    )
+
+
+def _format_list(names: list[str], style: tuple[str, str, str]) -> str:
+    q, pad, semi = style
+    if not names:
+        return ""
+    return "[" + pad + ", ".join(f"{q}{n}{q}" for n in names) + pad + "]" + semi
+
+
+def _values_style(store: LineStore) -> tuple[bool, str, str]:
+    """(multi-line, brace padding, terminator) of the app's `static values = {…}` lines."""
+    multi, single, semis = 0, Counter(), Counter()
+    for f, n in store.lines_with("values")[:400]:
+        if f.curated:
+            continue
+        line = f.lines[n]
+        if not line.startswith("static values"):
+            continue
+        if line.rstrip().endswith("{"):
+            multi += 1
+        elif m := re.match(r"static values\s*=\s*\{(\s*).*\}(;?)$", line):
+            single[m.group(1)] += 1
+            semis[m.group(2)] += 1
+    pad = single.most_common(1)[0][0] if single else " "
+    semi = semis.most_common(1)[0][0] if semis else ""
+    return multi > sum(single.values()), pad, semi
+
+
+# --- Stimulus controllers ---------------------------------------------------------------------------
+
+
+def _view_lines(store: LineStore, word: str) -> list[str]:
+    return [f.lines[n] for f, n in store.lines_with(word) if not f.curated and f.kind in ("erb", "ruby")]
+
+
+def targets_for(ident: str, body: str, store: LineStore) -> list[str]:
+    """Target names in use: the controller's own code first (in order of use), then the views."""
+    used = [_lower_first(m.group(2)) if m.group(1) else m.group(2) for m in _TARGET_USE.finditer(body)]
+    attr = f"data-{ident}-target"
+    hash_key = ident.replace("-", "_") + "_target"
+    from_views = []
+    for line in _view_lines(store, attr) + _view_lines(store, hash_key):
+        for m in re.finditer(rf"(?:{re.escape(attr)}=|{re.escape(hash_key)}[\"']?\s*(?::|=>)\s*)[\"']([^\"']*)", line):
+            from_views.extend(m.group(1).split())
+    return _ordered([*used, *from_views])
+
+
+_TARGET_USE = re.compile(r"this\.(has)?([A-Za-z_$][\w$]*?)Targets?\b")
+_VALUE_USE = re.compile(r"this\.(has)?([A-Za-z_$][\w$]*?)Value\b|\b([a-z][\w$]*?)ValueChanged\s*\(")
+
+
+def values_for(ident: str, body: str, store: LineStore) -> dict[str, str]:
+    """Value names in use with their types, read from the values the views pass."""
+    names = []
+    for m in _VALUE_USE.finditer(body):
+        names.append(_lower_first(m.group(2)) if m.group(1) else (m.group(2) or m.group(3)))
+    types: dict[str, str] = {}
+    attr = re.compile(rf"data-{re.escape(ident)}-([\w-]+)-value=([\"'])(.*?)\2")
+    key = re.compile(rf"{re.escape(ident.replace('-', '_'))}_(\w+)_value[\"']?\s*(?::|=>)\s*(\S+?)[,}}\s]")
+    for line in _view_lines(store, "data-" + ident.split("-")[0]) if "-" in ident else _view_lines(store, ident):
+        for m in attr.finditer(line):
+            name = _camel(m.group(1))
+            names.append(name)
+            types.setdefault(name, _type_of(m.group(3)))
+        for m in key.finditer(line):
+            name = _camel(m.group(1))
+            names.append(name)
+            types.setdefault(name, _type_of(m.group(2)))
+    for name in names:
+        types.setdefault(name, _type_from_use(name, body))
+    return {n: types[n] for n in _ordered(names)}
+
+
+def _type_of(value: str) -> str:
+    v = value.strip().strip("\"'")
+    if v in ("true", "false") or re.search(r"\?\s*%>$", v):
+        return "Boolean"
+    if re.fullmatch(r"-?\d+(\.\d+)?", v) or re.search(
+        r"(?:[._]id|\.to_i|\.count|\.size|\.length|_at\.to_\w+)\s*%>$", v
+    ):
+        return "Number"
+    if v.startswith("[") or (v.endswith(".to_json") and "[" in v):
+        return "Array"
+    if v.startswith("{"):
+        return "Object"
+    return "String"
+
+
+def _type_from_use(name: str, body: str) -> str:
+    if re.search(rf"this\.{name}Value\s*(?:[<>*/-]|\+\s*\d|\.toFixed)", body):
+        return "Number"
+    if re.search(rf"this\.{name}Value\.(?:forEach|map|length|includes|filter)", body):
+        return "Array"
+    if re.search(rf"if \(!?this\.{name}Value\)|this\.{name}Value \?", body):
+        return "Boolean"
+    return "String"
+
+
+def _after(lp: str, marker: str) -> str | None:
+    """What follows `marker` at the end of the line prefix (None when the prefix does not end in it)."""
+    i = lp.rfind(marker)
+    if i < 0:
+        return None
+    return lp[i + len(marker) :]
+
+
+def _complete(typed: str, full: str) -> str | None:
+    """The part of `full` not yet typed, when `typed` is a start of it (spaces around `=` forgiven)."""
+    if full.startswith(typed):
+        return full[len(typed) :]
+    a, b = re.sub(r"\s+", "", typed), re.sub(r"\s+", "", full)
+    if b.startswith(a) and typed.strip():
+        # typed "= [" for " = [ ..." : continue after the same number of non-space characters
+        count, i = len(a), 0
+        while count and i < len(full):
+            if not full[i].isspace():
+                count -= 1
+            i += 1
+        return full[i:]
+    return None
+
+
+def _stimulus_candidates(cursor: Cursor, store: LineStore) -> list[Candidate]:
+    ident = stimulus_identifier(cursor.path)
+    if ident is None:
+        return []
+    lp = cursor.line_prefix
+    body = cursor.prefix[-4000:] + cursor.suffix
+    out: list[Candidate] = []
+    typed = _after(lp, "data-controller")
+    if typed is not None and lp.lstrip().startswith("//") and (rest := _complete(typed, f'="{ident}"')) is not None:
+        out.append(Candidate(rest, "index", 0.95, f"this file is the `{ident}` controller"))
+    for kw in ("targets", "classes", "outlets"):
+        if (typed := _after(lp, f"static {kw}")) is None:
+            continue
+        if kw == "targets":
+            names = targets_for(ident, body, store)
+        else:
+            names = _attr_names(ident, kw[:-2] if kw == "classes" else kw[:-1], body, store)
+        if names:
+            full = " = " + _format_list(names, _list_style(store, kw))
+            indent = len(lp) - len(lp.lstrip())
+            if indent + len(f"static {kw}{full}") > LINE_LIMIT and _multi_line_lists(store, kw):
+                full = " = ["
+            if (rest := _complete(typed, full)) is not None:
+                out.append(Candidate(rest, "index", 0.8, f"the {kw} this controller's code and views use"))
+    if (typed := _after(lp, "static values")) is not None:
+        values = values_for(ident, body, store)
+        multi, pad, semi = _values_style(store)
+        if values:
+            full = " = {" + pad + ", ".join(f"{k}: {v}" for k, v in values.items()) + pad + "}" + semi
+            if (multi and len(values) > 1) or len(lp) + len(full) > LINE_LIMIT:
+                full = " = {"
+            if (rest := _complete(typed, full)) is not None:
+                out.append(Candidate(rest, "index", 0.7, "the values this controller's code and views use"))
+    return out
+
+
+def _attr_names(ident: str, kind: str, body: str, store: LineStore) -> list[str]:
+    """Class or outlet names: `this.activeClass` / `this.fooOutlet` in the code, `data-<id>-<name>-<kind>` in views."""
+    suffix = "Class" if kind == "class" else "Outlet"
+    used = [m.group(1) for m in re.finditer(rf"this\.([A-Za-z_$][\w$]*?){suffix}e?s?\b", body)]
+    attr = re.compile(rf"data-{re.escape(ident)}-([\w-]+)-{kind}\b")
+    for line in _view_lines(store, f"data-{ident}"):
+        used.extend(_camel(m.group(1)) if kind == "class" else m.group(1) for m in attr.finditer(line))
+    return _ordered(used)
+
+
+# --- views ------------------------------------------------------------------------------------------
+
+
+def _element_uses(suffix: str, limit_lines: int = 40) -> Counter[str]:
+    """Stimulus identifiers the element being written and its children reference (targets, actions)."""
+    text = "\n".join(suffix.split("\n")[:limit_lines])
+    found: Counter[str] = Counter()
+    for m in re.finditer(rf"data-({_IDENT}?)-target\b", text):
+        found[m.group(1)] += 2
+    for m in re.finditer(rf"(?:->|[\s\"'])({_IDENT})#\w+", text):
+        found[m.group(1)] += 1
+    for m in re.finditer(r"\b(\w+?)_target[\"']?\s*(?::|=>)", text):
+        found[m.group(1).replace("_", "-")] += 2
+    return found
+
+
+def _enclosing_controllers(prefix: str) -> list[str]:
+    """Identifiers declared on the elements around the cursor (nearest last), approximated by the
+    `data-controller` / `controller:` declarations before it."""
+    found = re.findall(r"(?:data-controller=|\bcontroller[\"']?\s*(?::|=>)\s*)[\"']([^\"']*)[\"']", prefix[-6000:])
+    out: list[str] = []
+    for value in found:
+        out.extend(value.split())
+    return _ordered(reversed(out))
+
+
+def _view_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -> list[Candidate]:
+    lp = cursor.line_prefix
+    out: list[Candidate] = []
+    known = set(index.known_controller_ids) if index is not None else set()
+    if (typed := _after(lp, "data-controller")) is not None and not _after(lp, "data-controller").strip(" =\"'"):
+        uses = _element_uses(cursor.suffix if not cursor.mid_line else cursor.line_suffix)
+        on_line = _element_uses(cursor.line_suffix)
+        ranked = [i for i, _ in (uses + on_line).most_common() if not known or i in known]
+        declared = set(_enclosing_controllers(cursor.prefix))
+        ranked = [i for i in ranked if i not in declared] or ranked
+        if ranked:
+            ident = ranked[0]
+            close = "" if cursor.mid_line or _tag_continues(cursor.suffix) else ">"
+            usual = _usual_rest(store, cursor.path, f'data-controller="{ident}"')
+            if usual is not None and not cursor.mid_line:
+                close = usual
+            if (rest := _complete(typed, f'="{ident}"{close}')) is not None:
+                out.append(Candidate(rest, "index", 0.75, f"the element's children use `{ident}`"))
+    if (typed := _after(lp, "data-action")) is not None and not typed.strip(" =\"'"):
+        out.extend(_action_candidates(cursor, index, typed))
+    return out
+
+
+STIMULUS_DEFAULT_EVENTS = {
+    "a": "click",
+    "button": "click",
+    "details": "toggle",
+    "form": "submit",
+    "input": "input",
+    "select": "change",
+    "textarea": "input",
+}
+
+
+def _open_tag(lp: str) -> str:
+    m = re.findall(r"<([a-zA-Z][\w-]*)", lp)
+    return m[-1].lower() if m else ""
+
+
+def _action_candidates(cursor: Cursor, index: AppIndex | None, typed: str) -> list[Candidate]:
+    """`data-action` on an element inside a controller: that controller's methods, the ones this view
+    does not wire yet first (a new button is usually for a new action)."""
+    if index is None:
+        return []
+    known = index.stimulus_controllers
+    scope = [i for i in _enclosing_controllers(cursor.prefix) if i in known][:2]
+    text = cursor.prefix + cursor.suffix
+    out: list[Candidate] = []
+    tag = _open_tag(cursor.line_prefix)
+    event = "" if tag in STIMULUS_DEFAULT_EVENTS else "click->"
+    close = "" if cursor.mid_line or _tag_continues(cursor.suffix) else ">"
+    for rank_, ident in enumerate(scope):
+        methods = [
+            m
+            for m in known[ident].actions
+            if m not in LIFECYCLE
+            and not m.startswith(("_", "#"))
+            and not m.endswith(("Changed", "Connected", "Disconnected"))
+            and not re.search(rf"\b{re.escape(ident)}#{re.escape(m)}\b", text)
+        ]
+        for k, m in enumerate(methods[:4]):
+            score = (0.7 if len(methods) == 1 else 0.45 / (k + 1)) / (rank_ + 1)
+            if (rest := _complete(typed, f'="{event}{ident}#{m}"{close}')) is not None:
+                out.append(Candidate(rest, "index", score, f"`{ident}#{m}` is not wired in this view yet"))
+    return out
+
+
+def _usual_rest(store: LineStore, path: str, written: str) -> str | None:
+    """How the app's other lines go on after `written` (e.g. the attributes a controller always gets),
+    when most of at least two of them agree."""
+    rests: Counter[str] = Counter()
+    for f, n in store.lines_with(written.split("=", 1)[0]):
+        line = f.lines[n]
+        if f.rel == path or f.curated or (i := line.find(written)) < 0:
+            continue
+        rests[line[i + len(written) :].rstrip()] += 1
+    if not rests:
+        return None
+    rest, count = rests.most_common(1)[0]
+    return rest if count >= 2 and count * 2 > sum(rests.values()) else None
+
+
+def _tag_continues(suffix: str) -> bool:
+    """The next line carries on the element being written (more attributes), so no `>` here."""
+    nxt = next((line.strip() for line in suffix.split("\n")[1:] if line.strip()), "")
+    return bool(re.match(r"(?:[\w:-]+=|[\w-]+\s*$|>|/>|<%=?\s*\w+.*%>\s*$)", nxt)) and not nxt.startswith("<")
+
+
+# --- Turbo: streams and frames in response views ------------------------------------------------------
+
+STREAM_FOR_ACTION = {"create": ("append", "prepend"), "destroy": ("remove",), "update": ("replace",)}
+
+
+def _record_ivar(store: LineStore, folder: str) -> str:
+    """The instance variable a resource's controller sets for one record (`@todo` for todos)."""
+    singular = singularize(folder.rpartition("/")[2])
+    ctrl = store.file(f"app/controllers/{folder}_controller.rb")
+    if ctrl is None or any(f"@{singular} =" in line or f"set_{singular}" in line for line in ctrl.lines):
+        return "@" + singular
+    assigned = Counter(m.group(1) for line in ctrl.lines for m in re.finditer(r"(@\w+) =", line))
+    return assigned.most_common(1)[0][0] if assigned else "@" + singular
+
+
+def _stream_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore, view: str) -> list[Candidate]:
+    """`turbo_stream.` in `create/update/destroy.turbo_stream.erb`: the action's usual stream on its record
+    (append to the collection's container, replace, remove), where this template does not have it yet."""
+    lp = cursor.line_prefix
+    typed = _after(lp, "turbo_stream.")
+    folder, _, action = view.rpartition("/")
+    if typed is None or not cursor.path.endswith(".turbo_stream.erb") or action not in STREAM_FOR_ACTION:
+        return []
+    here = "\n".join(cursor.other_lines)
+    ivar = _record_ivar(store, folder)
+    out = []
+    if any(f"turbo_stream.{stream}" in here for stream in STREAM_FOR_ACTION[action]):
+        return []  # the template has its record's stream already: the other lines are for other things
+    for k, stream in enumerate(STREAM_FOR_ACTION[action]):
+        if stream in ("append", "prepend"):
+            plural = folder.rpartition("/")[2]
+            ids = {d.id for d in index.ids} if index is not None else set()
+            if plural not in ids:
+                continue
+            full = f'{stream} "{plural}", {ivar} %>'
+        else:
+            full = f"{stream} {ivar} %>"
+        if (rest := _complete(typed, full)) is not None:
+            out.append(Candidate(rest, "index", 0.6 / (k + 1), f"`{action}` usually {stream}s its record"))
+    return out
+
+
+def _frame_id(line: str) -> str | None:
+    m = re.search(r"turbo_frame_tag\s+(.+?)(?=,\s*\w+:|\s+do\b|\s*%>|$)", line)
+    return m.group(1).strip() if m else None
+
+
+def _frame_candidates(cursor: Cursor, store: LineStore, view: str) -> list[Candidate]:
+    """`turbo_frame_tag` in a view another view loads into a frame (`src:` pointing here, or a link to
+    here inside a frame): the same frame id, its record as this view's instance variable."""
+    typed = _after(cursor.line_prefix, "turbo_frame_tag")
+    folder, _, action = view.rpartition("/")
+    if typed is None or typed.strip() or action.startswith("_"):
+        return []
+    singular = singularize(folder.rpartition("/")[2])
+    helper = {
+        "edit": rf"edit_(?:\w+_)?{singular}_path",
+        "new": rf"new_(?:\w+_)?{singular}_path",
+        "show": rf"(?<!edit_)(?<!new_)\b(?:\w+_)?{singular}_path",
+        "index": rf"\b(?:\w+_)?{re.escape(folder.rpartition('/')[2])}_path",
+    }.get(action)
+    if helper is None:
+        return []
+    helper_re = re.compile(helper)
+    ids: Counter[str] = Counter()
+    for f, n in store.lines_with("turbo_frame_tag"):
+        if f.curated or f.kind != "erb" or f.rel == cursor.path:
+            continue
+        line = f.lines[n]
+        frame = _frame_id(line)
+        if frame is None:
+            continue
+        if helper_re.search(line.split("src:", 1)[1] if "src:" in line else ""):
+            ids[frame] += 2
+            continue
+        if action not in ("new", "edit"):
+            continue  # a link inside a frame to a show or index page is a way out of it, as often as not
+        for nxt in f.lines[n + 1 : n + 12]:  # a link to this view inside the frame's block
+            if re.match(r"<% end", nxt):
+                break
+            if helper_re.search(nxt) and ("link_to" in nxt or "button_to" in nxt or "form_with" in nxt):
+                ids[frame] += 1
+                break
+    out = []
+    total = sum(ids.values())
+    for frame, count in ids.most_common(2):
+        local = re.sub(rf"(?<![@.\w]){singular}\b", "@" + singular, frame)
+        full = f" {local} do %>" if not typed else f"{local} do %>"
+        out.append(Candidate(full, "index", 0.4 + 0.3 * count / total, "the frame the requesting view loads here"))
+    return out
+
+
+def index_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -> list[Candidate]:
+    """Every deterministic candidate the index and the app's lines give for this cursor."""
+    if cursor.kind == "js":
+        return _stimulus_candidates(cursor, store)
+    view = view_name(cursor.path)
+    if cursor.kind == "erb" and view is not None:
+        return (
+            _view_candidates(cursor, index, store)
+            + _stream_candidates(cursor, index, store, view)
+            + _frame_candidates(cursor, store, view)
+        )
+    return []

@@ -1,0 +1,96 @@
+"""Never show a suggestion that makes things worse.
+
+A candidate is dropped when it only repeats the text after the cursor, restarts the line it is in (a
+`<%= …` after `<%= turbo_frame_tag `), switches language (ERB in a `.js` file), or when the line with the
+suggestion inserted gains an error-level finding of the in-process rules (no Ruby, no Herb: fast).
+"""
+
+from __future__ import annotations
+
+import re
+
+from hotwire_assist.server.engine.cursor import Candidate, Cursor
+
+_ERB_TAG = re.compile(r"<%|%>")
+_HTML_TAG = re.compile(r"</?[a-z][\w-]*[\s>]")
+
+
+def why_not(text: str, cursor: Cursor) -> str | None:
+    """The reason a suggestion must not be shown, or None (cheap checks, no parsing)."""
+    stripped = text.strip()
+    if not stripped:
+        return "empty"
+    if cursor.suffix.lstrip().startswith(stripped):
+        return "repeats the text after the cursor"
+    lp = cursor.line_prefix.strip()
+    first = text.split("\n", 1)[0].strip()
+    if lp and first and len(lp) > 3 and first.startswith(lp):
+        return "restarts the line"
+    if lp.startswith("<%") and "%>" not in lp and first.startswith("<%"):
+        return "opens an ERB tag inside an open one"
+    if cursor.kind in ("js", "ruby") and _ERB_TAG.search(text):
+        return "ERB in a non-ERB file"
+    if cursor.kind == "ruby" and _HTML_TAG.search(text) and not re.search(r"[\"'%]", text):
+        return "HTML in a Ruby file"
+    return None
+
+
+def _error_rules(path: str, text: str, line: int, index) -> set[str]:
+    from hotwire_assist.core.rules import check_source
+
+    return {
+        f.rule
+        for f in check_source(path, text, index, external=False)
+        if f.severity == "error" and f.line - 1 <= line <= f.end_line - 1
+    }
+
+
+WINDOW_LINES = 15  # the rules check reads this many lines either side of the cursor, so its cost stays flat
+
+
+def _window(cursor: Cursor, text: str) -> tuple[str, str, int]:
+    """(prefix, suffix, cursor line) of the buffer cut to WINDOW_LINES either side, `text` inserted."""
+    before = cursor.prefix.split("\n")
+    after = (text + cursor.suffix).split("\n")
+    head = before[-(WINDOW_LINES + 1) :]
+    tail = after[: WINDOW_LINES + 1 + text.count("\n")]
+    return "\n".join(head), "\n".join(tail), len(head) - 1
+
+
+def gains_error(
+    text: str, cursor: Cursor, index=None, full_path: str | None = None, before: set[str] | None = None
+) -> bool:
+    """Whether inserting `text` gives the cursor's line an error-level rules finding it did not have."""
+    path = full_path or cursor.path
+    try:
+        if before is None:
+            head, tail, line = _window(cursor, "")
+            before = _error_rules(path, head + tail, line, index)
+        head, tail, line = _window(cursor, text)
+        after = _error_rules(path, head + tail, line, index)
+    except Exception:  # a rules bug must not hide every suggestion, nor take the server down
+        return False
+    return bool(after - before)
+
+
+def allowed(
+    candidates: list[Candidate], cursor: Cursor, index=None, full_path: str | None = None, limit: int = 3
+) -> list[Candidate]:
+    """Up to `limit` candidates that pass the veto, in order (each rules check parses the buffer once)."""
+    out: list[Candidate] = []
+    before: set[str] | None = None
+    for c in candidates:
+        if len(out) >= limit:
+            break
+        if why_not(c.text, cursor):
+            continue
+        if before is None:
+            try:
+                head, tail, line = _window(cursor, "")
+                before = _error_rules(full_path or cursor.path, head + tail, line, index)
+            except Exception:
+                before = set()
+        if gains_error(c.text, cursor, index, full_path, before):
+            continue
+        out.append(c)
+    return out
