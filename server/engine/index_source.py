@@ -395,6 +395,9 @@ def _stream_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore,
     return out
 
 
+_ERB_OPENER = r"<%-?\s*(?:if|unless|case|while|until|for|begin)\b"
+
+
 def _frame_id(line: str) -> str | None:
     m = re.search(r"turbo_frame_tag\s+(.+?)(?=,\s*\w+:|\s+do\b|\s*%>|$)", line)
     return m.group(1).strip() if m else None
@@ -430,9 +433,14 @@ def _frame_candidates(cursor: Cursor, store: LineStore, view: str) -> list[Candi
             continue
         if action not in ("new", "edit"):
             continue  # a link inside a frame to a show or index page is a way out of it, as often as not
-        for nxt in f.lines[n + 1 : n + 12]:  # a link to this view inside the frame's block
-            if re.match(r"<% end", nxt):
-                break
+        depth = 0
+        for nxt in f.lines[n + 1 : n + 40]:  # a link to this view inside the frame's block
+            if re.match(r"<%-?\s*end\b", nxt):
+                depth -= 1
+                if depth < 0:
+                    break
+            elif re.search(r"\bdo(?:\s*\|[^|]*\|)?\s*-?%>$", nxt) or re.match(_ERB_OPENER, nxt):
+                depth += 1
             if helper_re.search(nxt) and ("link_to" in nxt or "button_to" in nxt or "form_with" in nxt):
                 ids[frame] += 1
                 break
