@@ -44,7 +44,7 @@ def _bind(host: str, port: int) -> socket.socket:
 def dashboard_command(
     runs: Annotated[
         tuple[Path, Path] | None,
-        typer.Option(help="Two evaluation run folders: A (the model under review) and B (the baseline)."),
+        typer.Option(help="Two run folders: A (the current model) and B (the candidate), as in eval compare and gate."),
     ] = None,
     telemetry: Annotated[
         list[Path] | None,
@@ -62,7 +62,7 @@ def dashboard_command(
     """Serve the dashboard: blind review of RUN_A vs RUN_B (model names hidden until the summary), the review
     summary with Wilson intervals and reviewer agreement, and telemetry insights. Everything stays local.
 
-    Example: hotwire-assist dashboard --runs runs/candidate runs/base --telemetry ~/hotwire-events.jsonl
+    Example: hotwire-assist dashboard --runs runs/current runs/candidate --telemetry ~/hotwire-events.jsonl
     """
     if not is_loopback(host) and not allow_remote:
         err.print(f"[red]{host} is not a loopback address; add --allow-remote to serve beyond this machine[/red]")
