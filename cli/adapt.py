@@ -264,6 +264,7 @@ def adapt_command(
     no_promote: Annotated[bool, typer.Option("--no-promote", help="Train and score; promote nothing.")] = False,
     threads: Annotated[int, typer.Option(min=1, help="torch threads (1 keeps the editor responsive).")] = 1,
     lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 6e-4,
+    steps: Annotated[int, typer.Option(min=0, help="Exactly this many steps, not the time budget (0: budget).")] = 0,
     max_holes: Annotated[int, typer.Option(min=1, help="Held-out holes scored per model (fewer: faster, noisier).")] = (
         MAX_HOLES
     ),
@@ -306,7 +307,8 @@ def adapt_command(
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        result = _run(adapt_mod, workspace, config, minutes, margin, restart, no_promote, lr, max_holes, report, stop)
+        settings = adapt_mod.AdaptSettings(minutes=minutes, lr=lr, steps=steps)
+        result = _run(adapt_mod, workspace, config, settings, margin, restart, no_promote, max_holes, report, stop)
     except adapt_mod.Cancelled as e:
         report.stop()
         report.event({"event": "cancelled", "message": str(e)})
@@ -341,7 +343,7 @@ def adapt_command(
         raise typer.Exit(1)
 
 
-def _run(adapt_mod, workspace, config, minutes, margin, restart, no_promote, lr, max_holes, report, stop) -> dict:
+def _run(adapt_mod, workspace, config, settings, margin, restart, no_promote, max_holes, report, stop) -> dict:
     from hotwire_assist.core.privacy import workspace_globs
     from hotwire_assist.training.dataset import curated_pairs
 
@@ -353,7 +355,6 @@ def _run(adapt_mod, workspace, config, minutes, margin, restart, no_promote, lr,
     if not tasks:
         raise adapt_mod.AdaptError("the held-out files have no holes to score on")
     work = work_dir(workspace)
-    settings = adapt_mod.AdaptSettings(minutes=minutes, lr=lr)
     trained = adapt_mod.adapt_full(
         current.hf,
         data,

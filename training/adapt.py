@@ -146,6 +146,7 @@ class AdaptSettings:
     holes_per_file: int = 8
     seed: int = 1234
     max_steps: int = 100_000
+    steps: int = 0  # > 0: exactly this many steps, whatever the time (tests, reproducible benchmarks)
     checkpoint_every_s: float = 60.0
     quant: str = "f16"
 
@@ -299,7 +300,7 @@ def adapt_full(
             _save_checkpoint(work, model, opt, _state(key, step, planned, spent, before, False, rng))
             raise Cancelled(f"stopped at step {step} of {planned or '?'}; rerun the same command to resume")
         t_step = time.time()
-        total = planned or settings.max_steps
+        total = settings.steps or planned or settings.max_steps
         for g in opt.param_groups:
             g["lr"] = lr_at(step, total, settings.lr, warmup=min(20, max(1, total // 10)), floor=0.1)
         lm = _batches(lm_ids, context, settings.batch, rng) if settings.batch and len(lm_ids) > 2 else None
@@ -307,7 +308,9 @@ def adapt_full(
         history.append(train_step(model, opt, lm, picked, context))
         step += 1
         spent += time.time() - t_step
-        if not planned and step >= 3:  # the schedule: the steps that fit the budget at the measured pace
+        if settings.steps:
+            planned = settings.steps
+        elif not planned and step >= 3:  # the schedule: the steps that fit the budget at the measured pace
             planned = max(step + 1, min(settings.max_steps, int(budget / (spent / step))))
         if progress:
             recent = history[-10:]

@@ -47,7 +47,7 @@ def test_workspace_data_goes_through_the_miner_and_privacy_gate(tmp_path):
 def test_adapt_trains_within_budget_cancels_resumes_and_refuses_other_data(tiny_model, tmp_path):
     data = A.workspace_data(SAMPLE_APP)
     work = tmp_path / "work"
-    settings = A.AdaptSettings(minutes=0.15, holes_per_file=2, item_batch=4, batch=1, checkpoint_every_s=0.0)
+    settings = A.AdaptSettings(steps=8, holes_per_file=2, item_batch=4, batch=1, checkpoint_every_s=0.0)
     calls = {"n": 0}
 
     def stop_after_four() -> bool:
@@ -64,7 +64,7 @@ def test_adapt_trains_within_budget_cancels_resumes_and_refuses_other_data(tiny_
         A.adapt_full(tiny_model / "hf", other, work, settings)
 
     info = A.adapt_full(tiny_model / "hf", data, work, settings)  # the same run: resumes
-    assert info["resumed_from_step"] == 4 and info["steps"] == info["planned_steps"] > 4
+    assert info["resumed_from_step"] == 4 and info["steps"] == info["planned_steps"] == 8
     assert (work / "candidate" / "model.gguf").is_file() and (work / "candidate" / "hf" / "config.json").is_file()
     assert json.loads((work / "candidate" / "adapt.json").read_text())["data"]["held_out_files"] == len(data.held)
 
@@ -103,7 +103,7 @@ def test_the_gate_refuses_a_deliberately_broken_run(tiny_model, tmp_path, isolat
     app = tmp_path / "app"
     shutil.copytree(SAMPLE_APP, app)
     env = dict(os.environ, HOTWIRE_ASSIST_MODEL_PATH=str(tiny_model / "model.gguf"))
-    args = ["model", "adapt", str(app), "--minutes", "0.1", "--lr", "0.5", "--progress", "json", "--format", "json"]
+    args = ["model", "adapt", str(app), "--steps", "6", "--lr", "0.5", "--progress", "json", "--format", "json"]
     run = subprocess.run(
         [hotwire_assist_exe(), *args],
         capture_output=True,
