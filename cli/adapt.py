@@ -132,6 +132,7 @@ def ghost_text(backend, family, prefix: str, suffix: str, path: str, context, co
 def held_out_tasks(held, per_file: int = HOLES_PER_FILE, limit: int = MAX_HOLES) -> list:
     """(source file, hole) pairs: evaluation's FIM holes (cut_holes, seeded by path: the same holes every
     run) in the held-out files."""
+    from hotwire_assist.core.schemas import CATEGORIES
     from hotwire_assist.evaluation.tasks import cut_holes
     from hotwire_assist.training.dataset import infer_category
 
@@ -139,6 +140,7 @@ def held_out_tasks(held, per_file: int = HOLES_PER_FILE, limit: int = MAX_HOLES)
     pairs = []
     for s in held:
         category = infer_category(s.path, s.text)
+        category = category if category in CATEGORIES else CATEGORIES[0]  # a task label only ("other" is none)
         pairs += [(s, t) for t in cut_holes(s.path, s.text, category, per_file, key=f"adapt:{s.path}")]
     return pairs[:limit]
 
