@@ -35,26 +35,32 @@ def why_not(text: str, cursor: Cursor) -> str | None:
     return None
 
 
-def _error_rules(path: str, text: str, line: int, index) -> set[str]:
+def _error_rules(path: str, text: str, line: int, index, whole: bool = True) -> set[str]:
+    """Error-level rules found on `line`. A window cut from a longer buffer (`whole` False) can split a
+    block, and a parser then blames the cursor's line for it: syntax findings count only on a whole buffer."""
     from hotwire_assist.core.rules import check_source
 
     return {
         f.rule
         for f in check_source(path, text, index, external=False)
-        if f.severity == "error" and f.line - 1 <= line <= f.end_line - 1
+        if f.severity == "error"
+        and f.line - 1 <= line <= f.end_line - 1
+        and (whole or not f.rule.startswith("syntax/"))
     }
 
 
 WINDOW_LINES = 15  # the rules check reads this many lines either side of the cursor, so its cost stays flat
 
 
-def _window(cursor: Cursor, text: str) -> tuple[str, str, int]:
-    """(prefix, suffix, cursor line) of the buffer cut to WINDOW_LINES either side, `text` inserted."""
+def _window(cursor: Cursor, text: str) -> tuple[str, str, int, bool]:
+    """(prefix, suffix, cursor line, whole buffer?) of the buffer cut to WINDOW_LINES either side, `text`
+    inserted."""
     before = cursor.prefix.split("\n")
     after = (text + cursor.suffix).split("\n")
     head = before[-(WINDOW_LINES + 1) :]
     tail = after[: WINDOW_LINES + 1 + text.count("\n")]
-    return "\n".join(head), "\n".join(tail), len(head) - 1
+    whole = len(head) == len(before) and len(tail) == len(after)
+    return "\n".join(head), "\n".join(tail), len(head) - 1, whole
 
 
 def gains_error(
@@ -64,10 +70,10 @@ def gains_error(
     path = full_path or cursor.path
     try:
         if before is None:
-            head, tail, line = _window(cursor, "")
-            before = _error_rules(path, head + tail, line, index)
-        head, tail, line = _window(cursor, text)
-        after = _error_rules(path, head + tail, line, index)
+            head, tail, line, whole = _window(cursor, "")
+            before = _error_rules(path, head + tail, line, index, whole)
+        head, tail, line, whole = _window(cursor, text)
+        after = _error_rules(path, head + tail, line, index, whole)
     except Exception:  # a rules bug must not hide every suggestion, nor take the server down
         return False
     return bool(after - before)
@@ -86,8 +92,8 @@ def allowed(
             continue
         if before is None:
             try:
-                head, tail, line = _window(cursor, "")
-                before = _error_rules(full_path or cursor.path, head + tail, line, index)
+                head, tail, line, whole = _window(cursor, "")
+                before = _error_rules(full_path or cursor.path, head + tail, line, index, whole)
             except Exception:
                 before = set()
         if gains_error(c.text, cursor, index, full_path, before):
