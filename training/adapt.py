@@ -212,6 +212,9 @@ def adapt_full(
     `settings.minutes`; writes work/candidate/{hf/, model.gguf, adapt.json} and returns the figures.
     Resumes work/checkpoint when it is this run's (same base, data, settings); `restart` discards it."""
     from transformers import AutoTokenizer, LlamaForCausalLM
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # our own progress; no "Writing model shards" bar per checkpoint
 
     from hotwire_assist.core.context import ExampleRetriever
     from hotwire_assist.training.export import export_gguf
