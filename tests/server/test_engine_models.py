@@ -16,6 +16,7 @@ from hotwire_assist.server.completion import HINTS_PATH, CompletionEngine
 
 CONFIG = {"completion": {"debounce_ms": 0, "cache_size": 0}, "model": {"timeout_s": 60, "max_tokens": 16}}
 CONTROLLER = "class PostsController < ApplicationController\n  def create\n    respond_to"
+BLOCK_AFTER = "\n      format.html\n    end\n  end\nend\n"  # the block's body and `end` are there already
 
 
 def req(prefix: str, suffix: str, path: str):
@@ -39,7 +40,7 @@ async def test_tiny_model_behind_ollama_answers_where_nothing_cheap_does_and_is_
         asked = len(ollama_api.requests)
 
         engine.lines.set_file("app/controllers/todos_controller.rb", "    respond_to do |format|\n" * 3)
-        got = await engine.complete("b", req(CONTROLLER, "\n  end\nend\n", "app/controllers/posts_controller.rb"))
+        got = await engine.complete("b", req(CONTROLLER, BLOCK_AFTER, "app/controllers/posts_controller.rb"))
         assert got is not None and (got.source, got.text) == ("retrieval", " do |format|")
         assert len(ollama_api.requests) == asked and engine.generations_started == 1  # the model was not asked
     finally:
