@@ -86,9 +86,10 @@ def _dataset(tmp: Path) -> tuple[Path, Path]:
         source="test",
         license="MIT",
     )
-    # An anti-pattern among the positives: raw user data marked html_safe (XSS; an error-level rule).
-    unsafe = _fim(train_ids[9], "memo").model_copy(update={"id": "unsafe", "middle": "<%= memo.body.html_safe %>"})
-    negative = _fim("neg-1", "note").model_copy(update={"middle": "<%= note.body.html_safe %>"})
+    # An anti-pattern among the positives: request data marked html_safe (XSS; error-level by the severity
+    # contract in core.rules.findings — a record's attribute marked html_safe is only a warning, not dropped).
+    unsafe = _fim(train_ids[9], "memo").model_copy(update={"id": "unsafe", "middle": "<%= params[:memo].html_safe %>"})
+    negative = _fim("neg-1", "note").model_copy(update={"middle": "<%= params[:note].html_safe %>"})
     data, neg = tmp / "data.jsonl", tmp / "negative.jsonl"
     write_examples(data, [*examples, multi, instruction, unsafe])
     write_examples(neg, [negative])
