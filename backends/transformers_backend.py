@@ -114,10 +114,10 @@ class TransformersBackend:
         return Health(True, f"{self.model_id} loaded with transformers")
 
     def native_window(self) -> int | None:
-        """Not taken from the model yet: `max_position_embeddings` would be it, but the evaluation's LoRA
-        end-to-end test (tests/evaluation/test_e2e.py) only passes with unfitted prompts; model.context_size
-        applies until that test trains on fitted prompts."""
-        return None
+        """The model's position limit (`max_position_embeddings` in its config): a prompt past it is junk."""
+        model, _ = self._load()
+        n = getattr(model.config, "max_position_embeddings", None)
+        return n if isinstance(n, int) and n > 0 else None
 
     def context_window(self) -> int:
         return model_window(self.native_window(), self.configured_window)

@@ -10,10 +10,18 @@ import pytest
 from typer.testing import CliRunner
 
 from hotwire_assist.cli.eval import eval_app
-from hotwire_assist.core.prompt import fim_training_text, get_family
+from hotwire_assist.core.config import Config
+from hotwire_assist.core.prompt import get_family
 from hotwire_assist.evaluation.gate import gate
 from hotwire_assist.evaluation.results import read_results
-from hotwire_assist.evaluation.runner import CACHE_FILE, GenerationCache, RunSettings, model_config, run_eval
+from hotwire_assist.evaluation.runner import (
+    CACHE_FILE,
+    GenerationCache,
+    RunSettings,
+    fim_task_prompt,
+    model_config,
+    run_eval,
+)
 from hotwire_assist.evaluation.stats import compare_runs
 from hotwire_assist.evaluation.tasks import read_fim_tasks, read_generation_tasks
 
@@ -22,9 +30,21 @@ REPO = Path(__file__).resolve().parents[2]
 FAMILY = get_family("hotwire-tiny")
 
 
-def _lora(base: Path, out: Path, tasks) -> Path:
-    """A LoRA adapter trained (peft, a few steps) on the answers of `tasks`: a candidate that should do
-    better on them than its base."""
+def _sent_prompt(hf: Path, task, max_tokens: int) -> str:
+    """The FIM prompt `eval run` sends the model for `task`: the server's prompt for the hole at the default
+    budget, fitted with `max_tokens` to the model's window (backends.generation, as runner._generate does)."""
+    from hotwire_assist.backends.generation import fit_prompt
+    from hotwire_assist.backends.transformers_backend import TransformersBackend
+
+    budget = Config().completion.prompt_chars
+    build = lambda b: fim_task_prompt(task, FAMILY.name, b)  # noqa: E731
+    return fit_prompt(TransformersBackend(hf), build, budget, max_tokens).prompt
+
+
+def _lora(base: Path, out: Path, tasks, max_tokens: int) -> Path:
+    """A LoRA adapter trained (peft, a few hundred tiny steps, loss on the answer only) on `tasks` as evaluation
+    asks them: the exact prompt it sends, then the hole's text. A candidate that should do better on them than its
+    base. (Attention-only LoRA or 30 steps leave the tiny model answering junk on whole-line holes.)"""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -33,15 +53,21 @@ def _lora(base: Path, out: Path, tasks) -> Path:
     tok = AutoTokenizer.from_pretrained(base)
     model = get_peft_model(
         AutoModelForCausalLM.from_pretrained(base),
-        LoraConfig(r=8, lora_alpha=32, target_modules=["q_proj", "v_proj", "o_proj"], task_type="CAUSAL_LM"),
+        LoraConfig(r=8, lora_alpha=32, target_modules="all-linear", task_type="CAUSAL_LM"),
     )
-    texts = [fim_training_text(FAMILY, t.prefix[-300:], t.middle, t.suffix[:100], t.path) for t in tasks]
-    batches = [tok(p + target, return_tensors="pt", add_special_tokens=False)["input_ids"] for p, target in texts]
+    batches = []
+    for t in tasks:
+        prompt = tok(_sent_prompt(base, t, max_tokens))["input_ids"]  # as the backend encodes it
+        target = tok(t.middle + FAMILY.eos, add_special_tokens=False)["input_ids"]
+        assert len(prompt) + len(target) <= model.config.max_position_embeddings
+        ids = torch.tensor([prompt + target])
+        labels = torch.tensor([[-100] * len(prompt) + target])
+        batches.append((ids, labels))
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
     model.train()
-    for step in range(30):
-        ids = batches[step % len(batches)]
-        loss = model(input_ids=ids, labels=ids).loss
+    for step in range(200):
+        ids, labels = batches[step % len(batches)]
+        loss = model(input_ids=ids, labels=labels).loss
         loss.backward()
         opt.step()
         opt.zero_grad()
@@ -52,7 +78,7 @@ def _lora(base: Path, out: Path, tasks) -> Path:
 def test_tiny_model_vs_lora_end_to_end(tiny_model, tmp_path):
     hf = tiny_model / "hf"
     fim = read_fim_tasks()[:3]
-    adapter = _lora(hf, tmp_path / "adapter", fim)
+    adapter = _lora(hf, tmp_path / "adapter", fim, max_tokens=24)
     train_data = [str(REPO / "examples" / "todo_app")]  # what the tiny model was trained on
 
     # The base through the CLI (progress, run.json), the candidate through the Python API.
