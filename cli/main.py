@@ -106,6 +106,22 @@ def serve(
     server.start_io()
 
 
+def _load_app(engine, index, root: Path, config) -> None:
+    """Give the engine what the server gives it at start: the app index and the line store of the app's files
+    (through the privacy gate) and the curated examples."""
+    from hotwire_assist.core.appindex import read_text
+    from hotwire_assist.core.context import CURATED_DIR
+    from hotwire_assist.core.privacy import is_excluded
+    from hotwire_assist.server.engine.retrieval import add_curated
+
+    add_curated(engine.lines, [CURATED_DIR, CURATED_DIR.parent / "starter_corpus"])
+    if index is None:
+        return
+    engine.index_provider = lambda: index
+    exclude = config.privacy.exclude
+    engine.lines.sync(index.files, lambda p: None if is_excluded(p, root, exclude) else read_text(Path(p)), index.rel)
+
+
 @app.command()
 def complete(
     location: Annotated[str, typer.Argument(help="PATH:LINE:COL, 1-based as editors show them")],
@@ -159,6 +175,7 @@ def complete(
     except BackendError as e:
         err.print(f"[red]{e.user_message()}[/red]")
         raise typer.Exit(1) from None
+    _load_app(engine, index, root, config)  # the index and line store the server's engine reads
     try:
         s = asyncio.run(engine.complete(str(path), request))
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import subprocess
 
 import pytest
@@ -171,9 +172,14 @@ async def test_backend_down_then_back_the_server_survives_and_recovers(tiny_mode
         api.stop()
 
 
-def test_complete_cli_prints_a_suggestion(server_env):
+def test_complete_cli_prints_a_suggestion(server_env, tmp_path):
+    # The rest of the line is cut on disk, as when the user is typing it (a complete line has nothing to add).
+    app = shutil.copytree(SAMPLE_APP, tmp_path / "app")
+    create = app / CREATE.relative_to(SAMPLE_APP)
+    lines = create.read_text().splitlines(keepends=True)
+    create.write_text("<%= turbo_stream.\n" + "".join(lines[1:]))
     out = subprocess.run(
-        [hotwire_assist_exe(), "complete", f"{CREATE}:1:18", "--format", "json"],
+        [hotwire_assist_exe(), "complete", f"{create}:1:18", "--format", "json"],
         env=server_env,
         capture_output=True,
         text=True,
