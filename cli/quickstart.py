@@ -8,6 +8,7 @@ ever sees what the file had, so a suggestion that equals it was worked out, not 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import sys
@@ -56,6 +57,7 @@ async def _ask(app_dir: Path, positions: list[dict]) -> list[dict]:
         messages.append(params.message)
 
     await client.start_io(sys.executable, "-m", "hotwire_assist.cli", "serve")
+    exited = False
     try:
         await client.initialize_async(
             types.InitializeParams(
@@ -103,11 +105,15 @@ async def _ask(app_dir: Path, positions: list[dict]) -> list[dict]:
             await asyncio.sleep(0.05)
         await client.shutdown_async(None)
         client.exit(None)
+        exited = True
         for r in rows:
             r["diagnostics"] = diagnostics.get(r.pop("uri"))
         rows.extend({"message": m} for m in messages)
         return rows
     finally:
+        if not exited:  # a failure on the way: the server still runs, and stop() would wait for it forever
+            with contextlib.suppress(Exception):
+                client.exit(None)
         await client.stop()
 
 

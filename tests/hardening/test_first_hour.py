@@ -134,7 +134,7 @@ def test_quickstart_handles_the_servers_notifications(tmp_path, monkeypatch, cap
     from hardening.fake_model import FakeModelServer
     from rich.console import Console
 
-    from hotwire_assist.cli.quickstart import _ask, run_quickstart
+    from hotwire_assist.cli.quickstart import _ask, cut_holes, run_quickstart
 
     app_dir = tmp_path / "todo_app"
     shutil.copytree(REPO / "examples" / "todo_app", app_dir)
@@ -145,13 +145,14 @@ def test_quickstart_handles_the_servers_notifications(tmp_path, monkeypatch, cap
         monkeypatch.setenv("HOTWIRE_ASSIST_COMPLETION_DEBOUNCE_MS", "0")
         positions = json.loads((app_dir / "quickstart.json").read_text())
         with caplog.at_level(logging.WARNING):
-            rows = asyncio.run(_ask(app_dir, positions))
+            copy, holes = cut_holes(app_dir, positions, tmp_path / "cut")
+            rows = asyncio.run(_ask(copy, holes))
             console = Console(file=io.StringIO(), width=200)
             assert run_quickstart(app_dir, console) == 0
     finally:
         model.stop()
     answers = [r for r in rows if "path" in r]
-    assert len(answers) == len(positions) and all(r["suggestion"] == "ZZZ" for r in answers)
+    assert len(answers) == len(positions)  # the index and the app's lines answer first; the model may not be asked
     assert all(isinstance(r["diagnostics"], int) for r in answers), answers  # each file's diagnostics were taken
     assert "findings" in console.file.getvalue()
     assert not [r for r in caplog.records if "Ignoring notification" in r.getMessage()], caplog.text
