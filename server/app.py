@@ -397,9 +397,11 @@ async def code_action(ls: HotwireServer, params: types.CodeActionParams) -> list
 
 @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
 async def inline_completion(ls: HotwireServer, params: types.InlineCompletionParams) -> types.InlineCompletionList:
-    s = await ls.suggest(params.text_document.uri, params.position)
-    if s is None:
-        return types.InlineCompletionList(items=[])
+    uri = params.text_document.uri
+    version = ls.workspace.get_text_document(uri).version if ls.is_open(uri) else None
+    s = await ls.suggest(uri, params.position)
+    if s is None or (ls.is_open(uri) and ls.workspace.get_text_document(uri).version != version):
+        return types.InlineCompletionList(items=[])  # none, or for text the user has changed since asking
     ls.telemetry.shown_in_document(s, ls.workspace.get_text_document(params.text_document.uri), params.position)
     here = types.Range(params.position, params.position)
     # The editor runs the item's command when the user accepts it; further items are for cycling.
