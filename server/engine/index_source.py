@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from hotwire_assist.core.appindex import AppIndex, singularize, stimulus_identifier, view_name
+from hotwire_assist.core.hotwire import STIMULUS_DEFAULT_EVENTS
 from hotwire_assist.server.engine.cursor import Candidate, Cursor
 from hotwire_assist.server.engine.retrieval import LineStore
 
@@ -288,15 +289,6 @@ def _view_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -
     return out
 
 
-STIMULUS_DEFAULT_EVENTS = {
-    "a": "click",
-    "button": "click",
-    "details": "toggle",
-    "form": "submit",
-    "input": "input",
-    "select": "change",
-    "textarea": "input",
-}
 
 
 def _open_tag(lp: str) -> str:
