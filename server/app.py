@@ -55,6 +55,20 @@ DISMISSED_NOTIFICATION = "hotwire-assist/dismissed"
 INTERNALS_REQUEST = "hotwire-assist/internals"
 CUSTOM_NOTIFICATIONS = frozenset({DISMISSED_NOTIFICATION})  # ours: lsprotocol does not know they are notifications
 _ANSWERED = object()
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub_surrogates(value: Any) -> Any:
+    """JSON may escape half a UTF-16 pair (`"\\ud800"`); no handler can encode one, so it becomes U+FFFD.
+
+    Both are one UTF-16 code unit, so every LSP position into the text stays where the client meant it."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {scrub_surrogates(k): scrub_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_surrogates(v) for v in value]
+    return value
 
 
 class _Protocol(LanguageServerProtocol):
@@ -66,9 +80,12 @@ class _Protocol(LanguageServerProtocol):
     - a request carrying a notification's name (with an id): MethodNotFound, and the notification's work is
       not done (`exit` with an id stops nothing);
     - any request after `shutdown`: InvalidRequest (pygls ignores it, and the client waits forever).
+    Lone surrogates in any string are replaced first (see `scrub_surrogates`).
     """
 
     def structure_message(self, data: dict[str, Any]):
+        if "jsonrpc" in data:  # the whole message (json calls this hook for every object, innermost first)
+            data = {k: v if k == "id" else scrub_surrogates(v) for k, v in data.items()}  # the id is echoed as sent
         try:
             if "method" in data and "jsonrpc" in data and (data["jsonrpc"], type(data["method"])) != ("2.0", str):
                 raise JsonRpcInvalidRequest()

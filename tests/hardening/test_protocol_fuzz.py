@@ -305,4 +305,5 @@ def test_random_incremental_edits_keep_the_servers_document_equal_to_the_editors
     prefix, suffix = split_prompt(fake_model.prompts[-1])
     assert prefix + suffix == text
     assert prefix == text[:cursor]
-    assert answer["result"]["items"] == [] or answer["result"]["items"][0]["insertText"] == REPLY
+    shown = [item["insertText"] for item in answer["result"]["items"]]
+    assert shown == [] or REPLY in shown  # retrieval may add its own items; the model's answer is among them

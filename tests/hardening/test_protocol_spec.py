@@ -225,3 +225,29 @@ def test_requests_after_shutdown_get_invalid_request(model, ws, tmp_path):
     finally:
         lsp.__exit__()
     record_stats("protocol.json", {"after_shutdown": [tally.answered, len(tally.sent)]})
+
+
+def test_lone_surrogates_reach_no_handler(server, ws):
+    """JSON may escape half a UTF-16 pair; every handler answers with a result, and the id comes back as sent."""
+    uri = (ws / "app/views/s.html.erb").as_uri()[:-9] + "\ud800.html.erb"  # pathlib cannot encode it
+    text = '<div data-controller="a\udc00b">\n  <%= turbo_frame_tag "x\ud83d" %>\n</div>\n'
+    server.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "erb", "version": 1, "text": text}}
+    )
+    pos = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 25}}
+    whole = {"start": {"line": 0, "character": 0}, "end": {"line": 3, "character": 0}}
+    requests = [
+        ("u1", "textDocument/inlineCompletion", {**pos, "context": {"triggerKind": 1}}),
+        ("u2", "textDocument/completion", pos),
+        ("u3", "textDocument/hover", pos),
+        ("u4", "textDocument/definition", pos),
+        (
+            "u5",
+            "textDocument/codeAction",
+            {"textDocument": {"uri": uri}, "range": whole, "context": {"diagnostics": []}},
+        ),
+        ("u6\udfff", "hotwire-assist/status", "\ud800"),
+    ]
+    for msg_id, method, params in requests:
+        answer = server.request(msg_id, method, params)
+        assert "result" in answer, (method, answer)
