@@ -25,6 +25,7 @@ err = Console(stderr=True, soft_wrap=True)
 # by at least this much, and its exact-match count must not be lower. Held-out sets are tens of holes,
 # so smaller differences are noise (one hole of 50 moves exact match by 0.02).
 DEFAULT_MARGIN = 0.02
+MIN_HOLES = 10
 HOLES_PER_FILE = 6
 MAX_HOLES = 120
 
@@ -189,26 +190,34 @@ def score_model(gguf: Path, tasks, config, exclude=(), progress=None, label: str
         "exact_match": round(sum(ems) / max(1, len(ems)), 4),
         "exact_matches": sum(ems),
         "edit_similarity": round(statistics.fmean(ess), 4) if ess else 0.0,
+        "similarities": [round(x, 4) for x in ess],  # per hole, in task order: the gate pairs them
         "seconds": round(time.time() - t0, 1),
         "answers": answers,
     }
 
 
 def decide(current: dict, candidate: dict, margin: float = DEFAULT_MARGIN) -> tuple[bool, str]:
-    """Promote only a strictly better model: edit similarity up by ≥ margin, exact matches not fewer."""
+    """Promote only a measurably better model: on the same held-out holes, mean edit similarity up by ≥ margin,
+    the per-hole differences significant (paired Wilcoxon, as `eval gate` pairs tasks), exact matches not fewer.
+    A junk current model makes almost any change look better on average; significance needs most holes to agree."""
+    from hotwire_assist.evaluation.stats import ALPHA, wilcoxon_p
+
     d_es = candidate["edit_similarity"] - current["edit_similarity"]
     d_em = candidate["exact_matches"] - current["exact_matches"]
-    if candidate["holes"] == 0:
-        return False, "no held-out holes to score on"
+    if candidate["holes"] < MIN_HOLES or candidate["holes"] != current["holes"]:
+        return False, f"{candidate['holes']} held-out holes: too few to tell two models apart (at least {MIN_HOLES})"
     if d_es < margin:
         return False, f"edit similarity {current['edit_similarity']:.3f} → {candidate['edit_similarity']:.3f} " + (
             f"(+{d_es:.3f} is below the margin {margin:.3f})" if d_es >= 0 else f"({d_es:.3f}: worse)"
         )
     if d_em < 0:
         return False, f"exact matches {current['exact_matches']} → {candidate['exact_matches']} (fewer)"
+    p = wilcoxon_p([b - a for a, b in zip(current["similarities"], candidate["similarities"], strict=True)])
+    if p >= ALPHA:
+        return False, f"edit similarity +{d_es:.3f}, but not significant over {candidate['holes']} holes (p={p:.3f})"
     return True, (
         f"edit similarity {current['edit_similarity']:.3f} → {candidate['edit_similarity']:.3f} (+{d_es:.3f} ≥ "
-        f"{margin:.3f}), exact match {current['exact_match']:.3f} → {candidate['exact_match']:.3f}"
+        f"{margin:.3f}, p={p:.3f}), exact match {current['exact_match']:.3f} → {candidate['exact_match']:.3f}"
     )
 
 
