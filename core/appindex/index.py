@@ -68,6 +68,7 @@ class AppIndex:
         self.files: dict[str, FileFacts] = {}
         self.versions: dict[str, str] = {}
         self._cache: dict[str, list] = {}
+        self._rel: dict[str, str] = {}  # path -> relative: resolving costs syscalls, asked per file per request
         self.generation = 0  # bumped on every change: caches of derived facts key on it
 
     # building
@@ -247,10 +248,12 @@ class AppIndex:
         """A path relative to the app root (as shown to users and in JSON)."""
         if self.root is None:
             return path
-        try:
-            return str(Path(path).resolve().relative_to(self.root.resolve()))
-        except ValueError:
-            return path
+        if path not in self._rel:
+            try:
+                self._rel[path] = str(Path(path).resolve().relative_to(self.root.resolve()))
+            except ValueError:
+                self._rel[path] = path
+        return self._rel[path]
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2)
