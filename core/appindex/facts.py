@@ -76,6 +76,12 @@ class FileFacts:
     collection_locals: list[tuple[str, str]] = field(default_factory=list)  # (partial, `as:` local) per row
     helpers_called: list[str] = field(default_factory=list)  # receiver-less calls in a view (helpers it uses)
     components: list[str] = field(default_factory=list)  # view components rendered (`render DS::Dialog.new`)
+    per_item_renders: list[str] = field(default_factory=list)  # partials rendered per record (collection, loop)
+    dynamic_controller: bool = False  # an element's data-controller is computed at run time
+    # a layout: the block calls its `yield` sits in (`ui_modal do … yield`; a component as `render:Class`)
+    yield_wrappers: list[str] = field(default_factory=list)
+    # templates a controller renders into a string (`render_to_string(template: "a/b")`): sent somewhere else
+    string_renders: list[str] = field(default_factory=list)
 
 
 def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
@@ -106,6 +112,8 @@ def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
         ctrl = el.attrs.get("data-controller")
         if ctrl is not None and ctrl.value:
             facts.data_controllers.extend(ctrl.value.split())
+        elif ctrl is not None and ctrl.value is None and ctrl.code.strip() not in ("", "nil"):
+            facts.dynamic_controller = True
         act = el.attrs.get("data-action")
         if act is not None and act.value:
             facts.stimulus_refs.extend(re.findall(r"(?:^|->|\s)([\w-]+)#", act.value))
@@ -119,6 +127,8 @@ def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
     facts.morph = bool(_MORPH.search(doc.text))
     facts.helpers_called = sorted({call_name(doc, c) for c in doc.calls if c.child_by_field_name("receiver") is None})
     facts.components = sorted({c for call in doc.calls if (c := component_rendered(doc, call))})
+    if "/layouts/" in "/" + doc.path.replace("\\", "/"):
+        facts.yield_wrappers = _yield_wrappers(doc)
     seen = {(d.id, d.line) for d in facts.ids}
     facts.ids.extend(IdDef(f.id, f.file, f.line, "id") for f in facts.frames if (f.id, f.line) not in seen)
 
@@ -147,6 +157,43 @@ def _erb_id_glob(doc: ErbDoc, start: int, end: int) -> str:
     return out + doc.slice(pos, end)
 
 
+def _yield_wrappers(doc: ErbDoc) -> list[str]:
+    """Names of the block calls around a layout's page `yield` (not `yield :head`)."""
+    out: set[str] = set()
+    for n in walk(doc.ruby_tree.root_node):
+        if n.type != "yield" or n.named_child_count:
+            continue
+        p = n.parent
+        while p is not None:
+            if p.type in ("block", "do_block") and p.parent is not None and p.parent.type == "call":
+                owner = p.parent
+                comp = component_rendered(doc, owner)
+                if comp is not None:
+                    out.add(f"render:{comp}")
+                elif owner.child_by_field_name("receiver") is None:
+                    out.add(call_name(doc, owner))
+            p = p.parent
+    return sorted(out)
+
+
+ITERATORS = {"each", "map", "flat_map", "collect", "times", "find_each", "each_with_index", "each_with_object",
+             "each_slice", "each_pair", "each_value", "in_batches", "filter_map", "upto", "downto", "step",
+             "each_cons", "with_index", "sum", "cycle", "loop"}  # fmt: skip
+
+
+def _in_loop(doc: SourceText, node: Node) -> bool:
+    """Whether a call runs once per item: inside the block of `each`, `map`, `each_with_index`, `times`…"""
+    p = node.parent
+    while p is not None and p.type not in ("method", "class"):
+        if p.type in ("block", "do_block") and p.parent is not None and p.parent.type == "call":
+            if call_name(doc, p.parent) in ITERATORS:
+                return True
+        elif p.type in ("for", "while", "until"):
+            return True
+        p = p.parent
+    return False
+
+
 def _call_facts(doc: SourceText, call: Node, facts: FileFacts, this_view: str | None) -> None:
     name = call_name(doc, call)
     recv = call.child_by_field_name("receiver")
@@ -164,14 +211,26 @@ def _call_facts(doc: SourceText, call: Node, facts: FileFacts, this_view: str | 
                 glob = id_pattern(doc, p.child_by_field_name("value"))
                 facts.stream_targets.append(IdDef(glob, doc.path, line, "stream-target"))
     elif name == "render" and recv is None:
-        for pname in _rendered_partials(doc, call, this_view):
-            facts.renders.append(pname)
+        rendered = _rendered_partials(doc, call, this_view)
+        facts.renders.extend(rendered)
         opts = {pair_key(doc, p): p.child_by_field_name("value") for p in option_pairs(call)}
+        explicit = [r for r in rendered if not r.startswith("*/")]
+        if "collection" in opts or _in_loop(doc, call):
+            facts.per_item_renders.extend(explicit or rendered)
+        elif not explicit:
+            facts.per_item_renders.extend(rendered)  # `render @post` or `render post`: a record's own partial
         partial, as_ = literal(doc, opts.get("partial")), literal(doc, opts.get("as"))
         if "collection" in opts and partial and as_:
             facts.collection_locals.append((_resolve_partial(this_view, partial), as_))
-    elif name in ("content_tag", "tag") and recv is None:
-        pass
+    elif name == "render_to_string" and recv is None:
+        for p in option_pairs(call):
+            if pair_key(doc, p) in ("template", "partial"):
+                v = literal(doc, p.child_by_field_name("value"))
+                if v:
+                    facts.string_renders.append(_resolve_partial(this_view, v) if pair_key(doc, p) == "partial" else v)
+        first = positional_args(call)[:1]
+        if first and (v := literal(doc, first[0])):
+            facts.string_renders.append(v)
 
 
 def _rendered_partials(doc: SourceText, call: Node, this_view: str | None, skip: int = 0) -> list[str]:

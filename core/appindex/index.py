@@ -151,6 +151,18 @@ class AppIndex:
         base = partial.rpartition("/")[2]
         return [f.path for f in self.files.values() for r in f.renders if r == partial or (r == f"*/{base}")]
 
+    def rendered_once(self, partial: str) -> bool:
+        """Whether every known render of a partial renders it once (a page, not a collection or a loop):
+        False when nobody known renders it, or a render may be per record (`render @posts`, `collection:`)."""
+        base = partial.rpartition("/")[2]
+        sites = 0
+        for f in self.files.values():
+            for r in f.per_item_renders:
+                if r in (partial, f"*/{base}"):
+                    return False
+            sites += partial in f.renders
+        return sites > 0
+
     def declares_controller(self, identifier: str, files: list[str] | None = None) -> bool:
         """Whether any of `files` (default: all) declares the controller, itself or through a helper it calls."""
         facts = self.files.values() if files is None else [self.files[f] for f in files if f in self.files]
@@ -194,6 +206,15 @@ class AppIndex:
                         out.setdefault(name, set()).update(got)
             self._cache["helper_controllers"] = [out]
         return self._cache["helper_controllers"][0]
+
+    @property
+    def string_rendered_views(self) -> set[str]:
+        """View files a controller renders into a string (`render_to_string(template: "a/b")`)."""
+        if "string_rendered_views" not in self._cache:
+            names = {n for f in self.files.values() for n in f.string_renders}
+            wanted = names | {f"{a}/_{b}" for a, _, b in (n.rpartition("/") for n in names)}
+            self._cache["string_rendered_views"] = [{p for p in self.views if view_name(p) in wanted}]
+        return self._cache["string_rendered_views"][0]
 
     def helpers_emitting(self, identifier: str) -> set[str]:
         return {name for name, ids in self.helper_controllers.items() if identifier in ids}

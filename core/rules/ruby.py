@@ -55,14 +55,27 @@ def _respond_to(ctx: Context, doc: RubyDoc) -> None:
         if "turbo_stream" in formats and not ({"html", "any", "all"} & formats.keys()):
             ts = formats["turbo_stream"]
             api = "json" in formats
+            # A stream answer (its template or `render turbo_stream:`) may be all the action is for: endpoints
+            # fetched with `Accept: text/vnd.turbo-stream.html` or submitted only by Turbo forms. A redirect
+            # answers any format, so wrapping it in format.turbo_stream alone is the mistake.
+            redirects = any(
+                c.type in ("call", "identifier") and node_text(doc, c).startswith("redirect") for c in walk(ts)
+            )
+            lead = api or not redirects
             ctx.add(
                 "rails/turbo-stream-no-html",
                 ts.start_byte,
                 ts.end_byte,
                 "respond_to has format.turbo_stream but no format.html: a request without Turbo (JS off, a crawler, "
                 "a redirect) gets 406 Not Acceptable; add format.html { redirect_to … }"
-                + (" (the action also serves JSON, so it may be reached only by Turbo and API clients)" if api else ""),
-                severity="info" if api else None,
+                + (
+                    " (the action also serves JSON, so it may be reached only by Turbo and API clients)"
+                    if api
+                    else " (a stream-only endpoint is fine when only Turbo requests reach it)"
+                    if lead
+                    else " (the stream branch only redirects, which any format could)"
+                ),
+                severity="info" if lead else None,
             )
     _render_turbo_stream(ctx, doc)
 

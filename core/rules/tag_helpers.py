@@ -48,6 +48,9 @@ LATER = {
 }
 
 
+TURBO_FORM_ATTRS = ("data-turbo", "data-turbo-action", "data-turbo-frame", "data-turbo-stream")
+
+
 def version_tuple(v: str | None) -> tuple[int, ...] | None:
     if not v:
         return None
@@ -219,13 +222,19 @@ def check_ujs(ctx: Context, elements: list[Element]) -> None:
                 )
         local = el.attrs.get("local")
         if el.name == "form_with" and local is not None and local.value == "true":
+            # The form already tells Turbo what to do (data-turbo="false", a turbo action/frame/stream):
+            # `local: true` is a harmless leftover there, not a form the author thinks Turbo leaves alone.
+            told = [a for a in TURBO_FORM_ATTRS if a in el.attrs]
             ctx.add(
                 "turbo/form-local",
                 local.start,
                 local.end,
-                "`local: true` does not opt this form out of Turbo (it only stopped Rails-UJS): Turbo still submits "
-                "it; use data: { turbo: false } for a full-page submit, otherwise drop it",
+                f"`local: true` is a Rails-UJS leftover: this form already sets {told[0]}, so drop it"
+                if told
+                else "`local: true` does not opt this form out of Turbo (it only stopped Rails-UJS): Turbo still "
+                "submits it; use data: { turbo: false } for a full-page submit, otherwise drop it",
                 ctx.fix("Remove local: true", ctx.removal(local.start, local.end)),
+                severity="info" if told else None,
             )
         for old, new, rule in (
             ("data-confirm", "data-turbo-confirm", "ujs/data-confirm"),

@@ -158,12 +158,20 @@ def _has_child(doc: ErbDoc, el: Element, tag: str) -> bool:
 # --- Stimulus --------------------------------------------------------------------------------------
 
 
+# An element whose data-controller is computed at run time (`data: { controller: some_local }`) may declare
+# any controller: what sits inside it has a scope this checker cannot resolve.
+ANY_CONTROLLER = "*"
+
+
 def _controller_scopes(doc: ErbDoc) -> list[tuple[int, int, set[str]]]:
     scopes = []
     for el in doc.elements:
-        v = el.get("data-controller")
+        a = el.attrs.get("data-controller")
+        v = a.value if a is not None else None
         if v:
             scopes.append((el.start, el.end, set(v.split())))
+        elif a is not None and v is None and a.code.strip() not in ("", "nil"):
+            scopes.append((el.start, el.end, {ANY_CONTROLLER}))
         if el.origin == "ruby" and el.name == "button_to" and el.node is not None:
             form = _form_option_controllers(doc, el)  # the <form> button_to wraps its button in
             if form:
@@ -232,10 +240,10 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                             f"no Stimulus controller `{ident}` in app/javascript/controllers",
                         )
             elif name == "data-target":
-                fix = None
-                if "." in a.value and " " not in a.value.strip():
-                    ident, _, target = a.value.strip().partition(".")
-                    fix = ctx.fix(f"Use data-{ident}-target", (a.start, a.end, f'data-{ident}-target="{target}"'))
+                if "." not in a.value or " " in a.value.strip() or a.value.strip().startswith(("#", ".", "[")):
+                    continue  # Stimulus 1 wrote `controller.name`; `modal-top` or `#id` is another library's
+                ident, _, target = a.value.strip().partition(".")
+                fix = ctx.fix(f"Use data-{ident}-target", (a.start, a.end, f'data-{ident}-target="{target}"'))
                 ctx.add(
                     "stimulus/malformed-target",
                     a.start,
@@ -246,6 +254,8 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                 )
             elif (m := st.TARGET_ATTR_RE.match(name)) is not None:
                 ident = st.canonical(m.group(1), known_ids)
+                if ident not in known_ids and a.value.strip().startswith(("#", ".", "[")):
+                    continue  # a CSS selector for another library (Bootstrap's data-bs-target="#modal")
                 for t in a.value.split():
                     if not st.TARGET_NAME_RE.match(t):
                         ctx.add(
@@ -331,6 +341,8 @@ def _in_scope(ctx: Context, doc: ErbDoc, el: Element, ident: str, scopes, a, wha
             verdict = None
     elif doc.is_partial or "/components/" in doc.path:
         return  # rendered inside some other template we cannot see
+    if verdict is False and any(s <= el.start < e and ANY_CONTROLLER in ids for s, e, ids in scopes):
+        verdict = None  # inside an element whose controller is computed at run time
     where = "template rendering this partial" if doc.is_partial else "ancestor element or layout"
     unresolved = verdict is None
     ctx.add(
@@ -429,8 +441,27 @@ def _declared_around(index, doc: ErbDoc, ident: str) -> bool | None:
             return True
     if not complete or any(not p.endswith((".erb", ".html")) for p in seen):
         return None  # part of the way is not known, or Ruby renders it (a component, a helper, a broadcast)
+    on_the_way = seen | {doc.path}
+    if any(index.files[p].dynamic_controller for p in on_the_way if p in index.files):
+        return None  # a template on the way declares a controller computed at run time
+    if on_the_way & index.string_rendered_views:
+        return None  # rendered into a string by a controller (JSON for a script, a mail): lands elsewhere
+    if _layout_wraps_unknown(index, layouts):
+        return None  # a layout wraps the page in markup (a component, a gem's helper) this index cannot see
     if doc.is_stream or any(".turbo_stream." in p for p in seen):
         return None if not hosts else False
+    return False
+
+
+def _layout_wraps_unknown(index, layouts: list[str]) -> bool:
+    """Whether a layout yields the page inside a block whose markup is not known here."""
+    for path in layouts:
+        facts = index.files.get(path)
+        for name in facts.yield_wrappers if facts is not None else []:
+            if name.startswith("render:"):
+                return True
+            if name not in KNOWN_BLOCK_HELPERS and name != "render" and name not in index.helper_controllers:
+                return True
     return False
 
 
@@ -487,16 +518,32 @@ def _forms(ctx: Context, doc: ErbDoc) -> None:
 # --- accessibility ---------------------------------------------------------------------------------
 
 
+def _window_key_controllers(doc: ErbDoc) -> set[str]:
+    """Controllers that listen for keys on the whole page (`keydown@window->stories#key`): their click zones
+    have a keyboard path already."""
+    out: set[str] = set()
+    for el in doc.elements:
+        for d in (el.get("data-action") or "").split():
+            m = st.ACTION_RE.match(d)
+            if m and m.group("global") and re.match(r"key(down|up|press)", m.group("event") or ""):
+                out.add(m.group("ident"))
+    return out
+
+
 def _a11y(ctx: Context, doc: ErbDoc) -> None:
     html = doc.html_elements
+    keyboard = _window_key_controllers(doc)
     label_for = {el.get("for") for el in html if el.name == "label" and el.get("for")}
     label_ranges = [(el.start, el.end) for el in doc.elements if el.name in ("label", "label_tag")]
     helper_labels: set[str] = set()
+    label_code: set[str] = set()  # `label_tag id, …` with a computed id: the Ruby it is computed by
     for el in doc.helper_elements:
         if el.name in ("label", "label_tag") and el.ruby_args:
             v = literal(doc, el.ruby_args[0])
             if v:
                 helper_labels.add(v)
+            else:
+                label_code.add(node_text(doc, el.ruby_args[0]).strip())
     for el in doc.elements:
         labelled = el.has("aria-label") or el.has("aria-labelledby") or el.has("title")
         inside_label = any(s < el.start < e for s, e in label_ranges)
@@ -525,6 +572,9 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             if el.has("label"):
                 continue  # a form builder that renders the label from `label:` (the app's own builder)
             has_label = bool(key) and any(lbl == key or lbl.startswith(key + "_") for lbl in helper_labels)
+            own_id = el.attrs.get("id")  # `select_tag "q[x]", opts, id: id` beside `label_tag id, "X"`
+            if own_id is not None and (own_id.value in helper_labels or own_id.code.strip() in label_code):
+                has_label = True
             if not (labelled or inside_label or has_label):
                 call = f"{el.receiver}.{el.name}" if el.receiver else el.name
                 weak = _placeholder_only(el)
@@ -560,7 +610,7 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
                 "image_tag without alt: (Rails no longer derives one)",
                 ctx.fix('Add alt: "" (decorative); write real alt text if the image informs', (end, end, ', alt: ""')),
             )
-        _click(ctx, el)
+        _click(ctx, el, keyboard)
         _live_region(ctx, el)
 
 
@@ -575,16 +625,18 @@ def _placeholder_only(el: Element) -> bool:
     return a is not None and (a.value is None or a.value.strip() != "")
 
 
-def _click(ctx: Context, el: Element) -> None:
+def _click(ctx: Context, el: Element, keyboard: set[str] = frozenset()) -> None:
     if el.origin != "html" or el.name in INTERACTIVE or el.name.startswith("turbo-"):
         return
     clicks = el.has("onclick")
     action = el.get("data-action")
+    click_ctrls: set[str] = set()
     if action:
         for d in action.split():
             m = st.ACTION_RE.match(d)
             if m and not m.group("global") and (m.group("event") or st.default_event(el.name)) == "click":
                 clicks = True
+                click_ctrls.add(m.group("ident"))
     if not clicks:
         return
     role = el.get("role")
@@ -594,12 +646,15 @@ def _click(ctx: Context, el: Element) -> None:
         return  # an option/menu item: its listbox or menu manages focus (aria-activedescendant, roving tabindex)
     if role in ("presentation", "none"):
         return
+    paged = bool(click_ctrls) and not el.has("onclick") and click_ctrls <= keyboard
     ctx.add(
         "a11y/click-handler",
         el.start,
         el.tag_end,
         f'clickable <{el.name}> is not reachable by keyboard: use a <button>, or add role, tabindex="0" '
-        "and a keydown action",
+        "and a keydown action"
+        + (" (its controller also listens for keys on the page, which may be the keyboard path)" if paged else ""),
+        severity="info" if paged else None,
     )
 
 
@@ -655,6 +710,9 @@ def _partial_queries(ctx: Context, doc: ErbDoc) -> None:
             locals_ |= index.collection_locals(pn)  # `render partial: "row", collection: @posts, as: :post`
     if not locals_:
         return
+    v = view_name(doc.path)
+    pn = partial_name(v) if v else None
+    once = index is not None and pn is not None and index.rendered_once(pn)
     for call in doc.calls:
         name = call_name(doc, call)
         if name not in QUERY_METHODS:
@@ -680,8 +738,10 @@ def _partial_queries(ctx: Context, doc: ErbDoc) -> None:
             call.end_byte,
             f"`{node_text(doc, call)[:60]}` queries once per {node_text(doc, root) if rooted_local else local} "
             "(N+1 when the collection renders, and on each "
-            "broadcast); preload with includes or use a counter cache",
+            "broadcast); preload with includes or use a counter cache"
+            + (" (every render of this partial found renders it once, not per record)" if once else ""),
             fix,
+            severity="info" if once else None,
         )
 
 
