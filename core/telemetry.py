@@ -32,6 +32,7 @@ BUNDLE_VERSION = 1
 DEFAULT_MAX_EVENTS = 200_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
+
 def default_store_path() -> Path:
     return data_dir() / STORE_FILE
 
