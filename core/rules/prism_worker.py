@@ -12,9 +12,9 @@ from __future__ import annotations
 import atexit
 import json
 import shutil
-import subprocess
-import threading
 from pathlib import Path
+
+from hotwire_assist.core.rules.worker_process import JsonLinesWorker
 
 SCRIPT = r"""
 const { pathToFileURL } = await import("node:url");
@@ -77,15 +77,12 @@ def find_prism(search_from: list[Path] | None = None) -> Path | None:
     return None
 
 
-class PrismWorker:
+class PrismWorker(JsonLinesWorker):
     """A `node` child parsing sources with Prism, one JSON line each (thread-safe; restarts on death)."""
 
     def __init__(self, entry: Path | None = None, timeout: float = 30.0):
+        super().__init__(timeout)
         self.entry = entry
-        self.timeout = timeout
-        self.proc: subprocess.Popen[str] | None = None
-        self.lock = threading.Lock()
-        self._next = 0
 
     @property
     def available(self) -> bool:
@@ -100,79 +97,20 @@ class PrismWorker:
         except (OSError, ValueError, AttributeError):
             return "prism"
 
-    def start(self) -> bool:
-        if self.proc is not None and self.proc.poll() is None:
-            return True
+    def command(self) -> list[str] | None:
         if not self.available:
-            return False
-        try:
-            self.proc = subprocess.Popen(
-                ["node", "--no-warnings", "--input-type=module", "-e", SCRIPT, str(self.entry)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                bufsize=1,
-            )
-            line = self.proc.stdout.readline() if self.proc.stdout else ""
-            ok = bool(line) and json.loads(line).get("ready")
-        except (OSError, ValueError):
-            ok = False
-        if not ok:
-            self.close()
-        return bool(ok)
+            return None
+        return ["node", "--no-warnings", "--input-type=module", "-e", SCRIPT, str(self.entry)]
 
     def check(self, items: list[tuple[str, str | None]]) -> list[list[tuple[int, str]] | None]:
         """Errors (line, message) for each (source, prism version) item; None where the worker failed."""
-        with self.lock:
-            if not items or not self.start():
-                return [None] * len(items)
-            proc = self.proc
-            assert proc is not None and proc.stdin is not None and proc.stdout is not None
-            ids = list(range(self._next, self._next + len(items)))
-            self._next += len(items)
-
-            def feed() -> None:
-                try:
-                    for i, (source, version) in zip(ids, items, strict=True):
-                        proc.stdin.write(json.dumps({"id": i, "source": source, "version": version}) + "\n")
-                    proc.stdin.flush()
-                except (OSError, ValueError):
-                    pass
-
-            writer = threading.Thread(target=feed, daemon=True)
-            writer.start()
-            results: dict[int, list[tuple[int, str]] | None] = {}
-            timer = threading.Timer(self.timeout + 0.01 * len(items), self.close)
-            timer.start()
-            try:
-                while len(results) < len(items):
-                    line = proc.stdout.readline()
-                    if not line:
-                        break
-                    try:
-                        res = json.loads(line)
-                    except ValueError:
-                        continue
-                    ok = res.get("skipped") is None
-                    results[res["id"]] = [(int(e["line"]), str(e["message"])) for e in res["errors"]] if ok else None
-            finally:
-                timer.cancel()
-            writer.join(timeout=1)
-            if len(results) < len(items):
-                self.close()
-            return [results.get(i) for i in ids]
-
-    def close(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None:
-            try:
-                proc.kill()
-                proc.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
+        out: list[list[tuple[int, str]] | None] = []
+        for res in self.request([{"source": source, "version": version} for source, version in items]):
+            if res is None or res.get("skipped") is not None:
+                out.append(None)
+            else:
+                out.append([(int(e["line"]), str(e["message"])) for e in res.get("errors", [])])
+        return out
 
 
 _WORKER: PrismWorker | None = None

@@ -10,11 +10,10 @@ does not. Line numbers map back 1:1 (the wrapper adds one line above).
 from __future__ import annotations
 
 import atexit
-import json
 import shutil
-import subprocess
-import threading
 from dataclasses import dataclass
+
+from hotwire_assist.core.rules.worker_process import JsonLinesWorker
 
 SCRIPT = r"""
 require "json"
@@ -77,46 +76,19 @@ class RubyResult:
     source: str | None = None  # kind "erubi": the Ruby source Rails' Erubi handler makes of a template
 
 
-class RubyWorker:
+class RubyWorker(JsonLinesWorker):
     """A `ruby` child process checking sources one JSON line at a time (thread-safe, restarts on death)."""
 
     def __init__(self, ruby: str | None = None, timeout: float = 20.0):
+        super().__init__(timeout)
         self.ruby = ruby or shutil.which("ruby")
-        self.timeout = timeout
-        self.proc: subprocess.Popen[str] | None = None
-        self.info: dict = {}
-        self.lock = threading.Lock()
-        self._next = 0
 
     @property
     def available(self) -> bool:
         return self.ruby is not None
 
-    def start(self) -> bool:
-        if self.proc is not None and self.proc.poll() is None:
-            return True
-        if not self.ruby:
-            return False
-        try:
-            self.proc = subprocess.Popen(
-                [self.ruby, "-e", SCRIPT],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                bufsize=1,
-            )
-            line = self.proc.stdout.readline() if self.proc.stdout else ""
-            self.info = json.loads(line) if line else {}
-        except (OSError, ValueError):
-            self.close()
-            return False
-        if not self.info.get("ready"):
-            self.close()
-            return False
-        return True
+    def command(self) -> list[str] | None:
+        return [self.ruby, "-e", SCRIPT] if self.ruby else None
 
     def versions(self) -> dict[str, str]:
         if not self.start():
@@ -129,58 +101,18 @@ class RubyWorker:
     def check(self, items: list[tuple[str, str, str]]) -> list[RubyResult | None]:
         """Check (path, kind "ruby"|"erb"|"erubi", source) items; None where the worker failed for that item.
         Kind "erubi" compiles nothing: it returns the template's Ruby source (wrapped in a method, one line above)."""
-        with self.lock:
-            if not items or not self.start():
-                return [None] * len(items)
-            proc = self.proc
-            assert proc is not None and proc.stdin is not None and proc.stdout is not None
-            ids = list(range(self._next, self._next + len(items)))
-            self._next += len(items)
-
-            def feed() -> None:
-                try:
-                    for i, (path, kind, source) in zip(ids, items, strict=True):
-                        proc.stdin.write(json.dumps({"id": i, "path": path, "kind": kind, "source": source}) + "\n")
-                    proc.stdin.flush()
-                except (OSError, ValueError):
-                    pass
-
-            writer = threading.Thread(target=feed, daemon=True)
-            writer.start()
-            results: dict[int, RubyResult] = {}
-            timer = threading.Timer(self.timeout + 0.01 * len(items), self.close)
-            timer.start()
-            try:
-                while len(results) < len(items):
-                    line = proc.stdout.readline()
-                    if not line:
-                        break
-                    try:
-                        res = json.loads(line)
-                    except ValueError:
-                        continue
-                    errors = [(int(e["line"]), str(e["message"])) for e in res.get("errors", [])]
-                    results[res["id"]] = RubyResult(errors, res.get("skipped"), res.get("source"))
-            finally:
-                timer.cancel()
-            writer.join(timeout=1)
-            if len(results) < len(items):
-                self.close()  # a hung or dead worker restarts on the next call
-            out = [results.get(i) for i in ids]
-            for res, (_, _, source) in zip(out, items, strict=True):
-                if res is not None:  # end-of-input errors point past the wrapper; clamp to the file
-                    last = source.count("\n") + (0 if source.endswith("\n") else 1)
-                    res.errors = [(min(line, max(1, last)), msg) for line, msg in res.errors]
-            return out
-
-    def close(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None:
-            try:
-                proc.kill()
-                proc.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
+        responses = self.request([{"path": path, "kind": kind, "source": source} for path, kind, source in items])
+        out: list[RubyResult | None] = []
+        for res, (_, _, source) in zip(responses, items, strict=True):
+            if res is None:
+                out.append(None)
+                continue
+            errors = [(int(e["line"]), str(e["message"])) for e in res.get("errors", [])]
+            # end-of-input errors point past the wrapper; clamp to the file
+            last = source.count("\n") + (0 if source.endswith("\n") else 1)
+            errors = [(min(line, max(1, last)), msg) for line, msg in errors]
+            out.append(RubyResult(errors, res.get("skipped"), res.get("source")))
+        return out
 
 
 _WORKER: RubyWorker | None = None
