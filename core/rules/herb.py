@@ -63,6 +63,9 @@ IGNORED_MESSAGES = ("ERB_CASE_WITH_CONDITIONS_ERROR", "`aria-description`", "`ar
 # says so itself); markup split by Outlook's conditional comments (`<!--[if mso]><table><![endif]-->`, the
 # mail idiom) looks unbalanced to a parser that reads comments as comments.
 OMITTED_TAG = "OMITTED_CLOSING_TAG_ERROR"
+# ERB block structure: Rails' compile (the Ruby/Prism check) is the authority; it reports a block that is
+# really left open as a syntax error, and accepts Ruby spanning tags that Herb's parser cannot follow.
+ERB_STRUCTURE = ("MISSING_ERB_END_TAG_ERROR", "ERB_MULTIPLE_BLOCKS_IN_TAG_ERROR")
 TAG_BALANCE = ("MISSING_OPENING_TAG_ERROR", "MISSING_CLOSING_TAG_ERROR")
 CONDITIONAL_COMMENT = re.compile(r"<!--\[if\b", re.I)
 SCRIPT_TEXT = re.compile(r"(\.text\(|\.html\(|textContent|innerText|innerHTML)")
@@ -237,6 +240,7 @@ def to_findings(display: str, offenses: list[dict], text: str) -> list[Finding]:
         if code in COVERED or any(m in message for m in IGNORED_MESSAGES):
             continue
         lead = OMITTED_TAG in message or (conditional and any(m in message for m in TAG_BALANCE))
+        lead = lead or any(m in message for m in ERB_STRUCTURE)
         if code == "html-no-empty-headings":
             at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
             lead = 0 < at <= len(lines) and _filled_by_script(text, lines[at - 1])

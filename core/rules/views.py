@@ -13,7 +13,16 @@ from hotwire_assist.core.appindex import (
     route_name,
     view_name,
 )
-from hotwire_assist.core.parsing import Element, ErbDoc, call_name, literal, node_text, option_pairs, pair_key
+from hotwire_assist.core.parsing import (
+    Element,
+    ErbDoc,
+    call_name,
+    literal,
+    node_text,
+    option_pairs,
+    pair_key,
+    positional_args,
+)
 from hotwire_assist.core.rules import stimulus as st
 from hotwire_assist.core.rules import taint
 from hotwire_assist.core.rules.base import Context
@@ -575,6 +584,8 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             own_id = el.attrs.get("id")  # `select_tag "q[x]", opts, id: id` beside `label_tag id, "X"`
             if own_id is not None and (own_id.value in helper_labels or own_id.code.strip() in label_code):
                 has_label = True
+            if own_id is None and el.receiver and _in_builder_input(doc, el, key):
+                has_label = True
             if not (labelled or inside_label or has_label):
                 call = f"{el.receiver}.{el.name}" if el.receiver else el.name
                 weak = _placeholder_only(el)
@@ -612,6 +623,21 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             )
         _click(ctx, el, keyboard)
         _live_region(ctx, el)
+
+
+def _in_builder_input(doc: ErbDoc, el: Element, key: str) -> bool:
+    """simple_form's `f.input :body do … f.text_area :body … end`: the wrapper renders the label for the
+    attribute, and a field of the same builder and attribute without an id of its own gets that label's id."""
+    for call in doc.calls:
+        if call_name(doc, call) != "input" or call.child_by_field_name("block") is None:
+            continue
+        recv = call.child_by_field_name("receiver")
+        if recv is None or node_text(doc, recv) != el.receiver or not (call.start_byte <= el.start < call.end_byte):
+            continue
+        args = positional_args(call)
+        if args and literal(doc, args[0]) == key:
+            return True
+    return False
 
 
 def _hidden_image(el: Element) -> bool:

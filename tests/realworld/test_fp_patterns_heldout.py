@@ -206,3 +206,27 @@ def test_empty_heading_filled_by_the_templates_script_is_info():
     empty = '<h4 class="card-title"></h4>\n<script>\n  $(".modal-title").text("Reject")\n</script>\n'
     assert [f.severity for f in to_findings("a.html.erb", [off], filled)] == ["info"]
     assert [f.severity for f in to_findings("b.html.erb", [off], empty)] == ["warning"]
+
+
+def test_simple_form_input_block_labels_its_own_field(tmp_path: Path):
+    app = _app(
+        tmp_path,
+        {
+            "app/views/orgs/edit.html.erb": (
+                "<%= simple_form_for @org do |f| %>\n"
+                '  <%= f.input :note, label: "Note", wrapper: :input_group do %>\n'
+                '    <%= f.text_area :note, class: "form-control" %>\n  <% end %>\n'
+                '  <%= f.input :virtual, label: "Virtual?" do %>\n'
+                '    <%= f.check_box :virtual, { id: "virtual" }, "true" %>\n  <% end %>\n'
+                "  <%= f.input :visible do %>\n    <%= f.check_box :shown %>\n  <% end %>\n"
+                "<% end %>\n"
+            ),
+        },
+    )
+    # the field with an id of its own and the field of another attribute stay unlabelled
+    assert _all(app, "a11y/input-label") == [("edit.html.erb", 6, "warning"), ("edit.html.erb", 9, "warning")]
+
+
+def test_herb_erb_block_structure_is_left_to_the_ruby_compile():
+    off = _offense(3, "MISSING_ERB_END_TAG_ERROR")
+    assert [f.severity for f in to_findings("c.html.erb", [off], "<%= a ||\n  begin\n<%= x do %>\n")] == ["info"]
