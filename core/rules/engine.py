@@ -332,7 +332,7 @@ def check_syntax(items: list[SyntaxItem], checkers: dict[str, str]) -> tuple[dic
     Erubi handler makes of it (Ruby worker). Without Prism, the Ruby worker compiles with the system Ruby; where
     that Ruby is older than the app's and rejects a file, one note per app says so instead of an error per file."""
     from hotwire_assist.core.rules.prism_worker import prism_version_option, shared_prism
-    from hotwire_assist.core.rules.ruby_worker import shared_worker
+    from hotwire_assist.core.rules.ruby_worker import clamp_errors, shared_worker, template_errors
 
     items = [it for it in items if isinstance(it.doc, (RubyDoc, ErbDoc))]
     if not items:
@@ -353,8 +353,8 @@ def check_syntax(items: list[SyntaxItem], checkers: dict[str, str]) -> tuple[dic
         checkers["prism"] = f"{prism.version()} (each app's Ruby syntax)"
         for (it, _, offset), errs in zip(sources, results, strict=True):
             if errs is not None:
-                last = it.doc.text.count("\n") + (0 if it.doc.text.endswith("\n") else 1)
-                fixed = [(min(max(1, line - offset), max(1, last)), msg) for line, msg in errs]
+                moved = [(line - offset, msg) for line, msg in errs]
+                fixed = template_errors(moved, it.doc.text) if offset else clamp_errors(moved, it.doc.text)
                 out[it.key] = ruby_findings(it.doc, it.display, fixed, "prism")
         return out, []
     if not ruby.available:

@@ -65,7 +65,7 @@ IGNORED_MESSAGES = ("ERB_CASE_WITH_CONDITIONS_ERROR", "`aria-description`", "`ar
 OMITTED_TAG = "OMITTED_CLOSING_TAG_ERROR"
 # ERB block structure: Rails' compile (the Ruby/Prism check) is the authority; it reports a block that is
 # really left open as a syntax error, and accepts Ruby spanning tags that Herb's parser cannot follow.
-ERB_STRUCTURE = ("MISSING_ERB_END_TAG_ERROR", "ERB_MULTIPLE_BLOCKS_IN_TAG_ERROR")
+ERB_STRUCTURE = ("MISSING_ERB_END_TAG_ERROR", "ERB_MULTIPLE_BLOCKS_IN_TAG_ERROR", "RUBY_PARSE_ERROR")
 TAG_BALANCE = ("MISSING_OPENING_TAG_ERROR", "MISSING_CLOSING_TAG_ERROR")
 CONDITIONAL_COMMENT = re.compile(r"<!--\[if\b", re.I)
 SCRIPT_TEXT = re.compile(r"(\.text\(|\.html\(|textContent|innerText|innerHTML)")

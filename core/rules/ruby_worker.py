@@ -4,12 +4,15 @@ Ruby and ActionView are slow to start (~0.2 s), so the editor keeps one worker a
 whole batch through it. ERB is compiled the way Rails does - ActionView's Erubi handler, then the
 result wrapped in a method (so `yield` in layouts is legal) and compiled with
 `RubyVM::InstructionSequence.compile` - which accepts `<%= form_with do %>` where `erb -x | ruby -c`
-does not. Line numbers map back 1:1 (the wrapper adds one line above).
+does not. Line numbers map back 1:1 (the wrapper adds one line above). Inside the method the template
+sits in a `proc { }`: a stray `<% end %>` cannot close the method there, so it is reported on its own line
+instead of at the end of the file (where the wrapper's own `end` became the unexpected one).
 """
 
 from __future__ import annotations
 
 import atexit
+import re
 import shutil
 from dataclasses import dataclass
 
@@ -21,6 +24,8 @@ $stdout.sync = true
 $VERBOSE = nil
 handler = nil
 av = nil
+head = "def __tpl(local_assigns, output_buffer); proc {\n"
+tail = "\n}; end"
 begin
   require "action_view"
   handler = ActionView::Template::Handlers::ERB::Erubi
@@ -39,7 +44,7 @@ $stdin.each_line do |line|
       if handler.nil?
         res[:skipped] = "actionview not installed"
       else
-        res[:source] = "def __tpl(local_assigns, output_buffer)\n" + handler.new(src, trim: true).src + "\nend"
+        res[:source] = head + handler.new(src, trim: true).src + tail
       end
       $stdout.puts(res.to_json)
       next
@@ -50,7 +55,7 @@ $stdin.each_line do |line|
         $stdout.puts(res.to_json)
         next
       end
-      src = "def __tpl(local_assigns, output_buffer)\n" + handler.new(src, trim: true).src + "\nend"
+      src = head + handler.new(src, trim: true).src + tail
       offset = 1
     end
     RubyVM::InstructionSequence.compile(src, path, path, 1)
@@ -103,16 +108,38 @@ class RubyWorker(JsonLinesWorker):
         Kind "erubi" compiles nothing: it returns the template's Ruby source (wrapped in a method, one line above)."""
         responses = self.request([{"path": path, "kind": kind, "source": source} for path, kind, source in items])
         out: list[RubyResult | None] = []
-        for res, (_, _, source) in zip(responses, items, strict=True):
+        for res, (_, kind, source) in zip(responses, items, strict=True):
             if res is None:
                 out.append(None)
                 continue
             errors = [(int(e["line"]), str(e["message"])) for e in res.get("errors", [])]
-            # end-of-input errors point past the wrapper; clamp to the file
-            last = source.count("\n") + (0 if source.endswith("\n") else 1)
-            errors = [(min(line, max(1, last)), msg) for line, msg in errors]
+            errors = template_errors(errors, source) if kind == "erb" else clamp_errors(errors, source)
             out.append(RubyResult(errors, res.get("skipped"), res.get("source")))
         return out
+
+
+def clamp_errors(errors: list[tuple[int, str]], source: str) -> list[tuple[int, str]]:
+    """End-of-input errors point past the source; clamp them to its last line."""
+    last = max(1, source.count("\n") + (0 if source.endswith("\n") else 1))
+    return [(min(max(1, line), last), msg) for line, msg in errors]
+
+
+WRAPPER_SAYS = {
+    ", expecting '}'": "",
+    "unexpected '}'": "unexpected end of template",
+    ", assuming it is closing the parent method definition": "",
+}
+WRAPPER_WORDS = re.compile("|".join(map(re.escape, WRAPPER_SAYS)))
+
+
+def template_errors(errors: list[tuple[int, str]], source: str) -> list[tuple[int, str]]:
+    """A template's errors without the wrapper's: those on the template's lines when there are any (the
+    wrapper's `}`/`end` only repeat them), else clamped to it; the wrapper's brace is not the template's."""
+    last = max(1, source.count("\n") + (0 if source.endswith("\n") else 1))
+    inside = [(line, msg) for line, msg in errors if 1 <= line <= last]
+    kept = inside or clamp_errors(errors, source)
+    tidy = [(line, WRAPPER_WORDS.sub(lambda m: WRAPPER_SAYS[m.group(0)], msg)) for line, msg in kept]
+    return list(dict.fromkeys(tidy))
 
 
 _WORKER: RubyWorker | None = None

@@ -61,3 +61,30 @@ def test_old_system_ruby_says_so_once_per_app(tmp_path: Path, monkeypatch: pytes
     notes = [f for f in result.findings if f.rule == "syntax/ruby-version"]
     assert len(notes) == 1 and notes[0].severity == "info"
     assert "2 file(s)" in notes[0].message and "3.4.1" in notes[0].message
+
+
+STRAY_END = "<div>\n  <p>Hi</p>\n<% end %>\n</div>\n"
+UNCLOSED_IF = "<h1>x</h1>\n<% if @a %>\n  <p>a</p>\n"
+
+
+@pytest.mark.skipif(shutil.which("ruby") is None, reason="ruby not installed")
+@pytest.mark.parametrize("with_prism", [True, False])
+def test_stray_erb_end_is_reported_on_its_own_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_prism):
+    """A stray `<% end %>` used to close the checker's wrapper method, so the error landed on the file's last
+    line (or on a later line) instead of the stray `end`."""
+    if with_prism and find_prism() is None:
+        pytest.skip("node or @ruby/prism not installed (npm ci)")
+    if not with_prism:
+        monkeypatch.setattr(prism_worker, "_WORKER", PrismWorker(entry=tmp_path / "missing.js"))
+    views = tmp_path / "app" / "views" / "posts"
+    views.mkdir(parents=True)
+    (tmp_path / "Gemfile").write_text('source "https://rubygems.org"\n')
+    (views / "show.html.erb").write_text(STRAY_END)
+    (views / "index.html.erb").write_text(UNCLOSED_IF)
+    result = check_paths([tmp_path / "app"], external=True)
+    if not with_prism and "actionview" not in result.checkers:
+        pytest.skip("actionview not installed")
+    syntax = {(Path(f.file).name, f.line) for f in result.findings if f.rule == "syntax/erb"}
+    assert ("show.html.erb", 3) in syntax and ("show.html.erb", 4) not in syntax
+    assert {n for n, _ in syntax} == {"show.html.erb", "index.html.erb"}
+    assert not any("}" in f.message for f in result.findings if f.rule == "syntax/erb")
