@@ -311,6 +311,99 @@ async def run_app(app: Path, holes: list[Hole], files: dict[str, list[str]], mod
     return rows
 
 
+class InProcess:
+    """The server's completion path without the LSP layer, for finding where the engine loses: the same
+    engine object, index, line store and veto the server builds, fed the same way (the index built from the
+    app copy, each cut file re-indexed before asking, as the server's watcher does; the request built from
+    the cut text as `suggest` builds it). Faster than stdio, and it returns every item with its source."""
+
+    def __init__(self, root: Path, model: Path | None) -> None:
+        from hotwire_assist.backends import make_backend
+        from hotwire_assist.core.appindex import index_app, read_text
+        from hotwire_assist.core.config import load_config
+        from hotwire_assist.core.context import CURATED_DIR, ContextCache
+        from hotwire_assist.server.completion import CompletionEngine
+        from hotwire_assist.server.engine.retrieval import add_curated
+
+        os.environ.update(HOTWIRE_ASSIST_COMPLETION_DEBOUNCE_MS="0", HOTWIRE_ASSIST_COMPLETION_CACHE_SIZE="0")
+        os.environ["HOTWIRE_ASSIST_CONFIG"] = str(root / ".no-user-config.toml")
+        if model is not None:
+            os.environ["HOTWIRE_ASSIST_MODEL_PATH"] = str(model)
+        self.root = root
+        config = load_config(root)
+        self.index = index = index_app(root)
+        self.engine = engine = CompletionEngine(config, make_backend(config, root), notify=lambda _m: None)
+        engine.index_provider = lambda: index
+        add_curated(engine.lines, [CURATED_DIR, CURATED_DIR.parent / "starter_corpus"])
+        engine.sync_lines = lambda: engine.lines.sync(index.files, lambda p: read_text(Path(p)), index.rel)
+        engine.sync_lines()
+        context = ContextCache.for_config(config, CURATED_DIR)
+        engine.context_provider = lambda r: context.for_request(index, r)
+
+    def changed(self, rel: str) -> None:
+        self.index.update_file(str(self.root / rel))
+
+    async def ask(self, rel: str, text: str, line: int, column: int) -> tuple[list[str], str, float]:
+        """(items, source of the first, latency ms) at the hole."""
+        from hotwire_assist.core.config import completion_allowed
+        from hotwire_assist.core.hotwire import language_of
+        from hotwire_assist.core.request import build_request
+
+        if not completion_allowed(self.engine.config, language_of(rel, _language_id(rel)), self.root):
+            return [], "", 0.0
+        offset = sum(len(x) + 1 for x in text.split("\n")[:line]) + column
+        request = build_request(str(self.root / rel), text, offset, self.root, _language_id(rel))
+        t0 = time.perf_counter()
+        s = await self.engine.complete(rel, request)
+        ms = (time.perf_counter() - t0) * 1000
+        return (s.items if s else []), (s.source if s else ""), ms
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+async def run_app_in_process(
+    app: Path, holes: list[Hole], files: dict[str, list[str]], model: Path | None
+) -> list[dict]:
+    """As `run_app`, in process (see `InProcess`); rows also carry every item and the first one's source."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-fim-") as tmp:
+        root = copy_app(app, Path(tmp) / app.name)
+        engine = InProcess(root, model)
+        previous: str | None = None
+        try:
+            for hole in holes:
+                text = cut(files[hole.path], hole)
+                if previous is not None and previous != hole.path:
+                    (root / previous).write_text("\n".join(files[previous]), encoding="utf-8")
+                    engine.changed(previous)
+                (root / hole.path).write_text(text, encoding="utf-8")
+                engine.changed(hole.path)
+                previous = hole.path
+                items, source, ms = await engine.ask(hole.path, text, hole.line, hole.column)
+                suggestion = items[0] if items else ""
+                base = baseline(files, hole)
+                rows.append(
+                    {
+                        **asdict(hole),
+                        "app": app.name,
+                        "suggestion": suggestion,
+                        "items": items,
+                        "source": source,
+                        "exact": suggestion.strip() == hole.expected,
+                        "similarity": similarity(suggestion, hole.expected),
+                        "baseline": base,
+                        "baseline_exact": base == hole.expected,
+                        "baseline_similarity": similarity(base, hole.expected),
+                        "latency_ms": round(ms, 1),
+                        "watcher_synced": True,
+                    }
+                )
+        finally:
+            engine.close()
+    return rows
+
+
 def summarize(rows: list[dict]) -> dict:
     """Per marker and overall: holes, exact/similarity of engine and baseline, latency percentiles."""
 
@@ -361,6 +454,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mid-line", type=int, default=40, help="ordinary mid-line holes per app (default 40)")
     ap.add_argument("--model", type=Path, default=None, help="GGUF to serve (default: the embedded default)")
     ap.add_argument("--json", type=Path, default=None, help="write every hole's row and the summaries here")
+    ap.add_argument(
+        "--in-process",
+        action="store_true",
+        help="call the server's engine in this process instead of over stdio (same holes, same cutting; "
+        "for development: latencies are not the server's)",
+    )
     args = ap.parse_args(argv)
     report: dict = {"apps": {}, "rows": []}
     all_rows: list[dict] = []
@@ -372,7 +471,8 @@ def main(argv: list[str] | None = None) -> int:
         holes = spread([h for h in holes if h.expected], args.limit) + mid_line_holes(files, args.mid_line)
         print(f"{app.name}: {len(holes)} holes ({len(empty)} marker lines with nothing after the marker left out)")
         t0 = time.perf_counter()
-        rows = asyncio.run(run_app(app, holes, files, args.model))
+        run = run_app_in_process if args.in_process else run_app
+        rows = asyncio.run(run(app, holes, files, args.model))
         summary = summarize(rows)
         summary["seconds"] = round(time.perf_counter() - t0, 1)
         summary["empty_rest_left_out"] = len(empty)

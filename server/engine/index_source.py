@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from hotwire_assist.core.appindex import AppIndex, singularize, stimulus_identifier, view_name
-from hotwire_assist.core.hotwire import STIMULUS_DEFAULT_EVENTS
+from hotwire_assist.core.hotwire import STIMULUS_DEFAULT_EVENTS, stimulus_default_event
 from hotwire_assist.server.engine.cursor import Candidate, Cursor
 from hotwire_assist.server.engine.retrieval import LineStore
 
@@ -44,12 +44,15 @@ def _ordered(names: Iterable[str]) -> list[str]:
 # --- style ------------------------------------------------------------------------------------------
 
 
+def _app_lines(store: LineStore, word: str, limit: int = 400):
+    """Up to `limit` of the app's own lines holding `word` (the curated examples are not its style)."""
+    return [(f, n) for f, n in store.lines_with(word) if not f.curated][:limit]
+
+
 def _list_style(store: LineStore, keyword: str) -> tuple[str, str, str]:
     """(quote, bracket padding, terminator) the app writes `static <keyword> = [...]` with."""
     quotes, pads, semis = Counter(), Counter(), Counter()
-    for f, n in store.lines_with(keyword)[:400]:
-        if f.curated:
-            continue
+    for f, n in _app_lines(store, keyword):
         m = re.match(rf"static {keyword}\s*=\s*\[(\s*)([\"'])?.*\](;?)$", f.lines[n])
         if not m:
             continue
@@ -68,10 +71,7 @@ LINE_LIMIT = 100  # a declaration longer than this the app writes over several l
 
 def _multi_line_lists(store: LineStore, keyword: str) -> bool:
     """Whether the app writes some `static <keyword> = [` declarations over several lines."""
-    return any(
-        not f.curated and re.fullmatch(rf"static {keyword}\s*=\s*\[", f.lines[n])
-        for f, n in store.lines_with(keyword)[:400]
-    )
+    return any(re.fullmatch(rf"static {keyword}\s*=\s*\[", f.lines[n]) for f, n in _app_lines(store, keyword))
 
 
 def _format_list(names: list[str], style: tuple[str, str, str]) -> str:
@@ -84,9 +84,7 @@ def _format_list(names: list[str], style: tuple[str, str, str]) -> str:
 def _values_style(store: LineStore) -> tuple[bool, str, str]:
     """(multi-line, brace padding, terminator) of the app's `static values = {…}` lines."""
     multi, single, semis = 0, Counter(), Counter()
-    for f, n in store.lines_with("values")[:400]:
-        if f.curated:
-            continue
+    for f, n in _app_lines(store, "values"):
         line = f.lines[n]
         if not line.startswith("static values"):
             continue
@@ -285,10 +283,8 @@ def _view_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -
             if (rest := _complete(typed, f'="{ident}"{close}')) is not None:
                 out.append(Candidate(rest, "index", 0.75, f"the element's children use `{ident}`"))
     if (typed := _after(lp, "data-action")) is not None and not typed.strip(" =\"'"):
-        out.extend(_action_candidates(cursor, index, typed))
+        out.extend(_action_candidates(cursor, index, typed, store))
     return out
-
-
 
 
 def _open_tag(lp: str) -> str:
@@ -296,9 +292,36 @@ def _open_tag(lp: str) -> str:
     return m[-1].lower() if m else ""
 
 
-def _action_candidates(cursor: Cursor, index: AppIndex | None, typed: str) -> list[Candidate]:
-    """`data-action` on an element inside a controller: that controller's methods, the ones this view
-    does not wire yet first (a new button is usually for a new action)."""
+def _input_type(lp: str) -> str | None:
+    m = re.search(r"<input\b[^>]*?\btype=[\"']?(\w+)", lp)
+    return m.group(1) if m else None
+
+
+_EVENT = r"[\w:.@-]+"
+
+
+def _wiring(store: LineStore, ident: str, path: str, tag: str) -> dict[str, Counter[str]]:
+    """How the app's other files wire `ident`'s methods: method -> Counter of the descriptors written
+    (`click->dialog#open:stop`, `dialog#open`), from every `data-action` and `action:` value; a use on
+    the same kind of element as the cursor's counts 1, on another kind 1/4."""
+    token = re.compile(rf"(?<![\w-])(?:({_EVENT})->)?{re.escape(ident)}#(\w+)((?::\w+)*)")
+    out: dict[str, Counter[str]] = {}
+    for f, n in store.lines_with(ident):
+        if f.curated or f.rel == path or f.kind not in ("erb", "ruby"):
+            continue
+        line = f.lines[n]
+        for m in token.finditer(line):
+            same = _open_tag(line[: m.start()]) == tag
+            out.setdefault(m.group(2), Counter())[m.group(0)] += 1.0 if same else 0.25
+    return out
+
+
+def _action_candidates(cursor: Cursor, index: AppIndex | None, typed: str, store: LineStore) -> list[Candidate]:
+    """`data-action` on an element inside a controller: that controller's methods, those the app wires
+    most first (a new button is usually for an action the app wires often), each written as the app
+    writes it (its event and options) where that suits this element, else with the element's default
+    event (Stimulus needs an explicit event where the element has none). Methods this view wires already
+    come after the others: a second button for the same action is rarer than one for a new action."""
     if index is None:
         return []
     known = index.stimulus_controllers
@@ -306,21 +329,43 @@ def _action_candidates(cursor: Cursor, index: AppIndex | None, typed: str) -> li
     text = cursor.prefix + cursor.suffix
     out: list[Candidate] = []
     tag = _open_tag(cursor.line_prefix)
-    event = "" if tag in STIMULUS_DEFAULT_EVENTS else "click->"
+    default = stimulus_default_event(tag, _input_type(cursor.line_prefix)) if tag else "click"
+    has_default = tag in STIMULUS_DEFAULT_EVENTS
     close = "" if cursor.mid_line or _tag_continues(cursor.suffix) else ">"
     for rank_, ident in enumerate(scope):
+        wired = _wiring(store, ident, cursor.path, tag)
         methods = [
             m
             for m in known[ident].actions
             if m not in LIFECYCLE
             and not m.startswith(("_", "#"))
             and not m.endswith(("Changed", "Connected", "Disconnected"))
-            and not re.search(rf"\b{re.escape(ident)}#{re.escape(m)}\b", text)
         ]
-        for k, m in enumerate(methods[:4]):
-            score = (0.7 if len(methods) == 1 else 0.45 / (k + 1)) / (rank_ + 1)
-            if (rest := _complete(typed, f'="{event}{ident}#{m}"{close}')) is not None:
-                out.append(Candidate(rest, "index", score, f"`{ident}#{m}` is not wired in this view yet"))
+        here = {m for m in methods if re.search(rf"(?<![\w-]){re.escape(ident)}#{re.escape(m)}\b", text)}
+        total = sum(sum(c.values()) for c in wired.values()) or 1
+        weight = {m: sum(wired.get(m, Counter()).values()) / total for m in methods}
+        order = sorted(methods, key=lambda m: (m in here, -weight[m]))  # stable: declaration order breaks ties
+        for k, m in enumerate(order[:4]):
+            forms = [
+                (form, count)
+                for form, count in wired.get(m, Counter()).most_common()
+                if "->" in form or has_default  # an element without a default event needs one written
+            ]
+            descriptor = forms[0][0] if forms else f"{'' if has_default else default + '->'}{ident}#{m}"
+            # below retrieval's same-start majority (0.6 after its prior): lines that start exactly like
+            # this one know the whole rest of it, the index only the method
+            if len(order) == 1:
+                score = 0.55
+            elif weight[m]:
+                score = 0.25 + 0.3 * weight[m]
+            else:
+                score = 0.25 / (k + 1)
+            if m in here:
+                score *= 0.5
+            score /= rank_ + 1
+            if (rest := _complete(typed, f'="{descriptor}"{close}')) is not None:
+                why = f"the app wires `{ident}#{m}`" if weight[m] else f"`{ident}#{m}` is not wired in the app yet"
+                out.append(Candidate(rest, "index", round(score, 4), why))
     return out
 
 

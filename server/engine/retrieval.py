@@ -22,7 +22,7 @@ from hotwire_assist.server.engine.cursor import Candidate, Cursor, kind_of
 MAX_LINE = 400  # longer lines (minified code, data) are not worth matching
 MAX_POSTINGS = 6000  # a word this common is narrowed by the word before it
 _WORD = re.compile(r"[A-Za-z_@$][\w$-]*")
-PROXIMITY = {"file": 1.0, "group": 0.7, "folder": 0.55, "kind": 0.35, "other": 0.2, "curated": 0.12}
+PROXIMITY = {"file": 2.5, "group": 0.7, "folder": 0.55, "kind": 0.35, "other": 0.2, "curated": 0.12}
 
 
 def group_of(rel: str) -> str:
@@ -277,17 +277,18 @@ def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate
         for text, v in continuations(cursor, curated, anchor, lp).items():
             have = votes.setdefault(text, _Vote(text))
             have.weight += v.weight
-            have.count += v.count
-            have.full += v.full
+            have.count += v.count  # not `full`: a curated line is no evidence of how this app goes on
     if not votes:
         return []
-    # A long line is rarely written twice in one file: the same file's other lines are its siblings
-    # (the other stream actions of a template), not the answer.
-    own = {s.strip() for s in cursor.other_lines if len(s.strip()) > 40}
+    # A long line is rarely written twice in one view: the same template's other lines are its siblings
+    # (the other stream actions of a template), not the answer. A controller's actions, though, often
+    # respond alike (`format.turbo_stream { render_pin_button_replacement }` in create and destroy).
+    own = {s.strip() for s in cursor.other_lines if len(s.strip()) > 40} if cursor.kind == "erb" else set()
     for v in votes.values():
         if (lp + v.text).strip() in own:
             v.weight *= 0.3
     total = sum(v.weight for v in votes.values())
+    full_total = sum(v.full for v in votes.values())
     best = sorted(votes.values(), key=lambda v: (-v.weight, -v.count, v.text))[:limit]
     lead = cursor.line_prefix[-1:] if cursor.line_prefix else ""
     out = []
@@ -299,15 +300,19 @@ def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate
         # backing: one line agreeing is weak evidence however alone it is; a full-start line of a sibling
         # file counts one, a line of another kind of file or a partial match less
         backing = v.weight / (4 * PROXIMITY["group"])
-        out.append(
-            Candidate(
-                text,
-                "retrieval",
-                round(share * min(1.0, 0.15 + 0.45 * backing**0.5), 4),
-                f"{v.count} line(s) continue this way, {v.full} with the same start",
-            )
-        )
+        score = share * min(1.0, 0.15 + 0.45 * backing**0.5)
+        reason = f"{v.count} line(s) continue this way, {v.full} with the same start"
+        if v.full and 2 * v.full > full_total:
+            # Most of the app's lines that start exactly like this one go on this way: on real apps that
+            # rest is the line's own 3 times in 4 (a minority answer, 1 in 10). A lone such line is weaker.
+            score = max(score, MAJORITY_SCORE if v.full >= 2 else LONE_SCORE)
+            reason += f" (most of the {full_total} with the same start)"
+        out.append(Candidate(text, "retrieval", round(score, 4), reason))
     return out
+
+
+MAJORITY_SCORE = 0.75  # most (and at least two) of the lines with the cursor's stripped start go on this way
+LONE_SCORE = 0.45  # one other line of the app starts like the cursor's (or most of them: one of them)
 
 
 CODE_SUFFIXES = (".erb", ".rb", ".js", ".ts", ".mjs", ".rake", ".jbuilder")

@@ -1,0 +1,195 @@
+"""The engine's rules learnt from holes cut in real apps (benchmarks/bench_fim.py), each on a small app
+written here: the hole is cut before anything is indexed, and the original rest of the line must come first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hotwire_assist.core.appindex import index_app, read_text
+from hotwire_assist.server.engine import Candidate, Cursor, LineStore, cheap_candidates, confident, rank
+
+DIALOG_JS = """import { Controller } from "@hotwired/stimulus"
+
+export default class extends Controller {
+  captureKey(event) {}
+  open() { this.element.showModal() }
+  close() { this.element.close() }
+  toggle() {}
+}
+"""
+
+
+def make_app(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    (root / "config").mkdir(exist_ok=True)
+    (root / "config" / "routes.rb").write_text("Rails.application.routes.draw do\nend\n")
+    return root
+
+
+def ask(root: Path, rel: str, text: str, marker: str, store_extra=None):
+    """Write `text` cut right after the last `marker` to `rel`, index the app, rank the candidates."""
+    cut = text.rindex(marker) + len(marker)
+    prefix, suffix = text[:cut], text[cut:].split("\n", 1)
+    buffer = prefix + "\n" + (suffix[1] if len(suffix) > 1 else "")
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_text(buffer)
+    index = index_app(root)
+    store = LineStore()
+    if store_extra:
+        store_extra(store)
+    store.sync(index.files, lambda p: read_text(Path(p)), index.rel)
+    cursor = Cursor(rel, prefix, buffer[len(prefix) :])
+    return cheap_candidates(cursor, index, store)
+
+
+# --- data-action ------------------------------------------------------------------------------------
+
+
+def _dialog_views() -> dict[str, str]:
+    views = {"app/javascript/controllers/dialog_controller.js": DIALOG_JS}
+    for k in range(3):
+        views[f"app/views/things{k}/_menu.html.erb"] = (
+            '<div data-controller="dialog">\n'
+            f'  <button class="btn btn--plain" data-action="click->dialog#open:stop">Menu {k}</button>\n'
+            '  <dialog data-action="keydown->dialog#captureKey"></dialog>\n'
+            "</div>\n"
+        )
+    return views
+
+
+def test_data_action_offers_the_method_the_app_wires_most_as_the_app_writes_it(tmp_path):
+    root = make_app(tmp_path, _dialog_views())
+    text = '<div data-controller="dialog">\n  <button class="other" data-action="click->dialog#open:stop"></button>\n'
+    found = ask(root, "app/views/posts/_menu.html.erb", text, "data-action")
+    # `open` is wired in 3 views (captureKey once each on a dialog, declared first): with its event and option
+    assert found[0].text == '="click->dialog#open:stop">'
+    assert found[0].source == "index"
+
+
+def test_data_action_on_an_element_without_a_default_event_writes_one(tmp_path):
+    root = make_app(tmp_path, _dialog_views())
+    text = '<div data-controller="dialog">\n  <dialog class="p" data-action="keydown->dialog#captureKey"></dialog>\n'
+    found = ask(root, "app/views/posts/_menu.html.erb", text, "data-action")
+    index_items = [c.text for c in found if c.source == "index" or "index" in c.support]
+    assert index_items and all("->" in t for t in index_items), index_items  # a <dialog> has no default event
+    assert found[0].text == '="keydown->dialog#captureKey">'
+
+
+def test_most_lines_with_the_same_start_beat_an_index_guess(tmp_path):
+    """Where most of the app's lines that start like the cursor's go on the same way, that rest wins over
+    the index's method guess (which knows the method, not the rest of the line)."""
+    files = _dialog_views()
+    for k in range(3):
+        files[f"app/views/forms{k}/_cancel.html.erb"] = (
+            '<div data-controller="dialog">\n'
+            '  <button type="button" class="btn" data-action="dialog#close">Cancel</button>\n'
+            "</div>\n"
+        )
+    for k in range(4):  # many other data-action lines that start differently dilute retrieval's share
+        files[f"app/views/other{k}/show.html.erb"] = "".join(
+            f'<input class="f{j}" data-action="input->search{j}#filter">\n' for j in range(10)
+        )
+    root = make_app(tmp_path, files)
+    text = (
+        '<div data-controller="dialog">\n  <a href="#" data-action="dialog#close">x</a>\n'
+        '  <button type="button" class="btn" data-action="dialog#close">Cancel</button>\n'
+    )
+    found = ask(root, "app/views/posts/_cancel.html.erb", text, "data-action")
+    assert found[0].text == '="dialog#close">Cancel</button>'
+    assert confident(found)
+
+
+# --- retrieval --------------------------------------------------------------------------------------
+
+
+def test_a_controllers_own_actions_answer_for_its_other_actions(tmp_path):
+    """`format.turbo_stream { render_pin_button_replacement }` in create is the best guess for destroy of
+    the same controller, over what the other controllers of the folder render."""
+    others = {
+        f"app/controllers/cards/{name}_controller.rb": (
+            f"class Cards::{name.title()}Controller < ApplicationController\n"
+            "  def create\n    respond_to do |format|\n"
+            f"      format.turbo_stream {{ render_{name} }}\n    end\n  end\nend\n"
+        )
+        for name in ("golds", "stars")
+    }
+    root = make_app(tmp_path, others)
+    text = (
+        "class Cards::PinsController < ApplicationController\n"
+        "  def create\n    respond_to do |format|\n      format.turbo_stream { render_pin_button_replacement }\n"
+        "    end\n  end\n\n  def destroy\n    respond_to do |format|\n"
+        "      format.turbo_stream { render_pin_button_replacement }\n"
+        "    end\n  end\nend\n"
+    )
+    found = ask(root, "app/controllers/cards/pins_controller.rb", text, "format.turbo_stream")
+    assert found[0].text.strip() == "{ render_pin_button_replacement }"
+
+
+def test_the_apps_style_is_read_from_its_own_lines_not_the_curated_ones(tmp_path):
+    """`static values = {` on its own line when the app writes its declarations so, however many curated
+    one-line declarations the line store holds."""
+    files = {}
+    for k in range(3):
+        files[f"app/javascript/controllers/c{k}_controller.js"] = (
+            'import { Controller } from "@hotwired/stimulus"\n\nexport default class extends Controller {\n'
+            "  static values = {\n    url: String,\n    delay: Number\n  }\n}\n"
+        )
+    root = make_app(tmp_path, files)
+
+    def curated(store: LineStore) -> None:
+        lines = "\n".join("static values = { a: String, b: Number }" for _ in range(500))
+        store.set_file("curated:many.js", lines, curated=True)
+
+    text = (
+        'import { Controller } from "@hotwired/stimulus"\n\nexport default class extends Controller {\n'
+        "  static values = {\n\n  connect() { fetch(this.urlValue); setTimeout(() => {}, this.delayValue) }\n}\n"
+    )
+    found = ask(root, "app/javascript/controllers/search_controller.js", text, "static values", curated)
+    assert found[0].text.strip() == "= {"
+
+
+# --- ranking ----------------------------------------------------------------------------------------
+
+
+def test_a_weak_agreeing_line_does_not_lift_a_guess_over_a_confident_candidate():
+    ranked = rank(
+        [
+            Candidate('="dialog#captureKey">', "index", 0.5),
+            Candidate('="dialog#captureKey">', "retrieval", 0.02),  # one stray line agrees
+            Candidate('="dialog#open">', "retrieval", 0.75),  # most lines that start alike
+        ]
+    )
+    assert ranked[0].text == '="dialog#open">'
+
+
+def test_a_confident_longer_candidate_agreeing_with_the_index_comes_first():
+    ranked = rank(
+        [
+            Candidate('="pagination">', "index", 0.75),
+            Candidate('="pagination" data-pagination-auto-value="true">', "retrieval", 0.75),
+        ]
+    )
+    assert ranked[0].text == '="pagination" data-pagination-auto-value="true">'
+    assert "index" in ranked[0].support
+
+
+def test_curated_lines_never_make_a_majority_of_the_apps_lines(tmp_path):
+    """The curated examples fill in where the app has no such line, as the weakest evidence: two curated
+    lines that start like the cursor's are not the app's majority (whose rest is confident)."""
+    from hotwire_assist.server.engine import retrieve
+    from hotwire_assist.server.engine.retrieval import LONE_SCORE, MAJORITY_SCORE
+
+    store = LineStore()
+    for k in range(2):
+        store.set_file(f"curated:c{k}.js", "this.counterTarget.textContent = `${n} left`\n", curated=True)
+    cursor = Cursor("app/javascript/controllers/form_controller.js", "    this.counterTarget.textContent =", "\n")
+    found = retrieve(store, cursor)
+    assert found and found[0].text.strip() == "`${n} left`"
+    assert found[0].score < LONE_SCORE
+    store.set_file("app/javascript/controllers/other_controller.js", "this.counterTarget.textContent = `${n} left`\n")
+    store.set_file("app/javascript/controllers/third_controller.js", "this.counterTarget.textContent = `${n} left`\n")
+    assert retrieve(store, cursor)[0].score >= MAJORITY_SCORE  # two of the app's own lines are
