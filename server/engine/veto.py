@@ -1,8 +1,9 @@
 """Never show a suggestion that makes things worse.
 
-A candidate is dropped when it only repeats the text after the cursor, restarts the line it is in (a
-`<%= …` after `<%= turbo_frame_tag `), switches language (ERB in a `.js` file), or when the line with the
-suggestion inserted gains an error-level finding of the in-process rules (no Ruby, no Herb: fast).
+A candidate is dropped when it only repeats the text after the cursor, is a model's loop (`<<<<<<<<`),
+restarts the line it is in (a `<%= …` after `<%= turbo_frame_tag `), switches language (ERB in a `.js`
+file), or when the line with the suggestion inserted gains an error-level finding of the in-process rules
+(no Ruby, no Herb: fast).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from hotwire_assist.server.engine.cursor import Candidate, Cursor
 
 _ERB_TAG = re.compile(r"<%|%>")
 _HTML_TAG = re.compile(r"</?[a-z][\w-]*[\s>]")
+# A unit of 1-3 characters eight times over (`<<<<<<<<`, `))))))))`, `abababab…`): a small model stuck in a
+# loop. Rules, banners and ellipses made of `- = * # _ / ~ .` are code people write, and stay.
+_STUTTER = re.compile(r"(\S{1,3}?)\1{7,}")
+_RULE_CHARS = frozenset("-=*#_/~.")
 
 
 def why_not(text: str, cursor: Cursor) -> str | None:
@@ -22,6 +27,8 @@ def why_not(text: str, cursor: Cursor) -> str | None:
         return "empty"
     if cursor.suffix.lstrip().startswith(stripped):
         return "repeats the text after the cursor"
+    if any(not set(m.group(1)) <= _RULE_CHARS for m in _STUTTER.finditer(stripped)):
+        return "a loop, not code"
     lp = cursor.line_prefix.strip()
     first = text.split("\n", 1)[0].strip()
     if lp and first and len(lp) > 3 and first.startswith(lp):

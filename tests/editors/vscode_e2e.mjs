@@ -17,6 +17,7 @@ const { chromium } = require("playwright-core");
 const OUT = env("E2E_OUT");
 const FILE = env("E2E_FILE");
 const TYPED = env("E2E_TYPE");
+const EXPECTED = process.env.E2E_EXPECT; // the ghost text's first line, where the test knows it
 const target = path.join(env("E2E_WORKSPACE"), FILE);
 const ctrl = process.platform === "darwin" ? "Meta" : "Control";
 
@@ -112,6 +113,7 @@ try {
   // The cursor line's part is split into token spans; later lines (if any) render in a view zone.
   const firstLine = clean((await editor.locator(".ghost-text-decoration").allInnerTexts()).join(""));
   const moreLines = (await editor.locator(".ghost-text .view-line").allInnerTexts()).map(clean);
+  if (EXPECTED !== undefined) assert.equal(firstLine.trim(), EXPECTED, "the ghost text the app's index implies");
   step("ghost text shown", JSON.stringify([firstLine, ...moreLines].join("\n")));
 
   await page.keyboard.press("Tab");

@@ -114,6 +114,9 @@ json.dump({
 EOF
 
 cp -r "$REPO/examples/todo_app" "$WORK/todo_app"
+# The user writes the create template's first stream action again (cut on disk, so the server never saw
+# it): the index knows the answer, `append "todos", @todo %>`. The tiny model alone would offer junk.
+sed -i 1d "$WORK/todo_app/app/views/todos/create.turbo_stream.erb"
 export HOTWIRE_ASSIST_MODEL_PATH="$MODEL_DIR/model.gguf"
 export HOTWIRE_ASSIST_DATA_DIR="$WORK/data"
 export HOTWIRE_ASSIST_CONFIG="$WORK/none.toml"
@@ -142,6 +145,7 @@ NODE_PATH="$CACHE/node_modules" \
   E2E_WORKSPACE="$WORK/todo_app" \
   E2E_FILE="app/views/todos/create.turbo_stream.erb" \
   E2E_TYPE="<%= turbo_stream." \
+  E2E_EXPECT='append "todos", @todo %>' \
   E2E_CHROMIUM="$CHROMIUM" \
   E2E_OUT="$OUT" \
   E2E_SERVER_LOG="$SERVER_LOG" \

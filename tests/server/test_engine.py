@@ -174,6 +174,11 @@ def test_veto_drops_repeats_restarts_and_language_switches():
     js = Cursor("app/javascript/controllers/a_controller.js", "  connect() {\n    this.", "\n  }\n")
     assert why_not("element.innerHTML = '<%= x %>'", js) == "ERB in a non-ERB file"
     assert why_not("element.hidden = true", js) is None
+    assert why_not("<" * 48, erb) == "a loop, not code"
+    assert why_not('replace "list" %>))))))))))', erb) == "a loop, not code"
+    assert why_not("abababababababababab", js) == "a loop, not code"
+    assert why_not("// ---------------------------------", js) is None  # a rule line is code people write
+    assert why_not('"=" * 40, 1_000_000_000', js) is None
 
 
 def test_veto_drops_a_suggestion_that_gives_the_line_an_error_finding():
