@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from hotwire_assist.core.appindex import AppIndex, singularize, stimulus_identifier, view_name
+from hotwire_assist.core.appindex import AppIndex, route_name, singularize, stimulus_identifier, view_name
 from hotwire_assist.core.hotwire import STIMULUS_DEFAULT_EVENTS, stimulus_default_event
 from hotwire_assist.server.engine.cursor import Candidate, Cursor
 from hotwire_assist.server.engine.retrieval import LineStore
@@ -440,23 +440,75 @@ def _frame_id(line: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-def _frame_candidates(cursor: Cursor, store: LineStore, view: str) -> list[Candidate]:
+_ROUTE_HELPERS: dict[tuple[int, int], dict[str, set[str]]] = {}
+
+
+def _route_helpers(index: AppIndex | None) -> dict[str, set[str]]:
+    """`controller#action` -> the named-route helpers (without `_path`/`_url`) that GET it, from the app's
+    routes (cached per index generation)."""
+    if index is None:
+        return {}
+    key = (id(index), index.generation)
+    if key not in _ROUTE_HELPERS:
+        _ROUTE_HELPERS.clear()
+        out: dict[str, set[str]] = {}
+        for r in index.routes:
+            if r.get("verb") == "GET" and (name := route_name(r.get("path", ""))):
+                names = out.setdefault(r.get("action", ""), set())
+                names.add(name)
+                if name.startswith("new_"):  # /cards/:card_id/assignments/new is new_card_assignment
+                    head, _, last = name.rpartition("_")
+                    names.add(f"{head}_{singularize(last)}")
+        _ROUTE_HELPERS[key] = out
+    return _ROUTE_HELPERS[key]
+
+
+def _view_helper(index: AppIndex | None, folder: str, action: str) -> re.Pattern[str] | None:
+    """The route helpers that lead to view `folder/action`: from the routes where they name it (`edit_card_
+    board_path` is `cards/boards#edit`, not `boards#edit`), else by the Rails naming convention."""
+    names = _route_helpers(index).get(f"{folder}#{action}")
+    if names:
+        return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")_(?:path|url)\b")
+    singular = singularize(folder.rpartition("/")[2])
+    helper = {
+        "edit": rf"\bedit_{singular}_(?:path|url)\b",
+        "new": rf"\bnew_{singular}_(?:path|url)\b",
+        "show": rf"(?<![\w])(?!edit_|new_){singular}_(?:path|url)\b",
+        "index": rf"(?<![\w]){re.escape(folder.rpartition('/')[2])}_(?:path|url)\b",
+    }.get(action)
+    return re.compile(helper) if helper else None
+
+
+def _records_of(folder: str) -> set[str]:
+    """The records a resource's views have as instance variables: its own and its parents' (`cards/
+    assignments` views have `@card` and `@assignment`)."""
+    return {singularize(part) for part in folder.split("/")}
+
+
+_LOCAL = re.compile(r"(?<![@:.\w])([a-z_]\w*)\b(?!\s*[(:])")
+
+
+def _as_ivars(frame: str, records: set[str]) -> str:
+    """A frame id as the requesting view wrote it (`card, :assignment`) as the response view writes it
+    (`@card, :assignment`): the bare locals naming its records become instance variables; symbols,
+    strings and method calls stay."""
+    parts = re.split(r"(\"[^\"]*\"|'[^']*')", frame)
+    return "".join(
+        p if k % 2 else _LOCAL.sub(lambda m: "@" + m.group(1) if m.group(1) in records else m.group(1), p)
+        for k, p in enumerate(parts)
+    )
+
+
+def _frame_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore, view: str) -> list[Candidate]:
     """`turbo_frame_tag` in a view another view loads into a frame (`src:` pointing here, or a link to
     here inside a frame): the same frame id, its record as this view's instance variable."""
     typed = _after(cursor.line_prefix, "turbo_frame_tag")
     folder, _, action = view.rpartition("/")
     if typed is None or typed.strip() or action.startswith("_"):
         return []
-    singular = singularize(folder.rpartition("/")[2])
-    helper = {
-        "edit": rf"edit_(?:\w+_)?{singular}_path",
-        "new": rf"new_(?:\w+_)?{singular}_path",
-        "show": rf"(?<!edit_)(?<!new_)\b(?:\w+_)?{singular}_path",
-        "index": rf"\b(?:\w+_)?{re.escape(folder.rpartition('/')[2])}_path",
-    }.get(action)
-    if helper is None:
+    helper_re = _view_helper(index, folder, action)
+    if helper_re is None:
         return []
-    helper_re = re.compile(helper)
     ids: Counter[str] = Counter()
     for f, n in store.lines_with("turbo_frame_tag"):
         if f.curated or f.kind != "erb" or f.rel == cursor.path:
@@ -484,10 +536,24 @@ def _frame_candidates(cursor: Cursor, store: LineStore, view: str) -> list[Candi
     out = []
     total = sum(ids.values())
     for frame, count in ids.most_common(2):
-        local = re.sub(rf"(?<![@.\w]){singular}\b", "@" + singular, frame)
+        local = _as_ivars(frame, _records_of(folder))
         full = f" {local} do %>" if not typed else f"{local} do %>"
         out.append(Candidate(full, "index", 0.4 + 0.3 * count / total, "the frame the requesting view loads here"))
     return out
+
+
+def _subscription_candidates(cursor: Cursor, store: LineStore, view: str) -> list[Candidate]:
+    """`turbo_stream_from` in a resource's show or edit page: the record the page shows, as its
+    controller sets it (`@board` in boards/show), the stream its model broadcasts to."""
+    typed = _after(cursor.line_prefix, "turbo_stream_from")
+    folder, _, action = view.rpartition("/")
+    if typed is None or typed.strip() or action not in ("show", "edit"):
+        return []
+    ivar = _record_ivar(store, folder)
+    if store.file(f"app/controllers/{folder}_controller.rb") is None:
+        return []  # no controller to say what the page shows
+    rest = _complete(typed, f" {ivar} %>")
+    return [Candidate(rest, "index", 0.5, f"`{view}` shows {ivar}")] if rest else []
 
 
 def index_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -> list[Candidate]:
@@ -499,6 +565,7 @@ def index_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -
         return (
             _view_candidates(cursor, index, store)
             + _stream_candidates(cursor, index, store, view)
-            + _frame_candidates(cursor, store, view)
+            + _frame_candidates(cursor, index, store, view)
+            + _subscription_candidates(cursor, store, view)
         )
     return []

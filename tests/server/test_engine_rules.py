@@ -193,3 +193,79 @@ def test_curated_lines_never_make_a_majority_of_the_apps_lines(tmp_path):
     store.set_file("app/javascript/controllers/other_controller.js", "this.counterTarget.textContent = `${n} left`\n")
     store.set_file("app/javascript/controllers/third_controller.js", "this.counterTarget.textContent = `${n} left`\n")
     assert retrieve(store, cursor)[0].score >= MAJORITY_SCORE  # two of the app's own lines are
+
+
+# --- Turbo frames and streams -----------------------------------------------------------------------
+
+ROUTES = """Rails.application.routes.draw do
+  resources :boards
+  resources :cards do
+    scope module: :cards do
+      resource :board
+    end
+  end
+end
+"""
+
+
+def test_a_frame_id_comes_from_the_views_that_load_this_view_by_its_route(tmp_path):
+    """boards/show is what `board_path` leads to; `edit_card_board_path` leads to cards/boards#edit (the
+    routes say so), not to boards: its frame is not boards/show's, however often the app loads it."""
+    files = {
+        "app/views/boards/index.html.erb": "<% @boards.each do |board| %>\n"
+        "  <%= turbo_frame_tag dom_id(board), src: board_path(board) %>\n<% end %>\n",
+        "app/controllers/boards_controller.rb": "class BoardsController < ApplicationController\n"
+        "  def show\n    @board = Board.find(params[:id])\n  end\nend\n",
+    }
+    for k in range(2):
+        files[f"app/views/cards/_card{k}.html.erb"] = (
+            '<%= turbo_frame_tag "board_picker", src: edit_card_board_path(card) %>\n'
+        )
+    root = make_app(tmp_path, files)
+    (root / "config" / "routes.rb").write_text(ROUTES)
+    found = ask(
+        root,
+        "app/views/boards/show.html.erb",
+        "<h1>Board</h1>\n<%= turbo_frame_tag dom_id(@board) do %>\n",
+        "turbo_frame_tag",
+    )
+    assert found[0].text == " dom_id(@board) do %>"
+    found = ask(
+        root, "app/views/cards/boards/edit.html.erb", '<%= turbo_frame_tag "board_picker" do %>\n', "turbo_frame_tag"
+    )
+    assert found[0].text == ' "board_picker" do %>'
+
+
+def test_a_show_page_subscribes_to_the_record_it_shows(tmp_path):
+    root = make_app(
+        tmp_path,
+        {
+            "app/controllers/boards_controller.rb": "class BoardsController < ApplicationController\n"
+            "  before_action :set_board\n  def show; end\n\n  private\n"
+            "  def set_board\n    @board = Board.find(params[:id])\n  end\nend\n",
+        },
+    )
+    found = ask(
+        root, "app/views/boards/show.html.erb", "<%= turbo_stream_from @board %>\n<h1>Board</h1>\n", "turbo_stream_from"
+    )
+    assert found[0].text == " @board %>"
+    assert confident(found)
+
+
+def test_a_nested_new_views_frame_has_the_parent_record_as_an_instance_variable(tmp_path):
+    """`turbo_frame_tag card, :assignment, src: new_card_assignment_path(card)` loads cards/assignments/new,
+    whose frame is `@card, :assignment` (the symbol stays a symbol)."""
+    root = make_app(
+        tmp_path,
+        {
+            "app/views/cards/_assignees.html.erb": "<%= turbo_frame_tag card, :assignment, "
+            "src: new_card_assignment_path(card), loading: :lazy %>\n"
+        },
+    )
+    (root / "config" / "routes.rb").write_text(
+        "Rails.application.routes.draw do\n  resources :cards do\n    scope module: :cards do\n"
+        "      resources :assignments\n    end\n  end\nend\n"
+    )
+    text = "<%= turbo_frame_tag @card, :assignment do %>\n  <p>Assign</p>\n<% end %>\n"
+    found = ask(root, "app/views/cards/assignments/new.html.erb", text, "turbo_frame_tag")
+    assert found[0].text == " @card, :assignment do %>"
