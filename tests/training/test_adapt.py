@@ -74,6 +74,15 @@ def test_adapt_trains_within_budget_cancels_resumes_and_refuses_other_data(tiny_
     assert A.read_checkpoint_state(work)["step"] == 4
 
 
+def test_the_schedule_follows_the_measured_pace_and_never_overruns_the_budget():
+    assert A.plan_steps(2, 2.0, 600.0, 100_000) == 0  # too few steps timed to plan
+    assert A.plan_steps(3, 3.0, 600.0, 100_000) == 600  # 1 s a step: 600 steps in 10 minutes
+    assert A.plan_steps(300, 450.0, 600.0, 100_000) == 400  # slower since: the plan shrinks
+    assert A.plan_steps(399, 599.0, 600.0, 100_000) == 400
+    assert A.plan_steps(401, 605.0, 600.0, 100_000) == 401  # the budget is spent: stop at this step
+    assert A.plan_steps(3, 0.3, 600.0, 1_000) == 1_000  # capped
+
+
 def _score(em: int, similarities: list[float]) -> dict:
     holes = len(similarities)
     return {
