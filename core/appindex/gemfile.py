@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-TRACKED_GEMS = ("rails", "turbo-rails", "stimulus-rails", "importmap-rails", "actionview")
+TRACKED_GEMS = ("rails", "turbo-rails", "stimulus-rails", "importmap-rails", "actionview", "bootstrap_form")
 
 
 def parse_gemfile_lock(text: str) -> dict[str, str]:

@@ -68,6 +68,22 @@ OMITTED_TAG = "OMITTED_CLOSING_TAG_ERROR"
 ERB_STRUCTURE = ("MISSING_ERB_END_TAG_ERROR", "ERB_MULTIPLE_BLOCKS_IN_TAG_ERROR", "RUBY_PARSE_ERROR")
 TAG_BALANCE = ("MISSING_OPENING_TAG_ERROR", "MISSING_CLOSING_TAG_ERROR")
 CONDITIONAL_COMMENT = re.compile(r"<!--\[if\b", re.I)
+# Herb's "conditional element" check reads `<% if %><p>text<p>…` as an element opened in a branch; an
+# element whose end tag HTML lets you omit (the next <p>, <li>, <tr>… closes it) is valid there.
+CONDITIONAL_MULTIPLE = "CONDITIONAL_ELEMENT_MULTIPLE_TAGS_ERROR"
+OPTIONAL_END = ("p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot", "rt", "rp")
+
+
+def _optional_end_open(lines: list[str], first: int, last: int) -> bool:
+    """Whether lines first..last (1-based) open an element with an optional end tag that they never close."""
+    chunk = "\n".join(lines[max(0, first - 1) : max(first, last)])
+    for name in OPTIONAL_END:
+        opened = len(re.findall(rf"<{name}\b", chunk, re.I))
+        if opened > len(re.findall(rf"</{name}\s*>", chunk, re.I)):
+            return True
+    return False
+
+
 SCRIPT_TEXT = re.compile(r"(\.text\(|\.html\(|textContent|innerText|innerHTML)")
 
 
@@ -241,6 +257,10 @@ def to_findings(display: str, offenses: list[dict], text: str) -> list[Finding]:
             continue
         lead = OMITTED_TAG in message or (conditional and any(m in message for m in TAG_BALANCE))
         lead = lead or any(m in message for m in ERB_STRUCTURE)
+        if CONDITIONAL_MULTIPLE in message:
+            at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
+            m = re.search(r"detected at \((\d+):", message)
+            lead = lead or _optional_end_open(lines, at, int(m.group(1)) if m else at)
         if code == "html-no-empty-headings":
             at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
             lead = 0 < at <= len(lines) and _filled_by_script(text, lines[at - 1])

@@ -197,12 +197,23 @@ def _controller_key(doc: RubyDoc) -> str:
     return "/".join(re.sub(r"(?<!^)(?=[A-Z])", "_", part).lower() for part in name.split("::") if part)
 
 
+# a controller that stops itself outside development: `raise … if Rails.env.production?`,
+# `head :not_found unless Rails.env.development?`
+DEV_ONLY = re.compile(
+    r"^\s*(raise|head|render|redirect_to)\b[^\n]*\b(if\s+Rails\.env\.production\?"
+    r"|unless\s+Rails\.env\.(development|local|test)\?)",
+    re.M,
+)
+
+
 def _csrf_exposure(ctx: Context, doc: RubyDoc, only: set[str] | None) -> tuple[str | None, str]:
     """(severity, why) for skipping forgery protection on `only` (None: every action)."""
     facts = extract_facts(doc).controller or {}
     own = set(facts.get("actions", {}))
     if not own:
         return "info", "a base controller: the actions of its subclasses are exposed; check each one"
+    if DEV_ONLY.search(doc.text):
+        return "info", "a development-only controller (it refuses to run in production); keep it so"
     if "webhook" in doc.path.lower() or "Webhook" in str(facts.get("name", "")):
         return "info", "a webhook endpoint never relies on the session; make sure it verifies the sender"
     actions = own

@@ -477,16 +477,18 @@ def _layout_wraps_unknown(index, layouts: list[str]) -> bool:
 def _hosts(index, files: list[str]) -> list[str]:
     """Pages these templates land in: requesters of their frames, holders of their streams' targets."""
     out: set[str] = set()
+    # an id computed wholly at run time (`id: dom_id(x)` unresolved, `id: @name`) is "*": it overlaps every
+    # glob, so it says nothing about where a frame or stream lands
     frames = [f for f in index.frames if f.file in files and f.id not in ("*", "")]
     if frames:
         for other in index.frames + index.frame_refs:
-            if other.file not in files and any(ids_overlap(f.id, other.id) for f in frames):
+            if other.file not in files and other.id != "*" and any(ids_overlap(f.id, other.id) for f in frames):
                 out.add(other.file)
     targets = [t for path in files if path in index.files for t in index.files[path].stream_targets]
     targets = [t for t in targets if t.id not in ("*", "")]
     if targets:
         for d in index.ids:
-            if d.file not in files and any(ids_overlap(t.id, d.id) for t in targets):
+            if d.file not in files and d.id != "*" and any(ids_overlap(t.id, d.id) for t in targets):
                 out.add(d.file)
     return sorted(out)
 
@@ -543,6 +545,14 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
     html = doc.html_elements
     keyboard = _window_key_controllers(doc)
     label_for = {el.get("for") for el in html if el.name == "label" and el.get("for")}
+    label_for_code = {  # `<label for="<%= it.public_id %>">`: the Ruby its target id is computed by
+        a.code.strip()
+        for el in html
+        if el.name == "label" and (a := el.attrs.get("for")) and a.value is None and a.code
+    }
+    labelling = _labelling_builders(doc)
+    controls = [e.start for e in doc.elements if _focusable_control(e)]
+    builder_from_caller = _builder_from_caller(ctx, doc)
     label_ranges = [(el.start, el.end) for el in doc.elements if el.name in ("label", "label_tag")]
     helper_labels: set[str] = set()
     label_code: set[str] = set()  # `label_tag id, …` with a computed id: the Ruby it is computed by
@@ -584,20 +594,36 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             own_id = el.attrs.get("id")  # `select_tag "q[x]", opts, id: id` beside `label_tag id, "X"`
             if own_id is not None and (own_id.value in helper_labels or own_id.code.strip() in label_code):
                 has_label = True
+            if own_id is not None and (
+                own_id.value in label_for or (own_id.code and own_id.code.strip() in label_for_code)
+            ):
+                has_label = True  # `radio_button :x, v, id: "y"` beside `<label for="y">`
+            if (
+                el.receiver
+                and any(el.receiver == name and s <= el.start < e for name, s, e in labelling)
+                and getattr(el.attrs.get("skip_label"), "code", "") != "true"
+            ):
+                has_label = True  # bootstrap_form's field helpers render their own <label>
             if own_id is None and el.receiver and _in_builder_input(doc, el, key):
                 has_label = True
             if not (labelled or inside_label or has_label):
                 call = f"{el.receiver}.{el.name}" if el.receiver else el.name
                 weak = _placeholder_only(el)
                 what = f"`{call} :{key}`" if key else f"`{call}`"
+                unknown = bool(el.receiver) and el.receiver in builder_from_caller
                 ctx.add(
                     "a11y/input-label",
                     el.start,
                     el.tag_end,
                     f"{what} has no label"
                     + (" (only a placeholder, which disappears as the user types)" if weak else "")
+                    + (
+                        f" (if `{el.receiver}` is a bootstrap_form builder passed in by the caller, it renders one)"
+                        if unknown
+                        else ""
+                    )
                     + f": add `label :{key or 'name'}` or aria: {{ label: … }}",
-                    severity="info" if weak else None,
+                    severity="info" if weak or unknown else None,
                 )
         if _hidden_image(el):
             pass  # aria-hidden or presentational: assistive tech skips it, so it needs no alt
@@ -621,8 +647,52 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
                 "image_tag without alt: (Rails no longer derives one)",
                 ctx.fix('Add alt: "" (decorative); write real alt text if the image informs', (end, end, ', alt: ""')),
             )
-        _click(ctx, el, keyboard)
+        _click(ctx, el, keyboard, controls)
         _live_region(ctx, el)
+
+
+LABELLING_FORMS = {"bootstrap_form_with", "bootstrap_form_for", "bootstrap_form_tag", "bootstrap_fields_for",
+                   "bootstrap_fields"}  # fmt: skip
+
+
+def _block_param(call) -> str | None:
+    """The first block parameter of a call (`form` in `form_with … do |form|`)."""
+    block = call.child_by_field_name("block")
+    params = block.child_by_field_name("parameters") if block is not None else None
+    if params is None:
+        return None
+    first = next((c for c in params.named_children if c.type == "identifier"), None)
+    return first.text.decode() if first is not None else None
+
+
+def _labelling_builders(doc: ErbDoc) -> list[tuple[str, int, int]]:
+    """(block parameter, start, end) of bootstrap_form's builders and the `fields_for`/`fields` blocks they
+    open: their field helpers render the field's <label> (unless `skip_label: true`)."""
+    out: list[tuple[str, int, int]] = []
+    for call in sorted(doc.calls, key=lambda c: c.start_byte):
+        name = call_name(doc, call)
+        recv = call.child_by_field_name("receiver")
+        if name in LABELLING_FORMS and recv is None:
+            pass
+        elif name in ("fields_for", "fields") and recv is not None:
+            r = node_text(doc, recv)
+            if not any(r == b and s <= call.start_byte < e for b, s, e in out):
+                continue
+        else:
+            continue
+        param = _block_param(call)
+        if param:
+            out.append((param, call.start_byte, call.end_byte))
+    return out
+
+
+def _builder_from_caller(ctx: Context, doc: ErbDoc) -> set[str]:
+    """Builders a partial receives from its caller (`render "fields", form: f`) in an app that uses
+    bootstrap_form: which builder class it is cannot be seen here, and bootstrap_form's renders labels."""
+    if not doc.is_partial or ctx.index is None or "bootstrap_form" not in ctx.index.versions:
+        return set()
+    bound = set(re.findall(r"\|\s*\*{0,2}(\w+)", doc.text)) | set(re.findall(r"\b(\w+)\s*=[^=~>]", doc.text))
+    return {el.receiver for el in doc.helper_elements if el.receiver and el.receiver not in bound}
 
 
 def _in_builder_input(doc: ErbDoc, el: Element, key: str) -> bool:
@@ -651,7 +721,23 @@ def _placeholder_only(el: Element) -> bool:
     return a is not None and (a.value is None or a.value.strip() != "")
 
 
-def _click(ctx: Context, el: Element, keyboard: set[str] = frozenset()) -> None:
+CONTROL_HELPERS = FIELD_HELPERS | TAG_FIELD_HELPERS | {"button_tag", "submit_tag", "button_to", "submit"}
+
+
+def _focusable_control(el: Element) -> bool:
+    """A visible native form control: it takes focus, and a key press on it fires a click that bubbles."""
+    if el.has("hidden") or re.search(r"(^|\s)(hidden|d-none)(\s|$)", el.get("class") or ""):
+        return False
+    if "display: none" in (el.get("style") or "").replace(":none", ": none"):
+        return False
+    if el.origin == "html":
+        return el.name in ("select", "textarea", "button") or (
+            el.name == "input" and (el.get("type") or "text").lower() != "hidden"
+        )
+    return el.name in CONTROL_HELPERS and el.get("type") != "hidden"
+
+
+def _click(ctx: Context, el: Element, keyboard: set[str] = frozenset(), controls: list[int] = ()) -> None:
     if el.origin != "html" or el.name in INTERACTIVE or el.name.startswith("turbo-"):
         return
     clicks = el.has("onclick")
@@ -673,14 +759,16 @@ def _click(ctx: Context, el: Element, keyboard: set[str] = frozenset()) -> None:
     if role in ("presentation", "none"):
         return
     paged = bool(click_ctrls) and not el.has("onclick") and click_ctrls <= keyboard
+    wraps = any(el.tag_end <= c < el.end for c in controls)  # a checkbox's keyboard click bubbles up to it
     ctx.add(
         "a11y/click-handler",
         el.start,
         el.tag_end,
         f'clickable <{el.name}> is not reachable by keyboard: use a <button>, or add role, tabindex="0" '
         "and a keydown action"
-        + (" (its controller also listens for keys on the page, which may be the keyboard path)" if paged else ""),
-        severity="info" if paged else None,
+        + (" (its controller also listens for keys on the page, which may be the keyboard path)" if paged else "")
+        + (" (it wraps a form control, whose keyboard clicks bubble to it: check that is the path)" if wraps else ""),
+        severity="info" if paged or wraps else None,
     )
 
 
