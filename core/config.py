@@ -125,8 +125,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {e}") from e
 
 
-# Environment variables with the prefix that are not settings.
-_NOT_SETTINGS = {ENV_PREFIX + "CONFIG", ENV_PREFIX + "DATA_DIR", ENV_PREFIX + "API_KEY"}
+# Environment variables with the prefix that are not settings: where files are, a secret, what
+# scripts/install builds with, where tools and test material live.
+_NOT_SETTINGS = {
+    ENV_PREFIX + name
+    for name in ("CONFIG", "DATA_DIR", "API_KEY", "WHEELS", "EXTRAS", "HERB", "NODE_MODULES", "NVIM", "REALWORLD_APPS")
+}
 
 
 def _env_layer(environ: dict[str, str]) -> dict[str, Any]:

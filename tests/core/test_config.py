@@ -55,6 +55,13 @@ def test_bad_env_var_and_bad_toml(tmp_path):
         load_config(None, environ={}, user_file=write(tmp_path / "bad.toml", "[model\n"))
 
 
+def test_our_own_non_setting_variables_are_not_read_as_settings(tmp_path):
+    """scripts/install's and the tools' variables share the prefix; they must not make the config invalid."""
+    env = {"HOTWIRE_ASSIST_WHEELS": "/tmp/w", "HOTWIRE_ASSIST_EXTRAS": "llama", "HOTWIRE_ASSIST_HERB": "/x/herb"}
+    config = load_config(None, environ={**env, "HOTWIRE_ASSIST_MODEL_THREADS": "3"}, user_file=tmp_path / "x.toml")
+    assert config.model.threads == 3
+
+
 def test_per_language_and_per_workspace_switches(tmp_path):
     config = load_config(
         None,
