@@ -52,4 +52,15 @@ def make_backend(config: Config, workspace: Path | None = None) -> Backend:
         return OpenAICompatBackend(m.url, m.name, m.timeout_s, key, context_size=m.context_size)
     from hotwire_assist.backends.transformers_backend import TransformersBackend
 
-    return TransformersBackend(m.path or str(embedded_model_dir() / "hf"), m.adapter, m.threads, m.context_size)
+    base = m.path or str(embedded_model_dir() / "hf")
+    if m.adapter:  # an explicit adapter is what the user asked for, in every workspace
+        return TransformersBackend(base, m.adapter, m.threads, m.context_size)
+    # else the workspace's promoted LoRA adapter (`model adapt`) when it was trained on this base, looked
+    # up again at every load: a promotion is picked up without a restart, a rollback too
+    from hotwire_assist.core.registry import Registry
+
+    def workspace_adapter() -> Path | None:
+        return Registry().resolve_adapter(workspace, base)
+
+    preferred = workspace_adapter if workspace is not None else None
+    return TransformersBackend(base, "", m.threads, m.context_size, preferred_adapter=preferred)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from hotwire_assist.backends.base import BackendError, GenerationParams, Health, PromptTooLong, model_window
@@ -14,9 +14,20 @@ from hotwire_assist.core.install import install_hint
 class TransformersBackend:
     name = "transformers"
 
-    def __init__(self, path: Path, adapter: str = "", threads: int = 0, context_size: int = 2048) -> None:
+    def __init__(
+        self,
+        path: Path,
+        adapter: str = "",
+        threads: int = 0,
+        context_size: int = 2048,
+        preferred_adapter: Callable[[], Path | None] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.adapter = adapter
+        self._configured_adapter = adapter
+        # asked at every load: an adapter to use instead of `adapter` (the workspace's promoted one), or None
+        self._preferred_adapter = preferred_adapter
+        self._loaded_stamp: tuple | None = None
         self.model_id = self.path.name + (f"+{Path(adapter).name}" if adapter else "")
         self._threads = threads or min(4, os.cpu_count() or 1)
         self.configured_window = context_size
@@ -24,7 +35,25 @@ class TransformersBackend:
         self._tok = None
         self._lock = threading.Lock()
 
+    def _wanted(self) -> tuple[str, tuple | None]:
+        """(adapter to serve, a stamp that changes when its files do) — the preferred one if any."""
+        found = self._preferred_adapter() if self._preferred_adapter is not None else None
+        if found is None:
+            return self._configured_adapter, None
+        try:
+            weights = [p.stat() for p in sorted(Path(found).iterdir()) if p.is_file()]
+            stamp = (Path(found).stat().st_ino, tuple((st.st_size, st.st_mtime_ns, st.st_ino) for st in weights))
+        except OSError:
+            return self._configured_adapter, None
+        return str(found), stamp
+
     def _load(self):
+        if self._preferred_adapter is not None:
+            adapter, stamp = self._wanted()
+            if self._model is not None and (adapter, stamp) != (self.adapter, self._loaded_stamp):
+                self._model = self._tok = None  # a promoted (or rolled back) adapter: load it at this request
+            self.adapter, self._loaded_stamp = adapter, stamp
+            self.model_id = self.path.name + (f"+{Path(adapter).name}" if adapter else "")
         if self._model is not None:
             return self._model, self._tok
         try:

@@ -28,6 +28,7 @@ DEFAULT_MARGIN = 0.02
 MIN_HOLES = 10
 HOLES_PER_FILE = 6
 MAX_HOLES = 120
+LORA_LR = 1e-3  # the adapter starts at zero and trains a few minutes: a higher peak than the full fine-tune's
 
 
 class AdaptRefused(RuntimeError):
@@ -39,9 +40,35 @@ class AdaptRefused(RuntimeError):
 
 @dataclass
 class CurrentModel:
-    gguf: Path
+    gguf: Path | None  # the GGUF llama.cpp serves (None: an HF base served by transformers)
     hf: Path | None  # the HF checkpoint adaptation continues from (None: not adaptable by full fine-tune)
     label: str
+    adapter: Path | None = None  # the LoRA adapter served on `hf` now (HF bases), continued by adaptation
+    lora: bool = False  # an HF base served by transformers: adaptation trains a LoRA adapter on it
+
+
+def _hf_base(config, workspace: Path) -> CurrentModel:
+    """The transformers backend's base (model.path, else the embedded default's HF folder) and the adapter
+    it serves in `workspace`: model.adapter when set, else the workspace's promoted one for this base."""
+    from hotwire_assist.core.config import embedded_model_dir
+    from hotwire_assist.core.registry import Registry
+
+    m = config.model
+    base = Path(m.path).expanduser() if m.path else embedded_model_dir() / "hf"
+    if not (base / "config.json").is_file():
+        raise AdaptRefused(
+            f"model.path {base} is not a Hugging Face model folder (no config.json); the transformers backend "
+            "serves (and `model adapt` trains LoRA adapters on) HF folders only"
+        )
+    if m.adapter:
+        adapter = Path(m.adapter).expanduser()
+        if not (adapter / "adapter_config.json").is_file():
+            raise AdaptRefused(f"model.adapter {adapter} is not a peft adapter folder (no adapter_config.json)")
+        label = f"{base.name} + model.adapter {adapter.name}"
+    else:
+        adapter = Registry().resolve_adapter(workspace, base)
+        label = f"{base.name}" + (" + this workspace's adapter" if adapter else "")
+    return CurrentModel(None, base, label, adapter, lora=True)
 
 
 def shipped_model_dir() -> Path:
@@ -63,12 +90,15 @@ def current_model(config, workspace: Path) -> CurrentModel:
             "so it cannot be adapted. Fine-tune its Hugging Face folder with LoRA (`hotwire-assist train run`), "
             "or unset model.backend to adapt the embedded default."
         )
+    if m.backend == "transformers":
+        return _hf_base(config, workspace)
     if m.path:
         p = Path(m.path).expanduser()
-        if m.backend == "transformers" or p.is_dir():
+        if p.is_dir():
             raise AdaptRefused(
-                f"model.path is a Hugging Face model ({p}): `model adapt` fine-tunes the embedded model only; "
-                "train a LoRA adapter on it with `hotwire-assist train run` (sources = this workspace)"
+                f'model.path {p} is a folder, but model.backend = "{m.backend}" serves GGUF files; set '
+                'model.backend = "transformers" to serve this Hugging Face model — `model adapt` then trains '
+                "a LoRA adapter on it for this workspace"
             )
         hf = p.parent / "hf"
         if not (hf / "config.json").is_file():
@@ -94,12 +124,13 @@ def current_model(config, workspace: Path) -> CurrentModel:
     return CurrentModel(gguf, hf, labels.get(gguf.parent, f"registry: {gguf.parent.name}"))
 
 
-def work_dir(workspace: Path) -> Path:
-    """Where a workspace's adaptation keeps its checkpoint and candidate (resumable between runs)."""
+def work_dir(workspace: Path, lora: bool = False) -> Path:
+    """Where a workspace's adaptation keeps its checkpoint and candidate (resumable between runs); LoRA
+    runs apart, so switching backends never meets the other kind's checkpoint."""
     from hotwire_assist.core.config import data_dir
     from hotwire_assist.core.registry import workspace_key
 
-    return data_dir() / "adapt" / workspace_key(workspace)
+    return data_dir() / "adapt" / (workspace_key(workspace) + ("-lora" if lora else ""))
 
 
 # --- scoring: the model's own ghost text on held-out holes -------------------------------------------------
@@ -147,9 +178,25 @@ def held_out_tasks(held, per_file: int = HOLES_PER_FILE, limit: int = MAX_HOLES)
 
 
 def score_model(gguf: Path, tasks, config, exclude=(), progress=None, label: str = "") -> dict:
-    """Exact match and edit similarity (evaluation.scoring) of a GGUF's own ghost text on `tasks`, each
-    prompt with the related files the server would add (the hole's app indexed from disk)."""
+    """Exact match and edit similarity (evaluation.scoring) of a GGUF's own ghost text on `tasks`."""
     from hotwire_assist.backends.llama_cpp import LlamaCppBackend
+
+    make = lambda: LlamaCppBackend(gguf, context_size=config.model.context_size, threads=1)  # noqa: E731
+    return score_backend(make, tasks, config, exclude, progress, label)
+
+
+def transformers_factory(base: Path, adapter: Path | None, config):
+    """A backend factory for `score_backend`: an HF base with an optional LoRA adapter, one thread."""
+    from hotwire_assist.backends.transformers_backend import TransformersBackend
+
+    return lambda: TransformersBackend(base, str(adapter or ""), 1, config.model.context_size)
+
+
+def score_backend(make_backend, tasks, config, exclude=(), progress=None, label: str = "") -> dict:
+    """Exact match and edit similarity (evaluation.scoring) of a model's own ghost text on `tasks`, each
+    prompt with the related files the server would add (the hole's app indexed from disk). `make_backend()`
+    builds the backend (llama.cpp GGUF, or transformers base + adapter): the same holes, prompts and
+    post-processing whichever serves."""
     from hotwire_assist.core.appindex import index_app, rails_app_root
     from hotwire_assist.core.context import ExampleRetriever, build_context, query_of
     from hotwire_assist.core.prompt import context_budget, get_family
@@ -157,7 +204,7 @@ def score_model(gguf: Path, tasks, config, exclude=(), progress=None, label: str
     from hotwire_assist.training.dataset import curated_pairs
 
     family = get_family(config.model.family)
-    backend = LlamaCppBackend(gguf, context_size=config.model.context_size, threads=1)
+    backend = make_backend()
     indexes: dict[Path, object] = {}
     retriever = ExampleRetriever.from_folder(curated_pairs().parent)
     ems, ess, answers = [], [], []
@@ -274,7 +321,9 @@ def adapt_command(
     restart: Annotated[bool, typer.Option(help="Discard a checkpoint of an earlier, different run.")] = False,
     no_promote: Annotated[bool, typer.Option("--no-promote", help="Train and score; promote nothing.")] = False,
     threads: Annotated[int, typer.Option(min=1, help="torch threads (1 keeps the editor responsive).")] = 1,
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 6e-4,
+    lr: Annotated[
+        float | None, typer.Option(help="Peak learning rate (default: 6e-4 full fine-tune, 1e-3 LoRA).")
+    ] = None,
     steps: Annotated[int, typer.Option(min=0, help="Exactly this many steps, not the time budget (0: budget).")] = 0,
     max_holes: Annotated[int, typer.Option(min=1, help="Held-out holes scored per model (fewer: faster, noisier).")] = (
         MAX_HOLES
@@ -292,6 +341,11 @@ def adapt_command(
     workspace's registry slot only if its edit similarity beats the current model by the margin and its
     exact matches are not fewer; a running server switches at its next completion. Ctrl-C saves a
     checkpoint: rerunning the same command resumes it.
+
+    With model.backend = "transformers" (a real base given as a Hugging Face folder in model.path) the
+    base stays frozen: a LoRA adapter is trained instead (continuing the adapter in use, if any), scored
+    as base + adapter against the model in use, and promoted as an adapter the transformers backend
+    serves in this workspace. Models served by Ollama or an OpenAI-compatible server cannot be adapted.
 
     Example: hotwire-assist model adapt ~/code/myapp --minutes 5
     """
@@ -318,6 +372,8 @@ def adapt_command(
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
+        if lr is None:
+            lr = LORA_LR if config.model.backend == "transformers" else adapt_mod.AdaptSettings.lr
         settings = adapt_mod.AdaptSettings(minutes=minutes, lr=lr, steps=steps)
         result = _run(adapt_mod, workspace, config, settings, margin, restart, no_promote, max_holes, report, stop)
     except adapt_mod.Cancelled as e:
@@ -355,6 +411,7 @@ def adapt_command(
 
 
 def _run(adapt_mod, workspace, config, settings, margin, restart, no_promote, max_holes, report, stop) -> dict:
+    from hotwire_assist.backends.llama_cpp import LlamaCppBackend
     from hotwire_assist.core.privacy import workspace_globs
     from hotwire_assist.training.dataset import curated_pairs
 
@@ -365,31 +422,43 @@ def _run(adapt_mod, workspace, config, settings, margin, restart, no_promote, ma
     tasks = held_out_tasks(data.held, limit=max_holes)
     if not tasks:
         raise adapt_mod.AdaptError("the held-out files have no holes to score on")
-    work = work_dir(workspace)
-    trained = adapt_mod.adapt_full(
-        current.hf,
-        data,
-        work,
-        settings,
-        progress=report,
-        should_stop=stop.is_set,
-        restart=restart,
-        context_examples=curated_pairs().parent,
-    )
-    candidate = work / "candidate" / "model.gguf"
+    work = work_dir(workspace, lora=current.lora)
+    common = dict(progress=report, should_stop=stop.is_set, restart=restart, context_examples=curated_pairs().parent)
+    if current.lora:  # an HF base: a LoRA adapter, scored through transformers (base [+ adapter in use])
+        trained = adapt_mod.adapt_lora(
+            current.hf, data, work, settings, family=config.model.family, adapter=current.adapter, **common
+        )
+        candidate = work / "candidate" / "adapter"
+        make_current = transformers_factory(current.hf, current.adapter, config)
+        make_candidate = transformers_factory(current.hf, candidate, config)
+    else:
+        trained = adapt_mod.adapt_full(current.hf, data, work, settings, **common)
+        candidate = work / "candidate" / "model.gguf"
+        make_current = lambda: LlamaCppBackend(current.gguf, context_size=config.model.context_size, threads=1)  # noqa: E731
+        make_candidate = lambda: LlamaCppBackend(candidate, context_size=config.model.context_size, threads=1)  # noqa: E731
     scores = {
-        "current": score_model(current.gguf, tasks, config, exclude, report, "current"),
-        "candidate": score_model(candidate, tasks, config, exclude, report, "adapted"),
+        "current": score_backend(make_current, tasks, config, exclude, report, "current"),
+        "candidate": score_backend(make_candidate, tasks, config, exclude, report, "adapted"),
     }
     better, reason = decide(scores["current"], scores["candidate"], margin)
     promoted = False
     if better and not no_promote:
-        _promote(workspace, candidate, work / "candidate" / "hf", current, trained, scores, margin)
+        if current.lora:
+            _promote_adapter(workspace, candidate, current, trained, scores, margin)
+            if config.model.adapter:
+                reason += (
+                    f"; note: model.adapter is set ({config.model.adapter}), so the server keeps serving that "
+                    "adapter; unset model.adapter to use this workspace's promoted one"
+                )
+        else:
+            _promote(workspace, candidate, work / "candidate" / "hf", current, trained, scores, margin)
         promoted = True
     (work / "candidate" / "scores.json").write_text(json.dumps(scores, indent=2))
     adapt_mod.finish(work)
     return {
         "workspace": str(workspace),
+        "kind": "lora" if current.lora else "full",
+        "candidate": str(candidate),
         "current": current.label,
         "data": data.summary(),
         "training": {k: trained[k] for k in ("steps", "planned_steps", "train_seconds", "seconds_per_step", "items")},
@@ -404,15 +473,40 @@ def _run(adapt_mod, workspace, config, settings, margin, restart, no_promote, ma
     }
 
 
-def _promote(workspace: Path, gguf: Path, hf: Path, current: CurrentModel, trained: dict, scores: dict, margin) -> None:
-    """Into the workspace's registry slot, atomically (the registry copies, then renames)."""
-    from hotwire_assist.core.registry import ModelRecord, Registry, file_sha256, workspace_key
-
+def _figures(scores: dict, trained: dict, margin: float) -> dict:
     figures = {
         f"{side}_{k}": scores[side][k]
         for side in ("current", "candidate")
         for k in ("exact_match", "edit_similarity", "holes")
     }
+    return {**figures, "margin": margin, "steps": trained["steps"], "held_out_files": trained["data"]["held_out_files"]}
+
+
+def _promote_adapter(
+    workspace: Path, adapter: Path, current: CurrentModel, trained: dict, scores: dict, margin
+) -> None:
+    """The LoRA adapter into the workspace's registry slot (copied whole, then renamed in); its identity is
+    base + adapter, as telemetry records the model the transformers backend serves."""
+    from hotwire_assist.core.registry import ADAPTER_KIND, ModelRecord, Registry, model_sha256, workspace_key
+
+    record = ModelRecord(
+        sha256=model_sha256(current.hf, adapter),
+        name=f"adapted-{workspace.name}-lora",
+        kind=ADAPTER_KIND,
+        scope=workspace_key(workspace),
+        source=str(adapter),
+        data_hash=trained["data_sha256"],
+        base_sha256=model_sha256(current.hf, current.adapter),
+        figures={**_figures(scores, trained, margin), "base": str(Path(current.hf).resolve())},
+        notes=f"model adapt {workspace} (LoRA on {current.hf})",
+    )
+    Registry().promote_adapter(adapter, current.hf, record, workspace_key(workspace))
+
+
+def _promote(workspace: Path, gguf: Path, hf: Path, current: CurrentModel, trained: dict, scores: dict, margin) -> None:
+    """Into the workspace's registry slot, atomically (the registry copies, then renames)."""
+    from hotwire_assist.core.registry import ModelRecord, Registry, file_sha256, workspace_key
+
     record = ModelRecord(
         sha256=file_sha256(gguf),
         name=f"adapted-{workspace.name}",
@@ -421,12 +515,7 @@ def _promote(workspace: Path, gguf: Path, hf: Path, current: CurrentModel, train
         source=str(gguf),
         data_hash=trained["data_sha256"],
         base_sha256=file_sha256(current.gguf),
-        figures={
-            **figures,
-            "margin": margin,
-            "steps": trained["steps"],
-            "held_out_files": trained["data"]["held_out_files"],
-        },
+        figures=_figures(scores, trained, margin),
         notes=f"model adapt {workspace}",
     )
     Registry().promote(gguf, record, workspace_key(workspace), hf_dir=hf)
@@ -472,6 +561,7 @@ def list_command(format: Annotated[str, typer.Option("--format", help="text or j
             rows.append(
                 {
                     "name": rec.name,
+                    "kind": rec.kind,
                     "scope": rec.scope,
                     "sha256": rec.sha256,
                     "roles": roles,

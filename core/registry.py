@@ -20,6 +20,12 @@ Layout (under `data_dir()/models`, or the `root` given to `Registry`):
     workspaces/<key>/model.gguf        a workspace's current (…/previous.gguf before it)
     <slot>/hf/, <slot>/previous-hf/    the HF checkpoint beside a GGUF, when one was registered
                                        (adaptation continues training from it)
+    <slot>/adapter/, <slot>/previous-adapter/
+                                       a peft (LoRA) adapter for an HF base instead of a GGUF
+                                       (`promote_adapter`; the transformers backend serves it)
+
+A slot's current model is one of the two kinds: promoting either retires everything of the current
+one to previous-*, and rollback swaps every pair.
 
 Files are replaced atomically (copy to a temporary name, then rename), so a server reading the slot
 sees the old model or the new one, never half a file; registry.json is written the same way, under a
@@ -58,6 +64,11 @@ MODEL_FILE = "model.gguf"
 PREVIOUS_FILE = "previous.gguf"
 HF_DIR = "hf"
 PREVIOUS_HF_DIR = "previous-hf"
+ADAPTER_DIR = "adapter"
+PREVIOUS_ADAPTER_DIR = "previous-adapter"
+ADAPTER_KIND = "hf+adapter"
+ADAPTER_INFO = "hotwire.json"  # in an adapter folder: {"base": the resolved HF base it was trained on}
+_PAIRS = ((MODEL_FILE, PREVIOUS_FILE), (HF_DIR, PREVIOUS_HF_DIR), (ADAPTER_DIR, PREVIOUS_ADAPTER_DIR))
 _CHUNK = 1 << 20
 
 
@@ -238,6 +249,9 @@ class Registry:
     def model_path(self, scope: str = GENERIC) -> Path:
         return self.slot_dir(scope) / MODEL_FILE
 
+    def adapter_path(self, scope: str = GENERIC) -> Path:
+        return self.slot_dir(scope) / ADAPTER_DIR
+
     # state
 
     def _load(self) -> _State:
@@ -296,8 +310,9 @@ class Registry:
         state = self._load()
         out: dict[str, dict[str, Any]] = {}
         for scope, slot in sorted(state.scopes.items()):
+            cur = state.records.get(slot.current or "")
             out[scope] = {
-                "path": str(self.model_path(scope)),
+                "path": str(self.adapter_path(scope) if cur and cur.kind == ADAPTER_KIND else self.model_path(scope)),
                 "current": state.records[slot.current].model_dump() if slot.current in state.records else None,
                 "previous": state.records[slot.previous].model_dump() if slot.previous in state.records else None,
             }
@@ -311,6 +326,19 @@ class Registry:
             if path.is_file():
                 return path
         return None
+
+    def resolve_adapter(self, workspace: Path | None, base: Path | str) -> Path | None:
+        """The LoRA adapter the transformers backend should put on `base`: the workspace's promoted one,
+        only when it was trained on that base (its hotwire.json names the resolved base path)."""
+        if workspace is None:
+            return None
+        path = self.adapter_path(workspace_key(workspace))
+        try:
+            trained_on = json.loads((path / ADAPTER_INFO).read_text(encoding="utf-8")).get("base", "")
+        except (OSError, ValueError, AttributeError):
+            return None
+        same = trained_on and Path(trained_on) == Path(base).expanduser().resolve()
+        return path if same and (path / "adapter_config.json").is_file() else None
 
     def identify(self, path: Path | str) -> tuple[str, str]:
         """(sha256, name) of a model file or folder: the registered name, else the file's own name."""
@@ -348,14 +376,12 @@ class Registry:
                 _replace_tree(Path(hf_dir), slot / (HF_DIR + ".new"))
             cur = slot / MODEL_FILE
             previous = old.current
-            if cur.is_file():
-                if previous is None:  # promoted before the registry existed: keep it, as a record
-                    previous = file_sha256(cur)
-                    state.records.setdefault(
-                        previous, ModelRecord(sha256=previous, name="unregistered", scope=scope, source=str(cur))
-                    )
-                os.replace(cur, slot / PREVIOUS_FILE)
-                _move_tree(slot / HF_DIR, slot / PREVIOUS_HF_DIR)
+            if cur.is_file() and previous is None:  # promoted before the registry existed: keep it, as a record
+                previous = file_sha256(cur)
+                state.records.setdefault(
+                    previous, ModelRecord(sha256=previous, name="unregistered", scope=scope, source=str(cur))
+                )
+            _retire(slot)
             os.replace(slot / (MODEL_FILE + ".new"), cur)
             if hf_dir is not None:
                 _move_tree(slot / (HF_DIR + ".new"), slot / HF_DIR)
@@ -365,24 +391,62 @@ class Registry:
             state.scopes[scope] = _Slot(current=record.sha256, previous=previous)
         return record
 
+    def promote_adapter(self, adapter: Path, base: Path, record: ModelRecord, scope: str) -> ModelRecord:
+        """Make the peft adapter folder `adapter` (trained on the HF folder `base`) the current model of
+        `scope`, copied whole beside the slot first and then renamed in; the current model (adapter or
+        GGUF) becomes previous. Refuses a record whose sha256 is not model_sha256(base, adapter) — the
+        identity telemetry records for base + adapter."""
+        adapter = Path(adapter)
+        if not (adapter / "adapter_config.json").is_file():
+            raise RegistryError(f"{adapter} is not a peft adapter folder (no adapter_config.json)")
+        actual = model_sha256(base, adapter)
+        if actual != record.sha256:
+            raise RegistryError(
+                f"{adapter} on {base} has sha256 {actual[:16]}…, not the record's {record.sha256[:16]}…"
+            )
+        slot = self.slot_dir(scope)
+        slot.mkdir(parents=True, exist_ok=True)
+        record = record.model_copy(update={"kind": ADAPTER_KIND, "source": record.source or str(adapter.resolve())})
+        with self._locked() as state:
+            old = state.scopes.get(scope, _Slot())
+            if old.current == record.sha256:
+                state.records[record.sha256] = record
+                return record
+            _replace_tree(adapter, slot / (ADAPTER_DIR + ".new"))
+            _retire(slot)
+            os.replace(slot / (ADAPTER_DIR + ".new"), slot / ADAPTER_DIR)
+            state.records[record.sha256] = record
+            state.scopes[scope] = _Slot(current=record.sha256, previous=old.current)
+        return record
+
     def rollback(self, scope: str = GENERIC) -> ModelRecord:
         """Swap the current and previous model of `scope`; returns the record now current."""
         slot = self.slot_dir(scope)
         with self._locked() as state:
             s = state.scopes.get(scope)
-            if s is None or not s.previous or not (slot / PREVIOUS_FILE).is_file():
+            prev = state.records.get(s.previous) if s is not None and s.previous else None
+            is_adapter = prev is not None and prev.kind == ADAPTER_KIND
+            there = (slot / PREVIOUS_ADAPTER_DIR / "adapter_config.json") if is_adapter else (slot / PREVIOUS_FILE)
+            if s is None or not s.previous or not there.is_file():
                 raise RegistryError(f"scope '{scope}' has no previous model to roll back to")
-            if file_sha256(slot / PREVIOUS_FILE) != s.previous:
+            if not is_adapter and file_sha256(slot / PREVIOUS_FILE) != s.previous:
                 raise RegistryError(f"{slot / PREVIOUS_FILE} is not the registered previous model; not touched")
-            tmp = slot / (MODEL_FILE + ".swap")
-            os.replace(slot / MODEL_FILE, tmp)
-            os.replace(slot / PREVIOUS_FILE, slot / MODEL_FILE)
-            os.replace(tmp, slot / PREVIOUS_FILE)
-            _move_tree(slot / HF_DIR, slot / (HF_DIR + ".swap"))
-            _move_tree(slot / PREVIOUS_HF_DIR, slot / HF_DIR)
-            _move_tree(slot / (HF_DIR + ".swap"), slot / PREVIOUS_HF_DIR)
+            for cur, previous in _PAIRS:
+                _move_tree(slot / cur, slot / (cur + ".swap"))
+                _move_tree(slot / previous, slot / cur)
+                _move_tree(slot / (cur + ".swap"), slot / previous)
             state.scopes[scope] = _Slot(current=s.previous, previous=s.current)
             return state.records[s.previous]
+
+
+def _retire(slot: Path) -> None:
+    """The slot's current files (GGUF, HF checkpoint, adapter) become its previous ones; the old previous go."""
+    for cur, previous in _PAIRS:
+        if (slot / cur).exists():
+            _move_tree(slot / cur, slot / previous)
+        else:
+            _move_tree(slot / previous, slot / (previous + ".gone"))
+            shutil.rmtree(slot / (previous + ".gone"), ignore_errors=True)
 
 
 def _atomic_copy(src: Path, dst: Path) -> None:
@@ -397,8 +461,11 @@ def _replace_tree(src: Path, dst: Path) -> None:
 
 
 def _move_tree(src: Path, dst: Path) -> None:
-    """Move a folder over `dst` (removed first); nothing when `src` is absent."""
-    shutil.rmtree(dst, ignore_errors=True)
+    """Move a folder or file over `dst` (removed first); nothing when `src` is absent."""
+    if dst.is_dir():
+        shutil.rmtree(dst, ignore_errors=True)
+    elif dst.exists():
+        dst.unlink()
     if src.exists():
         os.replace(src, dst)
 

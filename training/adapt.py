@@ -12,6 +12,10 @@
    via `should_stop`), and a rerun with the same base, data and settings resumes from the checkpoint
    (other data: refused unless restarted — a checkpoint of other data is not this run).
 3. The candidate is saved as an HF folder (further adaptation starts from it) and a GGUF for llama.cpp.
+4. `adapt_lora`: for a real base given as a Hugging Face folder (served by the transformers backend), the
+   same loop trains a LoRA adapter (peft) instead — the base stays frozen, the adapter in use (if any) is
+   continued — and the candidate is work/candidate/adapter/, no GGUF. Both differ only in how the model is
+   loaded/wrapped and saved (`_train` is the shared loop).
 
 Scoring current vs candidate and promotion compose evaluation and the registry, so they live in the CLI
 (cli/adapt.py); this module trains and never decides what serves.
@@ -158,12 +162,14 @@ def _tree_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def run_key(base_hf: Path, data: WorkspaceData, settings: AdaptSettings) -> str:
-    """What a checkpoint must match to be resumed: base weights, data and settings (minus the budget)."""
+def run_key(base_hf: Path, data: WorkspaceData, settings: AdaptSettings, extra: dict | None = None) -> str:
+    """What a checkpoint must match to be resumed: base weights, data and settings (minus the budget);
+    `extra`: what else the run depends on (LoRA: its shape, the adapter it continues)."""
     s = asdict(settings)
     s.pop("minutes")
     s.pop("checkpoint_every_s")
-    payload = json.dumps([_tree_digest(base_hf), data.digest(), s], sort_keys=True)
+    parts = [_tree_digest(base_hf), data.digest(), s] + ([extra] if extra else [])
+    payload = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -198,40 +204,8 @@ def read_checkpoint_state(work: Path) -> dict | None:
         return None
 
 
-def adapt_full(
-    base_hf: Path,
-    data: WorkspaceData,
-    work: Path,
-    settings: AdaptSettings = AdaptSettings(),
-    progress: Progress | None = None,
-    should_stop: Callable[[], bool] = lambda: False,
-    restart: bool = False,
-    context_examples: Path | None = None,
-) -> dict:
-    """Full fine-tune of the embedded checkpoint `base_hf` on the workspace's training files within
-    `settings.minutes`; writes work/candidate/{hf/, model.gguf, adapt.json} and returns the figures.
-    Resumes work/checkpoint when it is this run's (same base, data, settings); `restart` discards it."""
-    from transformers import AutoTokenizer, LlamaForCausalLM
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # our own progress; no "Writing model shards" bar per checkpoint
-
-    from hotwire_assist.core.context import ExampleRetriever
-    from hotwire_assist.training.export import export_gguf
-    from hotwire_assist.training.finetune import FinetuneConfig, encode, fim_item, target_loss
-    from hotwire_assist.training.tiny_model import (
-        SERVER_MAX_TOKENS,
-        _batches,
-        _encode,
-        lr_at,
-        server_prompt,
-        source_fim_items,
-        train_step,
-    )
-
-    t0 = time.time()
-    work.mkdir(parents=True, exist_ok=True)
-    key = run_key(base_hf, data, settings)
+def _check_checkpoint(work: Path, key: str, restart: bool) -> dict | None:
+    """The checkpoint state to resume (None: start afresh); refuses unfinished work of another run."""
     state = read_checkpoint_state(work)
     if state is not None and state.get("key") != key and state.get("done"):
         state = None  # a finished run of other data is no work to resume: start afresh
@@ -246,20 +220,60 @@ def adapt_full(
         shutil.rmtree(work / "checkpoint", ignore_errors=True)
         shutil.rmtree(work / "candidate", ignore_errors=True)
         state = None
+    return state
 
-    tok = AutoTokenizer.from_pretrained(str(base_hf))
-    config_path = base_hf / "config.json"
-    family = (
-        get_family(json.loads((base_hf / "hotwire.json").read_text())["family"])
-        if (base_hf / "hotwire.json").is_file()
-        else get_family("hotwire-tiny")
+
+def _family_tokens_missing(tok, family) -> list[str]:
+    return [t for t in family.special_tokens if len(tok(t, add_special_tokens=False)["input_ids"]) != 1]
+
+
+def _lm_ids(tok, texts: list[str]) -> list[int]:
+    """Token ids of the LM texts, concatenated (the fast tokenizer's batch encoder where there is one)."""
+    from hotwire_assist.training.tiny_model import _encode
+
+    backend = getattr(tok, "backend_tokenizer", None)
+    if backend is not None:
+        return _encode(backend, texts)
+    return [i for t in texts for i in tok(t, add_special_tokens=False)["input_ids"]]
+
+
+def _train(
+    load_model: Callable[[Path | None], torch.nn.Module],
+    save_candidate: Callable[[torch.nn.Module, Path], dict],
+    tok,
+    family,
+    key: str,
+    base: Path,
+    data: WorkspaceData,
+    work: Path,
+    settings: AdaptSettings,
+    progress: Progress | None,
+    should_stop: Callable[[], bool],
+    restart: bool,
+    context_examples: Path | None,
+    max_context: int,
+) -> dict:
+    """The loop both kinds of adaptation share: items from the workspace's training files, the time-boxed
+    schedule re-planned from the measured pace, checkpoints (every `checkpoint_every_s` and on cancel) and
+    resume. `load_model(checkpoint_model_dir or None)` gives the model to train (only parameters that
+    require grad are trained); `save_candidate(model, work/candidate)` writes the candidate and returns
+    what adapt.json adds."""
+    from hotwire_assist.core.context import ExampleRetriever
+    from hotwire_assist.training.finetune import FinetuneConfig, encode, fim_item, target_loss
+    from hotwire_assist.training.tiny_model import (
+        SERVER_MAX_TOKENS,
+        _batches,
+        lr_at,
+        server_prompt,
+        source_fim_items,
+        train_step,
     )
-    missing = [t for t in family.special_tokens if len(tok(t, add_special_tokens=False)["input_ids"]) != 1]
-    if missing or not config_path.is_file():
-        raise AdaptError(f"{base_hf} is not an embedded-model checkpoint (FIM tokens {missing or 'ok'})")
-    load_from = work / "checkpoint" / "model" if state else base_hf
-    model = LlamaForCausalLM.from_pretrained(str(load_from), dtype=torch.float32)
-    context = int(model.config.max_position_embeddings)
+
+    t0 = time.time()
+    work.mkdir(parents=True, exist_ok=True)
+    state = _check_checkpoint(work, key, restart)
+    model = load_model(work / "checkpoint" / "model" if state else None)
+    context = min(int(model.config.max_position_embeddings), max_context)
     rng = random.Random(settings.seed)
     torch.manual_seed(settings.seed)
 
@@ -279,11 +293,12 @@ def adapt_full(
     if not items:
         raise AdaptError("no training items could be cut from the workspace's training files")
     encoded = [encode(tok, it, context) for it in items]
-    lm_ids = _encode(tok.backend_tokenizer, training_texts(data.train, family, rng))
+    lm_ids = _lm_ids(tok, training_texts(data.train, family, rng))
     pad_id = tok.convert_tokens_to_ids(family.eos)
     probe = encoded[: min(64, len(encoded))]
 
-    opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=0.0, betas=(0.9, 0.95))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(trainable, lr=settings.lr, weight_decay=0.0, betas=(0.9, 0.95))
     step, planned, spent, history = 0, 0, 0.0, []
     before = target_loss(model, probe, pad_id)
     resumed_from = state["step"] if state else None
@@ -323,16 +338,14 @@ def adapt_full(
 
     # the candidate
     if progress:
-        progress("exporting", 1, 1)
+        progress("saving the candidate", 1, 1)
+    model.eval()
     cand = work / "candidate"
     shutil.rmtree(cand, ignore_errors=True)
-    (cand / "hf").mkdir(parents=True)
-    model.save_pretrained(cand / "hf", safe_serialization=True)
-    tok.save_pretrained(cand / "hf")
-    (cand / "hf" / "hotwire.json").write_text(json.dumps({"family": family.name}))
-    export_gguf(cand / "hf", cand / "model.gguf", family, quant=settings.quant)
+    cand.mkdir(parents=True)
+    extra = save_candidate(model, cand)
     info = {
-        "base": str(base_hf),
+        "base": str(base),
         "workspace": str(data.root),
         "family": family.name,
         "settings": asdict(settings),
@@ -345,12 +358,147 @@ def adapt_full(
         "seconds_per_step": round(spent / max(1, step), 3),
         "probe_item_loss_before": before,
         "probe_item_loss_after": target_loss(model, probe, pad_id),
+        "trainable_parameters": sum(p.numel() for p in trainable),
         "torch_threads": torch.get_num_threads(),
         "seconds": round(time.time() - t0, 1),
         "resumed_from_step": resumed_from,
+        **extra,
     }
     (cand / "adapt.json").write_text(json.dumps(info, indent=2))
     return info
+
+
+def _quiet_hf() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # our own progress; no "Writing model shards" bar per checkpoint
+
+
+def adapt_full(
+    base_hf: Path,
+    data: WorkspaceData,
+    work: Path,
+    settings: AdaptSettings = AdaptSettings(),
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    restart: bool = False,
+    context_examples: Path | None = None,
+) -> dict:
+    """Full fine-tune of the embedded checkpoint `base_hf` on the workspace's training files within
+    `settings.minutes`; writes work/candidate/{hf/, model.gguf, adapt.json} and returns the figures.
+    Resumes work/checkpoint when it is this run's (same base, data, settings); `restart` discards it."""
+    from transformers import AutoTokenizer, LlamaForCausalLM
+
+    from hotwire_assist.training.export import export_gguf
+
+    _quiet_hf()
+    key = run_key(base_hf, data, settings)
+    tok = AutoTokenizer.from_pretrained(str(base_hf))
+    family = (
+        get_family(json.loads((base_hf / "hotwire.json").read_text())["family"])
+        if (base_hf / "hotwire.json").is_file()
+        else get_family("hotwire-tiny")
+    )
+    missing = _family_tokens_missing(tok, family)
+    if missing or not (base_hf / "config.json").is_file():
+        raise AdaptError(f"{base_hf} is not an embedded-model checkpoint (FIM tokens {missing or 'ok'})")
+
+    def load(checkpoint: Path | None):
+        return LlamaForCausalLM.from_pretrained(str(checkpoint or base_hf), dtype=torch.float32)
+
+    def save(model, cand: Path) -> dict:
+        (cand / "hf").mkdir(parents=True)
+        model.save_pretrained(cand / "hf", safe_serialization=True)
+        tok.save_pretrained(cand / "hf")
+        (cand / "hf" / "hotwire.json").write_text(json.dumps({"family": family.name}))
+        if progress:
+            progress("exporting", 1, 1)
+        export_gguf(cand / "hf", cand / "model.gguf", family, quant=settings.quant)
+        return {"kind": "full"}
+
+    args = (key, base_hf, data, work, settings, progress, should_stop, restart, context_examples)
+    return _train(load, save, tok, family, *args, max_context=1 << 30)
+
+
+# LoRA on a real base: the attention projections when the model names them so (Llama, Qwen, Mistral…),
+# else peft's own choice for the architecture. Context rows are capped: a 32k-position base would make
+# each language-modelling row 32k tokens.
+LORA_RANK = 8
+LORA_ALPHA = 16
+LORA_MAX_CONTEXT = 1024
+ADAPTER_INFO = "hotwire.json"  # in an adapter folder: the base it was trained on (the server checks it)
+
+
+def adapter_base(adapter: Path) -> str:
+    """The resolved base path an adapter of ours was trained on ("" when unknown)."""
+    try:
+        return str(json.loads((Path(adapter) / ADAPTER_INFO).read_text()).get("base", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
+def adapt_lora(
+    base_hf: Path,
+    data: WorkspaceData,
+    work: Path,
+    settings: AdaptSettings = AdaptSettings(),
+    family: str = "hotwire-tiny",
+    adapter: Path | None = None,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    restart: bool = False,
+    context_examples: Path | None = None,
+) -> dict:
+    """A LoRA adapter for the Hugging Face base `base_hf` (its weights stay frozen), trained by the same
+    loop, items, budget and checkpoints as `adapt_full`; continues `adapter` (the one in use) when given.
+    Writes work/candidate/{adapter/ (peft save_pretrained + hotwire.json naming the base), adapt.json};
+    no GGUF (the transformers backend serves base + adapter)."""
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    _quiet_hf()
+    base_hf = Path(base_hf).expanduser().resolve()
+    if not (base_hf / "config.json").is_file():
+        raise AdaptError(f"{base_hf} is not a Hugging Face model folder (no config.json)")
+    if adapter is not None and not (Path(adapter) / "adapter_config.json").is_file():
+        raise AdaptError(f"{adapter} is not a peft adapter folder (no adapter_config.json)")
+    fam = get_family(family)
+    tok = AutoTokenizer.from_pretrained(str(base_hf))
+    missing = _family_tokens_missing(tok, fam)
+    if missing:
+        raise AdaptError(
+            f"{base_hf}: the tokens of prompt family '{fam.name}' (model.family) are not single tokens in its "
+            f"vocabulary: {missing}; set model.family to the family this base was trained with"
+        )
+    extra = {"mode": "lora", "family": fam.name, "rank": LORA_RANK, "alpha": LORA_ALPHA, "max": LORA_MAX_CONTEXT}
+    if adapter is not None:
+        extra["adapter"] = _tree_digest(Path(adapter))
+    key = run_key(base_hf, data, settings, extra)
+
+    def load(checkpoint: Path | None):
+        model = AutoModelForCausalLM.from_pretrained(str(base_hf), dtype=torch.float32)
+        start = checkpoint or adapter
+        if start is not None:
+            return PeftModel.from_pretrained(model, str(start), is_trainable=True)
+        names = {n.rsplit(".", 1)[-1] for n, _ in model.named_modules()}
+        targets = ["q_proj", "k_proj", "v_proj", "o_proj"]
+        lora = LoraConfig(
+            r=LORA_RANK,
+            lora_alpha=LORA_ALPHA,
+            lora_dropout=0.0,
+            target_modules=targets if set(targets) <= names else None,
+            task_type="CAUSAL_LM",
+        )
+        return get_peft_model(model, lora)
+
+    def save(model, cand: Path) -> dict:
+        model.save_pretrained(cand / "adapter")
+        info = {"family": fam.name, "base": str(base_hf), "continued_from": str(adapter) if adapter else None}
+        (cand / "adapter" / ADAPTER_INFO).write_text(json.dumps(info, indent=2))
+        return {"kind": "lora", "adapter": str(cand / "adapter"), "continued_from": info["continued_from"]}
+
+    args = (key, base_hf, data, work, settings, progress, should_stop, restart, context_examples)
+    return _train(load, save, tok, fam, *args, max_context=LORA_MAX_CONTEXT)
 
 
 def plan_steps(step: int, spent: float, budget: float, max_steps: int) -> int:
