@@ -552,6 +552,7 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
     }
     labelling = _labelling_builders(doc)
     controls = [e.start for e in doc.elements if _focusable_control(e)]
+    forms = [(e.start, e.end) for e in doc.elements if e.name in FORM_CALLS]
     builder_from_caller = _builder_from_caller(ctx, doc)
     label_ranges = [(el.start, el.end) for el in doc.elements if el.name in ("label", "label_tag")]
     helper_labels: set[str] = set()
@@ -573,14 +574,16 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             has_for = id_attr is not None and (id_attr.value is None or id_attr.value in label_for)
             if not (labelled or inside_label or has_for):
                 weak = _placeholder_only(el)
+                landed = doc.is_stream and not any(s < el.start < e for s, e in forms)
                 ctx.add(
                     "a11y/input-label",
                     el.start,
                     el.tag_end,
                     f"<{el.name}> has no label"
                     + (" (only a placeholder, which disappears as the user types)" if weak else "")
+                    + (" (a stream lands it in a page whose label may name it)" if landed else "")
                     + ": add <label for=…>, wrap it in <label>, or aria-label",
-                    severity="info" if weak else None,
+                    severity="info" if weak or landed else None,
                 )
         elif el.origin == "ruby" and ((el.name in FIELD_HELPERS and el.receiver) or el.name in TAG_FIELD_HELPERS):
             if el.has("type") and el.get("type") == "hidden":
@@ -611,6 +614,9 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
                 weak = _placeholder_only(el)
                 what = f"`{call} :{key}`" if key else f"`{call}`"
                 unknown = bool(el.receiver) and el.receiver in builder_from_caller
+                # a stream template's bare field lands in a page's form, whose label may name it (a
+                # `replace` of a textarea keeps the page's `<label for>`): which markup surrounds it is unknown
+                landed = doc.is_stream and not any(s < el.start < e for s, e in forms)
                 ctx.add(
                     "a11y/input-label",
                     el.start,
@@ -622,8 +628,9 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
                         if unknown
                         else ""
                     )
+                    + (" (a stream lands it in a page whose label may name it)" if landed else "")
                     + f": add `label :{key or 'name'}` or aria: {{ label: … }}",
-                    severity="info" if weak or unknown else None,
+                    severity="info" if weak or unknown or landed else None,
                 )
         if _hidden_image(el):
             pass  # aria-hidden or presentational: assistive tech skips it, so it needs no alt
@@ -651,6 +658,8 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
         _live_region(ctx, el)
 
 
+FORM_CALLS = {"form", "form_with", "form_for", "form_tag", "simple_form_for", "bootstrap_form_with",
+              "bootstrap_form_for", "bootstrap_form_tag"}  # fmt: skip
 LABELLING_FORMS = {"bootstrap_form_with", "bootstrap_form_for", "bootstrap_form_tag", "bootstrap_fields_for",
                    "bootstrap_fields"}  # fmt: skip
 

@@ -171,3 +171,23 @@ def test_herb_conditional_element_with_an_omitted_optional_end_tag_is_info():
     broken = '<% if a %>\n  <div class="x"><span>\n  <div class="y">\n<% end %>\n</div>\n'
     assert [f.severity for f in to_findings("a.html.erb", [_conditional(2, 4)], valid)] == ["info"]
     assert [f.severity for f in to_findings("b.html.erb", [_conditional(1, 3)], broken)] == ["warning"]
+
+
+def test_a_bare_field_a_stream_lands_in_a_page_form_is_info(tmp_path: Path):
+    app = _app(
+        tmp_path,
+        {
+            "app/views/notes/update.turbo_stream.erb": (
+                '<%= turbo_stream.replace_all ".notes-textarea" do %>\n'
+                '  <%= text_area_tag "note[content]", @note.content, class: "notes-textarea" %>\n<% end %>\n'
+                '<%= turbo_stream.replace "note_form" do %>\n'
+                "  <%= form_with model: @note do |form| %>\n    <%= form.text_area :content %>\n  <% end %>\n"
+                "<% end %>\n"
+            ),
+        },
+    )
+    # a whole form streamed in carries its own labels: its field without one is still a warning
+    assert _all(app, "a11y/input-label") == [
+        ("update.turbo_stream.erb", 2, "info"),
+        ("update.turbo_stream.erb", 6, "warning"),
+    ]
