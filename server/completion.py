@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import time
 import uuid
@@ -28,6 +29,7 @@ from hotwire_assist.server.engine import SHOW, Candidate, Cursor, LineStore, all
 log = logging.getLogger(__name__)
 TYPING_GAP_S = 0.3  # requests closer than this are one typing burst
 HINTS_PATH = "lines of this app like the current one"  # the retrieval facts' pseudo-file in the prompt
+_FIRST_WORD = re.compile(r"\s*([A-Za-z_@$][\w$-]*)")
 MODEL_CONFIDENCE = 0.6  # the model's own text, before ranking (its source prior scales it further)
 
 
@@ -312,12 +314,27 @@ class CompletionEngine:
         if ticket.cancel.is_set():
             return None
         text = postprocess(raw, prefix, suffix, self.config.completion.max_lines) if raw else ""
+        if text and not self._known_start(cursor, text):
+            text = ""
         model = [Candidate(text, "model", MODEL_CONFIDENCE, "the model")] if text else []
         # The model's text joins the cheap candidates in one ranking: it replaces nothing better.
         shown = await asyncio.to_thread(self._shown, rank(ranked + model), cursor)
         if ticket.cancel.is_set():
             return None
         return self._suggestion(doc, cursor, shown, t0, request)
+
+    def _known_start(self, cursor: Cursor, text: str) -> bool:
+        """Whether the model's text begins with a word this app or the curated examples use, or finishes
+        the word at the cursor into one (a small model's fragments, `nd` after `rescue `, `ting` after
+        `turbo_frame_tag`, are no one's code). With an empty store (no workspace) nothing is held back."""
+        if not len(self.lines):
+            return True
+        typed = re.search(r"[A-Za-z_@$][\w$-]*$", cursor.line_prefix)
+        if typed is not None:  # the cursor is in a word: the word it makes (`respo` + `nd_to`)
+            m = re.match(r"[\w$-]*", text)
+            return not m.group(0) or self.lines.knows(typed.group(0) + m.group(0))
+        m = _FIRST_WORD.match(text)
+        return m is None or self.lines.knows(m.group(1))
 
     def internals(self) -> dict[str, int]:
         """Sizes of what the engine keeps, for bug reports and the load test (all must stay bounded)."""

@@ -143,6 +143,12 @@ class LineStore:
                     out.append((f, n))
         return out
 
+    def knows(self, word: str) -> bool:
+        """Whether some line of the app or of the curated examples holds `word` (or once did)."""
+        vocab = self._vocabulary
+        i = bisect.bisect_left(vocab, word)
+        return i < len(vocab) and vocab[i] == word
+
     def file(self, rel: str) -> _File | None:
         return self._files.get(rel)
 

@@ -35,11 +35,52 @@ def why_not(text: str, cursor: Cursor) -> str | None:
         return "restarts the line"
     if lp.startswith("<%") and "%>" not in lp and first.startswith("<%"):
         return "opens an ERB tag inside an open one"
+    if len(stripped) == 1 and stripped.isalnum():
+        return "a single letter"
+    if lp and _CLOSERS_ONLY.fullmatch(first) and not _opens(lp, first):
+        return "only closes a block the line did not open"
+    if _in_open_tag(lp) and re.match(r"<[A-Za-z/!]", first):
+        return "starts an element inside an open tag"
+    if cursor.kind == "erb" and _in_code(lp, cursor.kind) and re.match(r"\s*<[A-Za-z/]", text):
+        return "HTML inside an ERB tag's Ruby"
+    if re.search(r"[\w)\]]\.$", lp) and _in_code(lp, cursor.kind) and not re.match(r"[A-Za-z_$]", text):
+        return "calls no method after the `.`"
     if cursor.kind in ("js", "ruby") and _ERB_TAG.search(text):
         return "ERB in a non-ERB file"
     if cursor.kind == "ruby" and _HTML_TAG.search(text) and not re.search(r"[\"'%]", text):
         return "HTML in a Ruby file"
     return None
+
+
+_CLOSERS_ONLY = re.compile(r"[)\]}]+[;,]?|end|<%-?\s*end\s*-?%>|</[\w-]+>")
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+_ERB_SEGMENT = re.compile(r"<%.*?%>")
+
+
+def _opens(lp: str, closer: str) -> bool:
+    """Whether the line before the cursor opened what `closer` closes (`{` for `}`, a tag for `</tag>`,
+    a block for `end`)."""
+    if closer[0] in _PAIRS:
+        return lp.count(_PAIRS[closer[0]]) > lp.count(closer[0])
+    if closer.startswith("</"):
+        return f"<{closer[2:-1]}" in lp
+    return bool(
+        re.search(r"\b(?:do|then)\b|\|\s*$|^(?:<%-?=?\s*)?(?:if|unless|def|class|module|case|while|until|begin)\b", lp)
+    )
+
+
+def _in_open_tag(lp: str) -> bool:
+    """The cursor is among an HTML tag's attributes (`<button class="x" data-action`): ERB aside."""
+    html = _ERB_SEGMENT.sub("", lp)
+    start = max(html.rfind("<"), -1)
+    return start >= 0 and re.match(r"<[A-Za-z]", html[start:]) is not None and ">" not in html[start:]
+
+
+def _in_code(lp: str, kind: str) -> bool:
+    """The cursor is in Ruby or JavaScript (a code file, or inside an ERB tag of a template)."""
+    if kind in ("ruby", "js"):
+        return True
+    return kind == "erb" and lp.rfind("<%") > lp.rfind("%>")
 
 
 def _error_rules(path: str, text: str, line: int, index, whole: bool = True) -> set[str]:

@@ -269,3 +269,81 @@ def test_a_nested_new_views_frame_has_the_parent_record_as_an_instance_variable(
     text = "<%= turbo_frame_tag @card, :assignment do %>\n  <p>Assign</p>\n<% end %>\n"
     found = ask(root, "app/views/cards/assignments/new.html.erb", text, "turbo_frame_tag")
     assert found[0].text == " @card, :assignment do %>"
+
+
+# --- the veto and the model's text ----------------------------------------------------------------
+
+
+def _c(path: str, line_prefix: str) -> Cursor:
+    return Cursor(path, line_prefix, "\n")
+
+
+JS, ERB = "app/javascript/controllers/a_controller.js", "app/views/posts/show.html.erb"
+
+
+def test_a_closer_the_line_did_not_open_is_vetoed():
+    from hotwire_assist.server.engine import why_not
+
+    assert why_not("}", _c(JS, "  static values")) == "only closes a block the line did not open"
+    assert why_not("end", _c("app/models/a.rb", "  rescue ")) is not None
+    assert why_not("</div>", _c(ERB, "<%= turbo_frame_tag")) is not None
+    assert why_not("}", _c(JS, "  connect() {")) is None  # the line opened it
+    assert why_not("</p>", _c(ERB, "  <p>Hello")) is None
+
+
+def test_an_element_inside_an_open_tag_or_inside_ruby_is_vetoed():
+    from hotwire_assist.server.engine import why_not
+
+    assert why_not('<div id="x">', _c(ERB, '<button class="b" data-action')) == "starts an element inside an open tag"
+    assert why_not("<p>", _c(ERB, "<%= button_to ")) is not None
+    assert why_not('="dialog#open">', _c(ERB, '<button class="b" data-action')) is None
+    assert why_not('<%= dom_id(post) %>">', _c(ERB, '<div id="')) is None  # ERB in an attribute value is fine
+
+
+def test_a_dot_in_code_must_be_followed_by_a_method_and_one_letter_is_never_worth_showing():
+    from hotwire_assist.server.engine import why_not
+
+    assert why_not("(1)", _c(ERB, "<%= turbo_stream.")) is not None
+    assert why_not('append "posts", @post %>', _c(ERB, "<%= turbo_stream.")) is None
+    assert why_not(" See you", _c(ERB, "<p>Thanks.")) is None  # a sentence, not code
+    assert why_not("d", _c("app/models/a.rb", "  def ")) == "a single letter"
+
+
+class _Says:
+    """A backend that always answers `text` (the small model's fragments)."""
+
+    name = model_id = "says"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def generate(self, prompt, params, cancel):
+        yield self.text
+
+    def health(self): ...
+
+    def vocabulary_has(self, tokens):
+        return None
+
+    def close(self):
+        pass
+
+
+async def test_the_models_text_must_begin_with_a_word_the_app_knows():
+    from hotwire_assist.core.config import Config
+    from hotwire_assist.core.request import build_request
+    from hotwire_assist.server.completion import CompletionEngine
+
+    config = Config.model_validate({"completion": {"debounce_ms": 0, "cache_size": 0}})
+    request = build_request("app/models/a.rb", "  rescue \n", len("  rescue "), None)
+    for text, shown in (("nd", False), ("ActiveRecord::RecordNotFound", True)):
+        engine = CompletionEngine(config, _Says(text))
+        engine.lines.set_file("app/models/b.rb", "class B < ActiveRecord::Base\n")
+        s = await engine.complete("doc", request)
+        assert (s is not None and s.text == text) is shown, text
+        engine.close()
+    engine = CompletionEngine(config, _Says("ting in the frame"))  # `turbo_frame_tagting` is no word
+    engine.lines.set_file("app/views/a.html.erb", "<%= render post %>\n")
+    request = build_request(ERB, "<%= turbo_frame_tag\n", len("<%= turbo_frame_tag"), None)
+    assert await engine.complete("doc", request) is None
+    engine.close()
