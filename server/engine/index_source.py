@@ -440,17 +440,13 @@ def _frame_id(line: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-_ROUTE_HELPERS: dict[tuple[int, int], dict[str, set[str]]] = {}
-
-
 def _route_helpers(index: AppIndex | None) -> dict[str, set[str]]:
     """`controller#action` -> the named-route helpers (without `_path`/`_url`) that GET it, from the app's
-    routes (cached per index generation)."""
+    routes (kept in the index's own cache, which every change clears)."""
     if index is None:
         return {}
-    key = (id(index), index.generation)
-    if key not in _ROUTE_HELPERS:
-        _ROUTE_HELPERS.clear()
+    cache = index._cache.setdefault("engine_route_helpers", [])
+    if not cache:
         out: dict[str, set[str]] = {}
         for r in index.routes:
             if r.get("verb") == "GET" and (name := route_name(r.get("path", ""))):
@@ -459,8 +455,8 @@ def _route_helpers(index: AppIndex | None) -> dict[str, set[str]]:
                 if name.startswith("new_"):  # /cards/:card_id/assignments/new is new_card_assignment
                     head, _, last = name.rpartition("_")
                     names.add(f"{head}_{singularize(last)}")
-        _ROUTE_HELPERS[key] = out
-    return _ROUTE_HELPERS[key]
+        cache.append(out)
+    return cache[0]
 
 
 def _view_helper(index: AppIndex | None, folder: str, action: str) -> re.Pattern[str] | None:
