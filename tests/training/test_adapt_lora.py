@@ -76,6 +76,24 @@ def test_lora_adapt_writes_an_adapter_that_changes_the_model_and_resumes(tiny_mo
     assert (adapted - plain).abs().max().item() > 1e-3
 
 
+def test_lora_adapt_continues_the_adapter_in_use(tiny_model, lora_run, tmp_path):
+    from safetensors.torch import load_file
+
+    start = lora_run["work"] / "candidate" / "adapter"
+    settings = A.AdaptSettings(steps=1, lr=1e-4, holes_per_file=1, item_batch=2, batch=1)
+    info = A.adapt_lora(tiny_model / "hf", lora_run["data"], tmp_path / "w", settings, adapter=start)
+    assert info["continued_from"] == str(start) and info["steps"] == 1
+    before = load_file(start / "adapter_model.safetensors")
+    after = load_file(tmp_path / "w" / "candidate" / "adapter" / "adapter_model.safetensors")
+    assert before.keys() == after.keys()
+    # continued, not restarted: one small step from the trained B matrices (a fresh LoRA's B starts at zero)
+    for b in (k for k in after if "lora_B" in k):
+        assert not torch.equal(before[b], after[b])
+        assert (after[b] - before[b]).norm() < 0.5 * before[b].norm()
+    with pytest.raises(A.AdaptError, match="not a peft adapter"):
+        A.adapt_lora(tiny_model / "hf", lora_run["data"], tmp_path / "x", settings, adapter=tmp_path)
+
+
 def test_a_checkpoint_of_the_full_fine_tune_is_not_a_lora_run(tiny_model, lora_run, tmp_path):
     """The run key covers the kind of run: the same data and settings as LoRA cannot resume a full run."""
     data = lora_run["data"]
