@@ -226,6 +226,8 @@ class Element:
 
 
 _NESTED = {"data": "data-", "aria": "aria-"}
+# hash methods that keep the literal's pairs (at most dropping nil ones): `data: { … }.compact`
+HASH_KEEPERS = {"compact", "compact_blank", "merge", "reverse_merge", "with_indifferent_access", "symbolize_keys"}
 
 
 def _ruby_attrs(doc: SourceText, pairs: list[Node], prefix: str, out: dict[str, Attr]) -> None:
@@ -234,6 +236,11 @@ def _ruby_attrs(doc: SourceText, pairs: list[Node], prefix: str, out: dict[str, 
         value = p.child_by_field_name("value")
         if key is None or value is None:
             continue
+        if prefix == "" and key in _NESTED and value.type == "call":  # `data: { … }.compact`
+            recv = value.child_by_field_name("receiver")
+            meth = value.child_by_field_name("method")
+            if recv is not None and recv.type == "hash" and meth is not None and node_text(doc, meth) in HASH_KEEPERS:
+                value = recv
         if prefix == "" and key in _NESTED and value.type == "hash":
             _ruby_attrs(doc, [c for c in value.named_children if c.type == "pair"], _NESTED[key], out)
             continue

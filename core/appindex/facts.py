@@ -261,6 +261,8 @@ def _rendered_partials(doc: SourceText, call: Node, this_view: str | None, skip:
 
 
 def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
+    # a helper emitting a custom action (`turbo_stream_action_tag :refresh_link_modals`), handled by the app's JS
+    facts.custom_stream_actions = re.findall(r"""\bturbo_stream_action_tag[\s(]+[:"']([\w-]+)""", doc.text)
     p = doc.path.replace("\\", "/")
     root = doc.tree.root_node
     for call in doc.calls:
@@ -400,8 +402,17 @@ _JS_ARROW = re.compile(r"^[ \t]+([A-Za-z_$][\w$]*)\s*(?::\s*[^=]+)?=\s*(?:async\
 _JS_KEYWORDS = {"if", "for", "while", "switch", "catch", "function", "return", "constructor", "super"}
 
 
+# a controller that draws data (charts, graphs, maps): building its elements in JS is the library's job
+_VIZ = re.compile(
+    r"from\s+[\"'](d3[\w-]*|chart\.js[\w/-]*|echarts|highcharts|plotly[\w.-]*|vega[\w-]*|apexcharts|leaflet|"
+    r"mapbox-gl|maplibre-gl|three|cytoscape|vis-network)[\"']|createElementNS\s*\(|getContext\s*\(\s*[\"']2d"
+)
+
+
 def _js_list(text: str, name: str) -> list[str]:
     m = re.search(rf"static\s+{name}\s*=\s*\[([^\]]*)\]", text)
+    # the older getter form: `static get targets() { return ['checkbox', 'content'] }`
+    m = m or re.search(rf"static\s+get\s+{name}\s*\(\s*\)\s*\{{\s*return\s*\[([^\]]*)\]", text)
     return re.findall(r"[\"']([^\"']+)[\"']", m.group(1)) if m else []
 
 
@@ -430,7 +441,11 @@ def _js_values(text: str) -> dict[str, str]:
     return out
 
 
-_UJS = re.compile(r"""["']@rails/ujs["']|["']rails-ujs["']|\bRails\.start\(\)""")
+_UJS = re.compile(
+    r"""["']@rails/ujs["']|["']rails-ujs["']|\bRails\.start\(\)"""
+    r"""|^\s*//=\s*require\s+["']?(rails-ujs|jquery_ujs|jquery-ujs)\b""",  # Sprockets manifests
+    re.M,
+)
 
 
 def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
@@ -438,12 +453,18 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
     facts.loads_ujs = bool(_UJS.search(text))
     facts.custom_stream_actions = re.findall(r"StreamActions(?:\.(\w+)|\[[\"']([\w-]+)[\"']\])\s*=", text)
     facts.custom_stream_actions = [a or b for a, b in facts.custom_stream_actions]
+    # a `turbo:before-stream-render` listener that handles its own action (`if (el.action == "close_modal")`)
+    facts.custom_stream_actions += re.findall(r"""\.action\s*===?\s*["']([\w-]+)["']""", text)
     facts.registered_controllers = re.findall(r"\.register\(\s*[\"']([\w-]+)[\"']", text)
     ident = stimulus_identifier(doc.path)
     if ident is None or "extends" not in text:
         return
     methods = [m.group(2) for m in _JS_METHOD.finditer(text) if m.group(2) not in _JS_KEYWORDS and not m.group(1)]
     methods += _JS_ARROW.findall(text)
+    # a method assigned in a lifecycle callback: `initialize() { this.validate = debounce(this._validate, 500) }`
+    methods += re.findall(
+        r"\bthis\.([A-Za-z_$][\w$]*)\s*=\s*(?:debounce|throttle|[\w.]*\.bind\b|\([^)]*\)\s*=>|async\b|function\b)", text
+    )
     ctrl = StimulusController(
         ident,
         doc.path,
@@ -456,7 +477,8 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
     if re.search(r"\bfetch\s*\(|\baxios\b|XMLHttpRequest|\$\.ajax", text):
         for m in re.finditer(r"\.(innerHTML|outerHTML)\s*\+?=(?!\s*[\"'`]{2})|insertAdjacentHTML\s*\(", text):
             ctrl.fetches_html.append(doc.line_of(len(text[: m.start()].encode())))
-        if re.search(r"\.json\s*\(\s*\)|JSON\.parse", text):  # data fetched, markup rebuilt element by element
+        # data fetched, markup rebuilt element by element (not a chart or map a visualisation library draws)
+        if re.search(r"\.json\s*\(\s*\)|JSON\.parse", text) and not _VIZ.search(text):
             for m in re.finditer(r"document\.createElement\s*\(", text):
                 ctrl.fetches_html.append(doc.line_of(len(text[: m.start()].encode())))
         ctrl.fetches_html = sorted(set(ctrl.fetches_html))

@@ -87,6 +87,20 @@ def _optional_end_open(lines: list[str], first: int, last: int) -> bool:
 SCRIPT_TEXT = re.compile(r"(\.text\(|\.html\(|textContent|innerText|innerHTML)")
 
 
+CONFIG_VALUE = re.compile(
+    r"(Rails\.(configuration|application\.(config|credentials))|Credentials\b|ENV\b|[A-Z][A-Z0-9_]+\b)"
+    r"[\w.:\[\]()'\", ]*"
+)
+
+
+def _configuration_only(line: str) -> bool:
+    """Whether every `<%= … %>` on the line outputs the app's configuration (Rails.configuration, credentials,
+    ENV, a CONSTANT): the deployer's value, not user input."""
+    exprs = re.findall(r"<%=\s*(.*?)\s*-?%>", line)
+    user = re.compile(r"\b(params|request|cookies|session|current_\w+)\b|@")
+    return bool(exprs) and all(CONFIG_VALUE.fullmatch(e) and not user.search(e) for e in exprs)
+
+
 def _filled_by_script(text: str, line: str) -> bool:
     """Whether an empty element on `line` is filled by a script in the same template: the script names it
     (`.modal-title` / `#title`) and writes text (`$(".modal-title").text(…)`, `el.textContent = …`)."""
@@ -264,6 +278,11 @@ def to_findings(display: str, offenses: list[dict], text: str) -> list[Finding]:
         if code == "html-no-empty-headings":
             at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
             lead = 0 < at <= len(lines) and _filled_by_script(text, lines[at - 1])
+            # an empty heading with an id is a slot a script fills at run time (a shared popover's title)
+            lead = lead or (0 < at <= len(lines) and bool(re.search(r"<h[1-6]\b[^>]*\bid=", lines[at - 1])))
+        if code == "erb-no-unsafe-script-interpolation":
+            at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
+            lead = 0 < at <= len(lines) and _configuration_only(lines[at - 1])
         if code == "erb-no-unsafe-script-interpolation":
             at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
             if any(a <= at <= b for a, b in inert):

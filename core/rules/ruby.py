@@ -109,13 +109,23 @@ def _render_turbo_stream(ctx: Context, doc: RubyDoc) -> None:
             p = p.parent
         if guarded:
             continue
+        value = next(
+            (p.child_by_field_name("value") for p in option_pairs(call) if pair_key(doc, p) == "turbo_stream"), None
+        )
+        widget = value is not None and bool(WIDGET_STREAMS.search(node_text(doc, value)))
         ctx.add(
             "rails/turbo-stream-no-html",
             call.start_byte,
             call.end_byte,
             "`render turbo_stream:` answers every request with a stream, a browser without Turbo (JS off, a "
-            "crawler, a redirect) too, which shows it as text; wrap it in respond_to with a format.html fallback",
+            "crawler, a redirect) too, which shows it as text; wrap it in respond_to with a format.html fallback"
+            + (" (this one feeds a widget that fetches it as a stream: no HTML request comes here)" if widget else ""),
+            severity="info" if widget else None,
         )
+
+
+# a stream built for a JS widget that fetches it itself (hotwire_combobox's async options endpoint)
+WIDGET_STREAMS = re.compile(r"\basync_combobox_options\b")
 
 
 def _params_root(doc: RubyDoc, node: Node) -> Node | None:
@@ -206,6 +216,35 @@ DEV_ONLY = re.compile(
 )
 
 
+AUTH_FILTER = re.compile(r"authenticate\w*|\w*signed_in\w*|require_(login|user|sign_in)\w*|login_required")
+
+
+def _public_actions(doc: RubyDoc) -> set[str]:
+    """Actions the controller lets through without sign-in (`skip_before_action :signed_in_user, only: […]`);
+    `<all>` when an authentication filter is skipped for every action."""
+    out: set[str] = set()
+    for m in re.finditer(r"^\s*skip_before_action\s+:(\w+)([^\n]*)", doc.text, re.M):
+        if not AUTH_FILTER.fullmatch(m.group(1)):
+            continue
+        rest = m.group(2)
+        only = re.search(r"only:\s*(\[[^\]]*\]|:\w+)", rest)
+        if only:
+            out |= set(re.findall(r":(\w+)", only.group(1)))
+        elif "except:" not in rest and " if:" not in rest and " unless:" not in rest:
+            out.add("<all>")
+    return out
+
+
+def _routes_to(route: dict, key: str) -> bool:
+    """Whether a route goes to the controller `key` (`docs/api`); inside `namespace :docs`, `to: "api#v3"`
+    is recorded without its namespace, so a route whose path sits under the namespace counts too."""
+    ctrl = route["action"].split("#")[0]
+    if ctrl == key:
+        return True
+    ns, _, last = key.rpartition("/")
+    return bool(ns) and ctrl == last and str(route.get("path", "")).startswith(f"/{ns}/")
+
+
 def _csrf_exposure(ctx: Context, doc: RubyDoc, only: set[str] | None) -> tuple[str | None, str]:
     """(severity, why) for skipping forgery protection on `only` (None: every action)."""
     facts = extract_facts(doc).controller or {}
@@ -222,12 +261,17 @@ def _csrf_exposure(ctx: Context, doc: RubyDoc, only: set[str] | None) -> tuple[s
     mutating = actions - READ_ACTIONS
     if ctx.index is not None and ctx.index.routes and actions:
         key = _controller_key(doc)
-        verbs = {r["verb"] for r in ctx.index.routes if r["action"].split("#")[0] == key and
+        verbs = {r["verb"] for r in ctx.index.routes if _routes_to(r, key) and
                  r["action"].split("#")[-1] in actions}  # fmt: skip
         if verbs and verbs <= {"GET"}:
             return None, "only GET routes"
     if actions and not mutating:
         return None, "only read actions"
+    if mutating and all(re.search(r"webhook", a) for a in mutating):
+        return "info", "webhook actions never rely on the session; make sure each verifies its sender"
+    public = _public_actions(doc)
+    if mutating and (mutating <= public or "<all>" in public):
+        return "info", "public actions that also skip sign-in: no signed-in session for a forged request to ride"
     m = AUTH_ELSEWHERE.search(doc.text)
     if m:
         return (
@@ -302,22 +346,34 @@ def _broadcasts(ctx: Context, doc: RubyDoc, root: Node) -> None:
     if "/models/" not in "/" + doc.path.replace("\\", "/") and "broadcast" not in doc.text:
         return
     callback_methods: set[str] = set()
+    destroy_methods: set[str] = set()
     bodies: list[Node] = []
+    on_destroy: set[int] = set()  # ids of bodies run after a record is destroyed
     for call in doc.calls:
         if not CALLBACKS.match(call_name(doc, call)) or call.child_by_field_name("receiver") is not None:
             continue
+        destroy = "destroy" in call_name(doc, call) or bool(re.search(r"\bon:\s*:destroy\b", node_text(doc, call)))
         args = call.child_by_field_name("arguments")
         for a in args.named_children if args is not None else []:
             if a.type == "simple_symbol":
                 callback_methods.add(node_text(doc, a)[1:])
+                if destroy:
+                    destroy_methods.add(node_text(doc, a)[1:])
             elif a.type == "lambda":
                 bodies.append(a)
+                if destroy:
+                    on_destroy.add(id(bodies[-1]))
         if call.child_by_field_name("block") is not None:
             bodies.append(call.child_by_field_name("block"))
+            if destroy:
+                on_destroy.add(id(bodies[-1]))
     for n in walk(root):
         if n.type == "method" and node_text(doc, n.child_by_field_name("name")) in callback_methods:
             bodies.append(n)
+            if node_text(doc, n.child_by_field_name("name")) in destroy_methods:
+                on_destroy.add(id(bodies[-1]))
     for body in bodies:
+        destroyed = id(body) in on_destroy
         for c in walk(body):
             if c.type not in ("call", "identifier"):
                 continue
@@ -335,6 +391,12 @@ def _broadcasts(ctx: Context, doc: RubyDoc, root: Node) -> None:
                 c.start_byte,
                 c.end_byte,
                 f"`{name}` in a model callback renders and broadcasts inside the request/transaction; use "
-                f"`{LATER.get(name, name)}` (a job) or `broadcasts_refreshes`",
-                fix,
+                f"`{LATER.get(name, name)}` (a job) or `broadcasts_refreshes`"
+                + (
+                    " (after a destroy a job could not load the record: broadcasting now may be deliberate)"
+                    if destroyed
+                    else ""
+                ),
+                None if destroyed else fix,
+                severity="info" if destroyed else None,
             )

@@ -303,10 +303,18 @@ def _json_template(ctx: Context) -> bool:
     return bool(re.search(r"\.json(\.\w+)?$", ctx.path)) or ".json." in ctx.path.rsplit("/", 1)[-1]
 
 
+def _in_script(ctx: Context, at: int) -> bool:
+    """Whether a byte offset of an ERB template sits inside a <script> element (not in an attribute)."""
+    elements = getattr(ctx.doc, "html_elements", None) or []
+    return any(el.name == "script" and el.tag_end <= at < el.end for el in elements)
+
+
 def _unsafe(ctx: Context, rule: str, call: Node, value: Node, what: str) -> None:
     """Report `what` on `value` by where the value comes from (taint), once per call."""
     if PLAIN_TEXT.search(ctx.path):
         return  # a plain-text template (mail, CSV): there is no HTML to inject into
+    if value.type == "call" and call_name(ctx.doc, value) == "to_json" and _in_script(ctx, call.start_byte):
+        return  # Rails escapes <, > and & in JSON: inside a <script> the value cannot close the element
     level = taint.origin(ctx.doc, value, json=_json_template(ctx))
     severity = taint.severity_of(level)
     if severity is None:

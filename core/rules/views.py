@@ -37,6 +37,7 @@ FIELD_HELPERS = {
     "rich_text_area", "rich_textarea",
 }  # fmt: skip
 TAG_FIELD_HELPERS = {f"{h}_tag" for h in FIELD_HELPERS} | {"select_tag"}
+LABELLED_FIELDS = {"input", "select", "textarea"} | FIELD_HELPERS | TAG_FIELD_HELPERS
 NOTIFY_ID = re.compile(
     r"(^|[_-])(flash|flashes|notice|notices|notifications?|toasts?|alerts|messages?-?region)($|[_-])"
 )
@@ -257,9 +258,10 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                     "stimulus/malformed-target",
                     a.start,
                     a.end,
-                    '`data-target="controller.name"` is Stimulus 1 syntax, ignored since Stimulus 2; '
-                    'use `data-<controller>-target="name"`',
+                    '`data-target="controller.name"` is Stimulus 1 syntax: Stimulus 2 and 3 still read it but warn '
+                    'that it is deprecated and will be removed; use `data-<controller>-target="name"`',
                     fix,
+                    severity="info",  # it works today: a deprecation, not a broken target
                 )
             elif (m := st.TARGET_ATTR_RE.match(name)) is not None:
                 ident = st.canonical(m.group(1), known_ids)
@@ -459,6 +461,8 @@ def _declared_around(index, doc: ErbDoc, ident: str) -> bool | None:
         return None  # a layout wraps the page in markup (a component, a gem's helper) this index cannot see
     if doc.is_stream or any(".turbo_stream." in p for p in seen):
         return None if not hosts else False
+    if not hosts and any(f.id == "*" and f.kind == "frame" for f in index.frames if f.file in on_the_way):
+        return None  # a frame response whose frame id is computed (`[dom_id(@event), :ledger]`): lands unseen
     return False
 
 
@@ -542,6 +546,8 @@ def _window_key_controllers(doc: ErbDoc) -> set[str]:
 
 
 def _a11y(ctx: Context, doc: ErbDoc) -> None:
+    if re.search(r"\.pdf(\.\w+)?$", doc.path):
+        return  # rendered to a PDF (wicked_pdf, grover): no assistive technology reads this HTML
     html = doc.html_elements
     keyboard = _window_key_controllers(doc)
     label_for = {el.get("for") for el in html if el.name == "label" and el.get("for")}
@@ -565,6 +571,9 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             else:
                 label_code.add(node_text(doc, el.ruby_args[0]).strip())
     for el in doc.elements:
+        if el.name in LABELLED_FIELDS and _hidden(el):
+            _click(ctx, el, keyboard, controls)
+            continue  # hidden by class or attribute (a file input a button opens): nothing to label
         labelled = el.has("aria-label") or el.has("aria-labelledby") or el.has("title")
         inside_label = any(s < el.start < e for s, e in label_ranges)
         if el.origin == "html" and el.name in ("input", "select", "textarea"):
@@ -733,11 +742,17 @@ def _placeholder_only(el: Element) -> bool:
 CONTROL_HELPERS = FIELD_HELPERS | TAG_FIELD_HELPERS | {"button_tag", "submit_tag", "button_to", "submit"}
 
 
+def _hidden(el: Element) -> bool:
+    """Hidden by the `hidden` attribute, a hiding class (`hidden`, Tailwind's `!hidden`, Bootstrap's `d-none`)
+    or `display: none`."""
+    if el.has("hidden") or re.search(r"(^|\s)!?(hidden|d-none)(\s|$)", el.get("class") or ""):
+        return True
+    return "display: none" in (el.get("style") or "").replace(":none", ": none")
+
+
 def _focusable_control(el: Element) -> bool:
     """A visible native form control: it takes focus, and a key press on it fires a click that bubbles."""
-    if el.has("hidden") or re.search(r"(^|\s)(hidden|d-none)(\s|$)", el.get("class") or ""):
-        return False
-    if "display: none" in (el.get("style") or "").replace(":none", ": none"):
+    if _hidden(el):
         return False
     if el.origin == "html":
         return el.name in ("select", "textarea", "button") or (
