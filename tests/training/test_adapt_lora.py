@@ -193,7 +193,8 @@ def test_a_promoted_adapter_is_served_in_its_workspace_only(tiny_model, lora_run
     # a copy of the base elsewhere is another base: the adapter was not trained on it
     moved = tmp_path / "other-base"
     shutil.copytree(base, moved)
-    assert not make_backend(_hf_config(moved), ws).health().ok or not make_backend(_hf_config(moved), ws).adapter
+    on_moved = make_backend(_hf_config(moved), ws)
+    assert on_moved.health().ok and not on_moved.adapter
     # adaptation continues from the workspace's adapter; an explicit model.adapter wins everywhere
     assert current_model(config, ws).adapter == slot
     explicit = Config.model_validate(
