@@ -114,6 +114,9 @@ def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
             facts.data_controllers.extend(ctrl.value.split())
         elif ctrl is not None and ctrl.value is None and ctrl.code.strip() not in ("", "nil"):
             facts.dynamic_controller = True
+            if el.origin == "html":  # `data-controller="scroll-seek <%= "preview" if x %>"`: the fixed words
+                static = re.sub(r"<%.*?%>", " ", doc.slice(ctrl.value_start, ctrl.value_end), flags=re.S)
+                facts.data_controllers.extend(w for w in static.split() if re.fullmatch(r"[a-z][\w-]*", w))
         act = el.attrs.get("data-action")
         if act is not None and act.value:
             facts.stimulus_refs.extend(re.findall(r"(?:^|->|\s)([\w-]+)#", act.value))
@@ -398,10 +401,12 @@ _JS_METHOD = re.compile(
     re.M,
 )
 # An arrow-function property: `  toggle = (event) => {`
-_JS_ARROW = re.compile(r"^[ \t]+([A-Za-z_$][\w$]*)\s*(?::\s*[^=]+)?=\s*(?:async\s*)?(?:\([^)]*\)|\w+)\s*=>", re.M)
+# (a TypeScript annotation stays on its line: `[^=\n]`, or `id: 'x',` would swallow the lines up to the next `=`)
+_JS_ARROW = re.compile(r"^[ \t]+([A-Za-z_$][\w$]*)\s*(?::\s*[^=\n]+)?=\s*(?:async\s*)?(?:\([^)]*\)|\w+)\s*=>", re.M)
 _JS_KEYWORDS = {"if", "for", "while", "switch", "catch", "function", "return", "constructor", "super"}
 
 
+_LITERAL_RHS = re.compile(r"""\s*(["'])(?:(?!\1)[^\n\\])*\1\s*(;|\n)""")
 # a controller that draws data (charts, graphs, maps): building its elements in JS is the library's job
 _VIZ = re.compile(
     r"from\s+[\"'](d3[\w-]*|chart\.js[\w/-]*|echarts|highcharts|plotly[\w.-]*|vega[\w-]*|apexcharts|leaflet|"
@@ -476,9 +481,16 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
     )
     if re.search(r"\bfetch\s*\(|\baxios\b|XMLHttpRequest|\$\.ajax", text):
         for m in re.finditer(r"\.(innerHTML|outerHTML)\s*\+?=(?!\s*[\"'`]{2})|insertAdjacentHTML\s*\(", text):
+            if _LITERAL_RHS.match(text, m.end()):
+                continue  # a fixed string (`label.innerHTML = 'Name <span>(optional)</span>'`): no fetched data
             ctrl.fetches_html.append(doc.line_of(len(text[: m.start()].encode())))
         # data fetched, markup rebuilt element by element (not a chart or map a visualisation library draws)
-        if re.search(r"\.json\s*\(\s*\)|JSON\.parse", text) and not _VIZ.search(text):
+        # elements built from fetched data carry it as text (not a fixed status message such as 'Saved!')
+        data_text = re.search(
+            r"\.(textContent|innerText)\s*=\s*(?![\s\"'])|createTextNode\s*\(\s*(?![\s\"'])|(?<!Data)(?<!Params)(?<!params)\.append\(",
+            text,
+        )
+        if re.search(r"\.json\s*\(\s*\)|JSON\.parse", text) and not _VIZ.search(text) and data_text:
             for m in re.finditer(r"document\.createElement\s*\(", text):
                 ctrl.fetches_html.append(doc.line_of(len(text[: m.start()].encode())))
         ctrl.fetches_html = sorted(set(ctrl.fetches_html))

@@ -121,7 +121,9 @@ def _call_origin(doc: SourceText, node: Node, *, json: bool) -> int:
     if name == "to_json" or name == "as_json":
         return SAFE if json else max(UNKNOWN, origin(doc, recv, json=json))
     block = node.child_by_field_name("block")
-    if name in MAPPERS and block is not None:  # `users.map { avatar_tag(it) }`: the block's value is the output
+    mapped = name in MAPPERS or (name == "with_index" and recv is not None and recv.type == "call"
+                                 and call_name(doc, recv) in MAPPERS)  # fmt: skip  # `map.with_index do … end`
+    if mapped and block is not None:  # `users.map { avatar_tag(it) }`: the block's value is the output
         body = next((c for c in block.named_children if c.type in ("block_body", "body_statement")), None)
         last = body.named_children[-1] if body is not None and body.named_children else None
         return origin(doc, last, json=json)

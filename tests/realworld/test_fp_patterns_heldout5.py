@@ -253,3 +253,67 @@ def test_a_visualisation_controller_building_its_elements_is_not_spa_markup(tmp_
         },
     )
     assert _all(app, "stimulus/spa-fetch-html") == [("list_controller.js", 5, "warning")]
+
+
+def test_arrow_methods_after_a_multiline_list_and_fixed_markup_strings(tmp_path: Path):
+    wizard = CONTROLLER % (
+        "",
+        "  static targets = [\n    'home',\n    'wizard',\n  ]\n  steps = [\n    { id: 'a', text: 'x' },\n  ]\n\n"
+        "  showWizard = () => {\n    this.homeTarget.hidden = true\n  }\n",
+    )
+    fetcher = (
+        "  async save() {\n    const data = await (await fetch('/x')).json()\n"
+        "    this.labelTarget.innerHTML =\n      'Device name <span class=\"muted\">(optional)</span>'\n"
+        "    const title = document.createElement('h1')\n    title.innerText = 'Saved!'\n"
+        "    this.listTarget.innerHTML = data.items\n"
+        "    const formData = new FormData()\n    formData.append('file', this.file)\n  }\n"
+    )
+    app = _app(
+        tmp_path,
+        {
+            "app/javascript/controllers/wizard_controller.js": wizard,
+            "app/javascript/controllers/device_controller.js": CONTROLLER % ("", fetcher),
+            "app/views/t/show.html.erb": (
+                '<div data-controller="wizard"><a href="#" data-action="click->wizard#showWizard '
+                'click->wizard#hideWizard">?</a></div>\n'
+            ),
+        },
+    )
+    assert [m for f, _, m in _msgs(app, "stimulus/unknown-method")] == ["hideWizard"]
+    assert _all(app, "stimulus/spa-fetch-html") == [("device_controller.js", 9, "warning")]
+
+
+def _msgs(root: Path, rule: str) -> list[tuple[str, int, str]]:
+    result = check_paths([root / "app"], external=False)
+    return [(Path(f.file).name, f.line, f.message.split("`")[3]) for f in result.findings if f.rule == rule]
+
+
+def test_layout_data_controller_with_an_erb_part_declares_its_fixed_words(tmp_path: Path):
+    ctrl = CONTROLLER % ("", '  static targets = ["section"]\n')
+    app = _app(
+        tmp_path,
+        {
+            "app/javascript/controllers/scroll_seek_controller.js": ctrl,
+            "app/views/layouts/transfer.html.erb": (
+                '<body data-controller="scroll-seek <%= "check-preview" if @check %>"><%= yield %></body>\n'
+            ),
+            "app/views/layouts/application.html.erb": "<body><%= yield %></body>\n",
+            "app/views/payments/new.html.erb": '<div data-scroll-seek-target="section"></div>\n',
+        },
+    )
+    assert _all(app, "stimulus/outside-controller") == []
+
+
+def test_map_with_index_of_tag_helpers_joined_and_marked_safe(tmp_path: Path):
+    app = _app(
+        tmp_path,
+        {
+            "app/helpers/carousel_helper.rb": (
+                "module CarouselHelper\n  def carousel(content)\n"
+                '    content.map.with_index do |item, i|\n      content_tag :div, item, class: "item-#{i}"\n'
+                "    end.join.html_safe\n  end\n\n"
+                "  def names(users)\n    users.map.with_index { |u, i| u.name }.join.html_safe\n  end\nend\n"
+            ),
+        },
+    )
+    assert [(line, sev) for _, line, sev in _all(app, "security/html-safe")] == [(9, "warning")]
