@@ -9,35 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.small_app import STIMULUS_CONTROLLER as CONTROLLER
+from support.small_app import findings_of, write_app
 
 from hotwire_assist.core.rules import check_paths
 
 
-def _app(root: Path, files: dict[str, str]) -> Path:
-    (root / "Gemfile").write_text('source "https://rubygems.org"\n')
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return root
-
-
-def _loud(root: Path, rule: str) -> list[tuple[str, int, str]]:
-    """Findings of `rule` at warning or error (external checkers off: these are our rules)."""
-    result = check_paths([root / "app"], external=False)
-    return [(Path(f.file).name, f.line, f.severity) for f in result.findings if f.rule == rule and f.severity != "info"]
-
-
-def _all(root: Path, rule: str) -> list[tuple[str, int, str]]:
-    result = check_paths([root / "app"], external=False)
-    return [(Path(f.file).name, f.line, f.severity) for f in result.findings if f.rule == rule]
-
-
-CONTROLLER = 'import { Controller } from "@hotwired/stimulus"\nexport default class extends Controller {\n%s}\n'
-
-
 def test_hidden_and_presentational_images_need_no_alt(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/views/posts/show.html.erb": (
@@ -48,12 +27,12 @@ def test_hidden_and_presentational_images_need_no_alt(tmp_path: Path):
             )
         },
     )
-    assert _all(app, "a11y/img-alt") == [("show.html.erb", 5, "warning")]  # the one informative image
+    assert findings_of(app, "a11y/img-alt") == [("show.html.erb", 5, "warning")]  # the one informative image
 
 
 def test_stimulus_scope_reached_through_helpers_forms_parents_frames_and_streams(tmp_path: Path):
     ctrl = CONTROLLER % '  static targets = ["item", "input"]\n  pick() {}\n'
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/javascript/controllers/picker_controller.js": ctrl,
@@ -86,11 +65,11 @@ def test_stimulus_scope_reached_through_helpers_forms_parents_frames_and_streams
             "app/views/items/_item.html.erb": '<p data-feed-target="item">New</p>\n',
         },
     )
-    assert _loud(app, "stimulus/outside-controller") == []
+    assert findings_of(app, "stimulus/outside-controller", loud=True) == []
 
 
 def test_unresolved_stimulus_scope_is_info(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/javascript/controllers/menu_controller.js": CONTROLLER % "  close() {}\n",
@@ -99,11 +78,11 @@ def test_unresolved_stimulus_scope_is_info(tmp_path: Path):
             "app/views/posts/show.html.erb": "<p>Post</p>\n",
         },
     )
-    assert _all(app, "stimulus/outside-controller") == [("_orphan.html.erb", 1, "info")]
+    assert findings_of(app, "stimulus/outside-controller") == [("_orphan.html.erb", 1, "info")]
 
 
 def test_safe_html_safe_is_not_reported_and_request_data_is_an_error(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/helpers/marks_helper.rb": (
@@ -119,12 +98,12 @@ def test_safe_html_safe_is_not_reported_and_request_data_is_an_error(tmp_path: P
             ),
         },
     )
-    assert _all(app, "security/html-safe") == [("show.html.erb", 2, "error")]
-    assert _all(app, "security/raw") == []
+    assert findings_of(app, "security/html-safe") == [("show.html.erb", 2, "error")]
+    assert findings_of(app, "security/raw") == []
 
 
 def test_dialog_forms_and_safe_csrf_skips(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/views/shared/_modal.html.erb": (
@@ -143,12 +122,12 @@ def test_dialog_forms_and_safe_csrf_skips(tmp_path: Path):
             ),
         },
     )
-    assert _all(app, "security/form-token") == []
-    assert _loud(app, "security/csrf-skip") == []  # the signed-token endpoint stays an info lead
+    assert findings_of(app, "security/form-token") == []
+    assert findings_of(app, "security/csrf-skip", loud=True) == []  # the signed-token endpoint stays an info lead
 
 
 def test_ruby_expressions_and_params_arguments(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/views/posts/_composer.html.erb": (
@@ -160,12 +139,12 @@ def test_ruby_expressions_and_params_arguments(tmp_path: Path):
             "app/models/search.rb": "class Search\n  def self.from(params)\n    new(params)\n  end\nend\n",
         },
     )
-    assert _all(app, "stimulus/malformed-action") == [] and _all(app, "stimulus/malformed-value") == []
-    assert _all(app, "security/mass-assignment") == []
+    assert findings_of(app, "stimulus/malformed-action") == [] and findings_of(app, "stimulus/malformed-value") == []
+    assert findings_of(app, "security/mass-assignment") == []
 
 
 def test_placeholder_only_inputs_morph_permanent_and_api_streams_are_info(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/views/layouts/application.html.erb": (
@@ -182,13 +161,13 @@ def test_placeholder_only_inputs_morph_permanent_and_api_streams_are_info(tmp_pa
             ),
         },
     )
-    assert _loud(app, "a11y/input-label") == [] and len(_all(app, "a11y/input-label")) == 2
-    assert _loud(app, "turbo/permanent-without-id") == []
-    assert _loud(app, "rails/turbo-stream-no-html") == []
+    assert findings_of(app, "a11y/input-label", loud=True) == [] and len(findings_of(app, "a11y/input-label")) == 2
+    assert findings_of(app, "turbo/permanent-without-id", loud=True) == []
+    assert findings_of(app, "rails/turbo-stream-no-html", loud=True) == []
 
 
 def test_component_identifiers_keep_their_case(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/components/DS/menu_controller.js": CONTROLLER % '  static targets = ["button"]\n  close() {}\n',

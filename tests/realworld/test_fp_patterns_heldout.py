@@ -8,28 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hotwire_assist.core.rules import check_paths
+from support.small_app import STIMULUS_CONTROLLER as CONTROLLER
+from support.small_app import findings_of, write_app
+
 from hotwire_assist.core.rules.herb import to_findings
-
-CONTROLLER = 'import { Controller } from "@hotwired/stimulus"\nexport default class extends Controller {\n%s}\n'
-
-
-def _app(root: Path, files: dict[str, str]) -> Path:
-    (root / "Gemfile").write_text('source "https://rubygems.org"\n')
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return root
-
-
-def _all(root: Path, rule: str) -> list[tuple[str, int, str]]:
-    result = check_paths([root / "app"], external=False)
-    return sorted((Path(f.file).name, f.line, f.severity) for f in result.findings if f.rule == rule)
 
 
 def test_bootstrap_data_targets_are_not_stimulus(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/javascript/controllers/menu_controller.js": CONTROLLER % '  static targets = ["item"]\n',
@@ -41,15 +27,15 @@ def test_bootstrap_data_targets_are_not_stimulus(tmp_path: Path):
             ),
         },
     )
-    assert _all(app, "stimulus/outside-controller") == []
+    assert findings_of(app, "stimulus/outside-controller") == []
     # a bad name on a known controller is still an error; Stimulus 1 syntax is a deprecation Stimulus 3 still
     # reads (held-out-5 labels): info
-    assert _all(app, "stimulus/malformed-target") == [("new.html.erb", 3, "info"), ("new.html.erb", 4, "error")]
+    assert findings_of(app, "stimulus/malformed-target") == [("new.html.erb", 3, "info"), ("new.html.erb", 4, "error")]
 
 
 def test_scope_computed_at_run_time_or_out_of_sight_is_info(tmp_path: Path):
     ctrl = CONTROLLER % '  static targets = ["label"]\n  close() {}\n  play() {}\n'
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/javascript/controllers/player_controller.js": ctrl,
@@ -75,7 +61,7 @@ def test_scope_computed_at_run_time_or_out_of_sight_is_info(tmp_path: Path):
             "app/views/requests/validate.html.erb": '<button data-action="confirm#close">Yes</button>\n',
         },
     )
-    assert _all(app, "stimulus/outside-controller") == [
+    assert findings_of(app, "stimulus/outside-controller") == [
         ("_overlay.html.erb", 1, "info"),
         ("_player.html.erb", 3, "info"),
         ("edit.html.erb", 1, "info"),
@@ -84,7 +70,7 @@ def test_scope_computed_at_run_time_or_out_of_sight_is_info(tmp_path: Path):
 
 
 def test_a_page_outside_any_controller_is_still_a_warning(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/javascript/controllers/modal_controller.js": CONTROLLER % "  close() {}\n",
@@ -92,11 +78,11 @@ def test_a_page_outside_any_controller_is_still_a_warning(tmp_path: Path):
             "app/views/profiles/edit.html.erb": '<button data-action="modal#close">Cancel</button>\n',
         },
     )
-    assert _all(app, "stimulus/outside-controller") == [("edit.html.erb", 1, "warning")]
+    assert findings_of(app, "stimulus/outside-controller") == [("edit.html.erb", 1, "warning")]
 
 
 def test_stream_only_endpoints_are_info_but_a_redirect_behind_turbo_stream_is_not(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/controllers/searches_controller.rb": (
@@ -108,14 +94,14 @@ def test_stream_only_endpoints_are_info_but_a_redirect_behind_turbo_stream_is_no
             ),
         },
     )
-    assert _all(app, "rails/turbo-stream-no-html") == [
+    assert findings_of(app, "rails/turbo-stream-no-html") == [
         ("searches_controller.rb", 5, "info"),
         ("searches_controller.rb", 12, "warning"),
     ]
 
 
 def test_local_true_beside_explicit_turbo_options_is_info(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/views/logos/show.html.erb": (
@@ -125,7 +111,7 @@ def test_local_true_beside_explicit_turbo_options_is_info(tmp_path: Path):
             ),
         },
     )
-    assert _all(app, "turbo/form-local") == [
+    assert findings_of(app, "turbo/form-local") == [
         ("show.html.erb", 1, "info"),
         ("show.html.erb", 2, "info"),
         ("show.html.erb", 3, "warning"),
@@ -133,7 +119,7 @@ def test_local_true_beside_explicit_turbo_options_is_info(tmp_path: Path):
 
 
 def test_click_zones_of_a_controller_listening_for_keys_on_the_page_are_info(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/views/stories/index.html.erb": (
@@ -143,11 +129,11 @@ def test_click_zones_of_a_controller_listening_for_keys_on_the_page_are_info(tmp
             ),
         },
     )
-    assert _all(app, "a11y/click-handler") == [("index.html.erb", 2, "info"), ("index.html.erb", 3, "warning")]
+    assert findings_of(app, "a11y/click-handler") == [("index.html.erb", 2, "info"), ("index.html.erb", 3, "warning")]
 
 
 def test_queries_in_a_partial_rendered_once_are_info(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/models/talk.rb": "class Talk < ApplicationRecord\nend\n",
@@ -161,11 +147,11 @@ def test_queries_in_a_partial_rendered_once_are_info(tmp_path: Path):
             ),
         },
     )
-    assert _all(app, "perf/partial-query") == [("_series.html.erb", 1, "warning"), ("_talk.html.erb", 1, "info")]
+    assert findings_of(app, "perf/partial-query") == [("_series.html.erb", 1, "warning"), ("_talk.html.erb", 1, "info")]
 
 
 def test_select_tag_labelled_through_a_computed_id(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/views/donations/index.html.erb": (
@@ -175,7 +161,7 @@ def test_select_tag_labelled_through_a_computed_id(tmp_path: Path):
             ),
         },
     )
-    assert _all(app, "a11y/input-label") == [("index.html.erb", 4, "warning")]
+    assert findings_of(app, "a11y/input-label") == [("index.html.erb", 4, "warning")]
 
 
 def _offense(line: int, kind: str) -> dict:
@@ -210,7 +196,7 @@ def test_empty_heading_filled_by_the_templates_script_is_info():
 
 
 def test_simple_form_input_block_labels_its_own_field(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/views/orgs/edit.html.erb": (
@@ -225,7 +211,7 @@ def test_simple_form_input_block_labels_its_own_field(tmp_path: Path):
         },
     )
     # the field with an id of its own and the field of another attribute stay unlabelled
-    assert _all(app, "a11y/input-label") == [("edit.html.erb", 6, "warning"), ("edit.html.erb", 9, "warning")]
+    assert findings_of(app, "a11y/input-label") == [("edit.html.erb", 6, "warning"), ("edit.html.erb", 9, "warning")]
 
 
 def test_herb_erb_block_structure_is_left_to_the_ruby_compile():

@@ -8,29 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hotwire_assist.core.rules import check_paths
+from support.small_app import STIMULUS_CONTROLLER as CONTROLLER
+from support.small_app import findings_of, write_app
+
 from hotwire_assist.core.rules.herb import to_findings
 
-CONTROLLER = 'import { Controller } from "@hotwired/stimulus"\nexport default class extends Controller {\n%s}\n'
 LOCK = "GEM\n  remote: https://rubygems.org/\n  specs:\n    bootstrap_form (5.4.0)\n    rails (8.0.2)\n"
 
 
-def _app(root: Path, files: dict[str, str]) -> Path:
-    (root / "Gemfile").write_text('source "https://rubygems.org"\n')
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return root
-
-
-def _all(root: Path, rule: str) -> list[tuple[str, int, str]]:
-    result = check_paths([root / "app"], external=False)
-    return sorted((Path(f.file).name, f.line, f.severity) for f in result.findings if f.rule == rule)
-
-
 def test_bootstrap_form_fields_render_their_own_labels(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "Gemfile.lock": LOCK,
@@ -48,7 +35,7 @@ def test_bootstrap_form_fields_render_their_own_labels(tmp_path: Path):
             "app/views/shared/_location_fields.html.erb": "<%= form.text_field :city_town %>\n",
         },
     )
-    assert _all(app, "a11y/input-label") == [
+    assert findings_of(app, "a11y/input-label") == [
         ("_form.html.erb", 8, "warning"),  # skip_label: true
         ("_form.html.erb", 11, "warning"),  # Rails' own builder renders no label
         ("_location_fields.html.erb", 1, "info"),
@@ -56,12 +43,12 @@ def test_bootstrap_form_fields_render_their_own_labels(tmp_path: Path):
 
 
 def test_a_builder_from_the_caller_without_bootstrap_form_is_still_a_warning(tmp_path: Path):
-    app = _app(tmp_path, {"app/views/shared/_location_fields.html.erb": "<%= form.text_field :city_town %>\n"})
-    assert _all(app, "a11y/input-label") == [("_location_fields.html.erb", 1, "warning")]
+    app = write_app(tmp_path, {"app/views/shared/_location_fields.html.erb": "<%= form.text_field :city_town %>\n"})
+    assert findings_of(app, "a11y/input-label") == [("_location_fields.html.erb", 1, "warning")]
 
 
 def test_explicit_id_named_by_a_label_for(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/views/models/merge.html.erb": (
@@ -78,11 +65,11 @@ def test_explicit_id_named_by_a_label_for(tmp_path: Path):
             ),
         },
     )
-    assert _all(app, "a11y/input-label") == [("merge.html.erb", 8, "warning")]
+    assert findings_of(app, "a11y/input-label") == [("merge.html.erb", 8, "warning")]
 
 
 def test_click_on_the_wrapper_of_a_form_control_is_info(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/views/tasks/_toggle.html.erb": (
@@ -96,7 +83,7 @@ def test_click_on_the_wrapper_of_a_form_control_is_info(tmp_path: Path):
             ),
         },
     )
-    assert _all(app, "a11y/click-handler") == [
+    assert findings_of(app, "a11y/click-handler") == [
         ("_toggle.html.erb", 2, "info"),
         ("_toggle.html.erb", 5, "warning"),  # the control inside is hidden: no keyboard path
         ("_toggle.html.erb", 8, "warning"),
@@ -105,7 +92,7 @@ def test_click_on_the_wrapper_of_a_form_control_is_info(tmp_path: Path):
 
 def test_a_wholly_computed_id_says_nothing_about_where_a_stream_lands(tmp_path: Path):
     ctrl = CONTROLLER % '  static targets = ["state"]\n'
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/javascript/controllers/country_state_controller.js": ctrl,
@@ -128,7 +115,7 @@ def test_a_wholly_computed_id_says_nothing_about_where_a_stream_lands(tmp_path: 
             "app/views/notes/index.html.erb": '<div id="notes"></div>\n',
         },
     )
-    assert _all(app, "stimulus/outside-controller") == [
+    assert findings_of(app, "stimulus/outside-controller") == [
         ("index.turbo_stream.erb", 2, "info"),
         ("update.turbo_stream.erb", 2, "warning"),
     ]
@@ -139,7 +126,7 @@ def test_development_only_controller_skipping_csrf_is_info(tmp_path: Path):
         "  skip_before_action :verify_authenticity_token\n  before_action :guard\n\n"
         "  def create\n    Model.first.touch\n    head :ok\n  end\n\n  private\n\n  def guard\n%s  end\nend\n"
     )
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/controllers/benchmark_controller.rb": "class BenchmarkController < ApplicationController\n"
@@ -148,7 +135,7 @@ def test_development_only_controller_skipping_csrf_is_info(tmp_path: Path):
             + body % "    true\n",
         },
     )
-    assert _all(app, "security/csrf-skip") == [
+    assert findings_of(app, "security/csrf-skip") == [
         ("benchmark_controller.rb", 2, "info"),
         ("imports_controller.rb", 2, "error"),
     ]
@@ -174,7 +161,7 @@ def test_herb_conditional_element_with_an_omitted_optional_end_tag_is_info():
 
 
 def test_a_bare_field_a_stream_lands_in_a_page_form_is_info(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/views/notes/update.turbo_stream.erb": (
@@ -187,7 +174,7 @@ def test_a_bare_field_a_stream_lands_in_a_page_form_is_info(tmp_path: Path):
         },
     )
     # a whole form streamed in carries its own labels: its field without one is still a warning
-    assert _all(app, "a11y/input-label") == [
+    assert findings_of(app, "a11y/input-label") == [
         ("update.turbo_stream.erb", 2, "info"),
         ("update.turbo_stream.erb", 6, "warning"),
     ]

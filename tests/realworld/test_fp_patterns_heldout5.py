@@ -8,48 +8,35 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from support.small_app import findings_of, write_app
+
 from hotwire_assist.core.rules import check_paths
 from hotwire_assist.core.rules.herb import to_findings
 
 CONTROLLER = 'import { Controller } from "@hotwired/stimulus"\n%sexport default class extends Controller {\n%s}\n'
 
 
-def _app(root: Path, files: dict[str, str]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "Gemfile").write_text('source "https://rubygems.org"\n')
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return root
-
-
-def _all(root: Path, rule: str) -> list[tuple[str, int, str]]:
-    result = check_paths([root / "app"], external=False)
-    return sorted((Path(f.file).name, f.line, f.severity) for f in result.findings if f.rule == rule)
-
-
 LINK = '<%= link_to "Verify", "/verify", method: :put %>\n'
 
 
 def test_ujs_loaded_through_a_sprockets_manifest(tmp_path: Path):
-    with_ujs = _app(
+    with_ujs = write_app(
         tmp_path / "a",
         {
             "app/assets/javascripts/application.js": "//= require jquery3\n//= require jquery_ujs\n",
             "app/views/a/x.html.erb": LINK,
         },
     )
-    without = _app(
+    without = write_app(
         tmp_path / "b",
         {"app/assets/javascripts/application.js": "//= require jquery3\n", "app/views/a/x.html.erb": LINK},
     )
-    assert _all(with_ujs, "ujs/method-delete") == [("x.html.erb", 1, "info")]
-    assert _all(without, "ujs/method-delete") == [("x.html.erb", 1, "warning")]
+    assert findings_of(with_ujs, "ujs/method-delete") == [("x.html.erb", 1, "info")]
+    assert findings_of(without, "ujs/method-delete") == [("x.html.erb", 1, "warning")]
 
 
 def test_custom_stream_action_from_a_helper_and_a_stream_listener(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/helpers/stream_actions_helper.rb": (
@@ -75,7 +62,7 @@ def test_csrf_skips_that_expose_no_session(tmp_path: Path):
         return f"class {name} < ApplicationController\n{head}\n{actions}end\n"
 
     create = "  def create\n    Donation.create!(params.permit(:amount))\n    head :ok\n  end\n"
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "config/routes.rb": (
@@ -99,7 +86,7 @@ def test_csrf_skips_that_expose_no_session(tmp_path: Path):
             ),
         },
     )
-    assert _all(app, "security/csrf-skip") == [
+    assert findings_of(app, "security/csrf-skip") == [
         ("donations_controller.rb", 3, "info"),
         ("imports_controller.rb", 2, "error"),
         ("stripe_controller.rb", 2, "info"),
@@ -107,7 +94,7 @@ def test_csrf_skips_that_expose_no_session(tmp_path: Path):
 
 
 def test_pdf_templates_and_hidden_inputs_need_no_accessible_names(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/views/letters/show.pdf.erb": '<%= image_tag "logo.png" %>\n',
@@ -119,8 +106,8 @@ def test_pdf_templates_and_hidden_inputs_need_no_accessible_names(tmp_path: Path
             ),
         },
     )
-    assert _all(app, "a11y/img-alt") == [("show.html.erb", 1, "warning")]
-    assert _all(app, "a11y/input-label") == [("_logo.html.erb", 3, "warning")]
+    assert findings_of(app, "a11y/img-alt") == [("show.html.erb", 1, "warning")]
+    assert findings_of(app, "a11y/input-label") == [("_logo.html.erb", 3, "warning")]
 
 
 def _herb(code: str, line: int, message: str = "x") -> dict:
@@ -144,7 +131,7 @@ def test_herb_script_output_of_configuration_and_empty_heading_slots_are_info():
 
 
 def test_to_json_html_safe_inside_a_script_is_safe_but_not_in_an_attribute(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/views/layouts/_tracking.html.erb": (
@@ -153,7 +140,7 @@ def test_to_json_html_safe_inside_a_script_is_safe_but_not_in_an_attribute(tmp_p
             ),
         },
     )
-    assert _all(app, "security/html-safe") == [("_tracking.html.erb", 4, "warning")]
+    assert findings_of(app, "security/html-safe") == [("_tracking.html.erb", 4, "warning")]
 
 
 def test_getter_targets_and_methods_assigned_in_initialize(tmp_path: Path):
@@ -162,7 +149,7 @@ def test_getter_targets_and_methods_assigned_in_initialize(tmp_path: Path):
         'import debounce from "lodash/debounce"\n',
         "  initialize() {\n    this.validate = debounce(this._validate, 500)\n  }\n  async _validate(e) {}\n",
     )
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/javascript/controllers/accordion_controller.js": accordion,
@@ -175,12 +162,12 @@ def test_getter_targets_and_methods_assigned_in_initialize(tmp_path: Path):
             ),
         },
     )
-    assert _all(app, "stimulus/unknown-target") == [("edit.html.erb", 3, "warning")]
-    assert _all(app, "stimulus/unknown-method") == [("edit.html.erb", 4, "warning")]
+    assert findings_of(app, "stimulus/unknown-target") == [("edit.html.erb", 3, "warning")]
+    assert findings_of(app, "stimulus/unknown-method") == [("edit.html.erb", 4, "warning")]
 
 
 def test_sync_broadcast_after_a_destroy_is_info(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/models/scoped_tag.rb": (
@@ -190,11 +177,11 @@ def test_sync_broadcast_after_a_destroy_is_info(tmp_path: Path):
             ),
         },
     )
-    assert _all(app, "turbo/sync-broadcast") == [("scoped_tag.rb", 2, "warning"), ("scoped_tag.rb", 3, "info")]
+    assert findings_of(app, "turbo/sync-broadcast") == [("scoped_tag.rb", 2, "warning"), ("scoped_tag.rb", 3, "info")]
 
 
 def test_a_widgets_async_stream_endpoint_is_info(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/controllers/admin_controller.rb": (
@@ -204,7 +191,7 @@ def test_a_widgets_async_stream_endpoint_is_info(tmp_path: Path):
             ),
         },
     )
-    assert _all(app, "rails/turbo-stream-no-html") == [
+    assert findings_of(app, "rails/turbo-stream-no-html") == [
         ("admin_controller.rb", 3, "info"),
         ("admin_controller.rb", 7, "warning"),
     ]
@@ -212,7 +199,7 @@ def test_a_widgets_async_stream_endpoint_is_info(tmp_path: Path):
 
 def test_scope_through_a_compacted_form_data_hash_and_a_computed_frame_id(tmp_path: Path):
     ctrl = CONTROLLER % ("", '  static targets = ["tagger"]\n  bold() {}\n')
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/javascript/controllers/tiptap_controller.js": ctrl,
@@ -233,7 +220,7 @@ def test_scope_through_a_compacted_form_data_hash_and_a_computed_frame_id(tmp_pa
             "app/views/reports/show.html.erb": '<div data-transactions-target="tagger"></div>\n',
         },
     )
-    assert _all(app, "stimulus/outside-controller") == [
+    assert findings_of(app, "stimulus/outside-controller") == [
         ("_filter.html.erb", 1, "info"),
         ("show.html.erb", 1, "warning"),
     ]
@@ -244,7 +231,7 @@ def test_a_visualisation_controller_building_its_elements_is_not_spa_markup(tmp_
         "  async connect() {\n    const data = await (await fetch(this.srcValue)).json()\n"
         "    const btn = document.createElement('button')\n    this.element.append(btn, data.length)\n  }\n"
     )
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/javascript/controllers/graph_controller.js": CONTROLLER
@@ -252,7 +239,7 @@ def test_a_visualisation_controller_building_its_elements_is_not_spa_markup(tmp_
             "app/javascript/controllers/list_controller.js": CONTROLLER % ("", body),
         },
     )
-    assert _all(app, "stimulus/spa-fetch-html") == [("list_controller.js", 5, "warning")]
+    assert findings_of(app, "stimulus/spa-fetch-html") == [("list_controller.js", 5, "warning")]
 
 
 def test_arrow_methods_after_a_multiline_list_and_fixed_markup_strings(tmp_path: Path):
@@ -268,7 +255,7 @@ def test_arrow_methods_after_a_multiline_list_and_fixed_markup_strings(tmp_path:
         "    this.listTarget.innerHTML = data.items\n"
         "    const formData = new FormData()\n    formData.append('file', this.file)\n  }\n"
     )
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/javascript/controllers/wizard_controller.js": wizard,
@@ -280,7 +267,7 @@ def test_arrow_methods_after_a_multiline_list_and_fixed_markup_strings(tmp_path:
         },
     )
     assert [m for f, _, m in _msgs(app, "stimulus/unknown-method")] == ["hideWizard"]
-    assert _all(app, "stimulus/spa-fetch-html") == [("device_controller.js", 9, "warning")]
+    assert findings_of(app, "stimulus/spa-fetch-html") == [("device_controller.js", 9, "warning")]
 
 
 def _msgs(root: Path, rule: str) -> list[tuple[str, int, str]]:
@@ -290,7 +277,7 @@ def _msgs(root: Path, rule: str) -> list[tuple[str, int, str]]:
 
 def test_layout_data_controller_with_an_erb_part_declares_its_fixed_words(tmp_path: Path):
     ctrl = CONTROLLER % ("", '  static targets = ["section"]\n')
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/javascript/controllers/scroll_seek_controller.js": ctrl,
@@ -301,11 +288,11 @@ def test_layout_data_controller_with_an_erb_part_declares_its_fixed_words(tmp_pa
             "app/views/payments/new.html.erb": '<div data-scroll-seek-target="section"></div>\n',
         },
     )
-    assert _all(app, "stimulus/outside-controller") == []
+    assert findings_of(app, "stimulus/outside-controller") == []
 
 
 def test_map_with_index_of_tag_helpers_joined_and_marked_safe(tmp_path: Path):
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "app/helpers/carousel_helper.rb": (
@@ -316,4 +303,4 @@ def test_map_with_index_of_tag_helpers_joined_and_marked_safe(tmp_path: Path):
             ),
         },
     )
-    assert [(line, sev) for _, line, sev in _all(app, "security/html-safe")] == [(9, "warning")]
+    assert [(line, sev) for _, line, sev in findings_of(app, "security/html-safe")] == [(9, "warning")]
