@@ -57,6 +57,11 @@ class CompletionConfig(_Section):
     max_lines: int = Field(default=8, ge=1, le=200)
     prompt_chars: int = Field(default=DEFAULT_PROMPT_CHARS, ge=200, le=400000)
     cache_size: int = Field(default=256, ge=0, le=100000)
+    # Show the model's text only when it starts with a word the app or the curated examples use (a small
+    # model's fragments such as `nd` or `ting` are no one's code). Unset: on for the embedded model (llama_cpp
+    # with no model.path: the shipped, built or adapted default), off for a model you configure, whose new
+    # names (a method the app does not have yet) are worth showing.
+    known_words_only: bool | None = None
     # Workspace folders (globs) where the assistant stays off.
     disabled_workspaces: list[str] = []
 

@@ -326,8 +326,9 @@ class CompletionEngine:
     def _known_start(self, cursor: Cursor, text: str) -> bool:
         """Whether the model's text begins with a word this app or the curated examples use, or finishes
         the word at the cursor into one (a small model's fragments, `nd` after `rescue `, `ting` after
-        `turbo_frame_tag`, are no one's code). With an empty store (no workspace) nothing is held back."""
-        if not len(self.lines):
+        `turbo_frame_tag`, are no one's code). With an empty store (no workspace) or the check off
+        (`known_words_only`) nothing is held back."""
+        if not len(self.lines) or not self.known_words_only:
             return True
         typed = re.search(r"[A-Za-z_@$][\w$-]*$", cursor.line_prefix)
         if typed is not None:  # the cursor is in a word: the word it makes (`respo` + `nd_to`)
@@ -335,6 +336,12 @@ class CompletionEngine:
             return not m.group(0) or self.lines.knows(typed.group(0) + m.group(0))
         m = _FIRST_WORD.match(text)
         return m is None or self.lines.knows(m.group(1))
+
+    @property
+    def known_words_only(self) -> bool:
+        """completion.known_words_only, or by default: on for the embedded small model only."""
+        c, m = self.config.completion, self.config.model
+        return c.known_words_only if c.known_words_only is not None else (m.backend == "llama_cpp" and not m.path)
 
     def internals(self) -> dict[str, int]:
         """Sizes of what the engine keeps, for bug reports and the load test (all must stay bounded)."""

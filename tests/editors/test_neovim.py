@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from hardening.fake_model import FakeModelServer
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "editors" / "neovim"
@@ -106,8 +107,17 @@ def test_plugin_units(nvim, tmp_path):
 def test_ghost_text_accept_and_dismiss_against_the_server(nvim, server_env, tmp_path):
     """Type in a sample-app view; ghost text appears as an extmark; <Tab> inserts it and the server
     records the acceptance; <C-]>, a mismatching character and leaving insert mode dismiss and tell
-    the server."""
+    the server. The editor's mechanics need a suggestion at every step: a model server that always
+    answers (the tiny test model's junk, `<<<<…`, is vetoed by the engine, rightly)."""
     binary, version = nvim
+    model = FakeModelServer(reply='render partial: "todos/todo" %>')
+    try:
+        _ghost_text_steps(binary, version, server_env, tmp_path, model.url)
+    finally:
+        model.stop()
+
+
+def _ghost_text_steps(binary, version, server_env, tmp_path, model_url: str) -> None:
     app = tmp_path / "todo_app"
     shutil.copytree(SAMPLE_APP, app)
     target = app / "app" / "views" / "todos" / "create.turbo_stream.erb"
@@ -122,9 +132,11 @@ def test_ghost_text_accept_and_dismiss_against_the_server(nvim, server_env, tmp_
         HA_TYPE=" <%= turbo_stream.",
         HA_RESULT=str(result_file),
         HA_CWD=str(app),
-        # The tiny test model has a short context; keep prompts inside it.
-        HOTWIRE_ASSIST_COMPLETION_PROMPT_CHARS="600",
+        HA_BACKEND="openai",
+        HOTWIRE_ASSIST_MODEL_BACKEND="openai",
+        HOTWIRE_ASSIST_MODEL_URL=model_url,
     )
+    env.pop("HOTWIRE_ASSIST_MODEL_PATH", None)
     proc = _run_lua(binary, LUA / "ghost_test.lua", env)
     result = json.loads(result_file.read_text()) if result_file.exists() else {}
     if proc.returncode != 0 or not result.get("ok"):

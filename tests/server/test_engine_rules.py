@@ -347,3 +347,19 @@ async def test_the_models_text_must_begin_with_a_word_the_app_knows():
     request = build_request(ERB, "<%= turbo_frame_tag\n", len("<%= turbo_frame_tag"), None)
     assert await engine.complete("doc", request) is None
     engine.close()
+    # a model the user configured may name what the app does not have yet: its new words are shown
+    new_method = build_request("app/models/a.rb", "  def \n", len("  def "), None)
+    for settings in (
+        {"model": {"backend": "openai", "url": "http://127.0.0.1:9"}},
+        {"completion": {"known_words_only": False}},
+    ):
+        merged = {**settings, "completion": {"debounce_ms": 0, "cache_size": 0, **settings.get("completion", {})}}
+        engine = CompletionEngine(Config.model_validate(merged), _Says("archive_completed"))
+        engine.lines.set_file("app/models/b.rb", "class B < ActiveRecord::Base\n")
+        s = await engine.complete("doc", new_method)
+        assert s is not None and s.text == "archive_completed", settings
+        engine.close()
+    engine = CompletionEngine(config, _Says("archive_completed"))  # the embedded small model: held back
+    engine.lines.set_file("app/models/b.rb", "class B < ActiveRecord::Base\n")
+    assert await engine.complete("doc", new_method) is None
+    engine.close()

@@ -242,7 +242,7 @@ co = coroutine.create(function()
     return status
   end, 5000)
   result.status = status
-  check("status reports the backend", status.backend == "llama_cpp" and status.enabled == true, status)
+  check("status reports the backend", status.backend == env("HA_BACKEND") and status.enabled == true, status)
   check("status line", ha.status_text(status):find("hotwire%-assist: on") ~= nil, ha.status_text(status))
 
   -- 8. <C-x><C-o> (the omnifunc the plugin set) lists the server's index items: Turbo Stream actions here.
