@@ -136,6 +136,22 @@ def baseline(files: dict[str, list[str]], hole: Hole) -> str:
     return rests.most_common(1)[0][0] if rests else ""
 
 
+def scored(app: str, hole, suggestion: str, base: str, **extra) -> dict:
+    """One result row: the hole, the engine's suggestion and the baseline's, each compared with the expected
+    rest of the line (stripped), plus what the run adds (`latency_ms`, `items`, …)."""
+    return {
+        **asdict(hole),
+        "app": app,
+        "suggestion": suggestion,
+        "exact": suggestion.strip() == hole.expected,
+        "similarity": similarity(suggestion, hole.expected),
+        "baseline": base,
+        "baseline_exact": base == hole.expected,
+        "baseline_similarity": similarity(base, hole.expected),
+        **extra,
+    }
+
+
 def similarity(a: str, b: str) -> float:
     """Edit similarity of two stripped texts, 0..1 (1 - normalised Levenshtein distance)."""
     a, b = a.strip(), b.strip()
@@ -288,20 +304,7 @@ async def run_app(app: Path, holes: list[Hole], files: dict[str, list[str]], mod
                 unsynced += not synced
                 suggestion, ms = await server.ask(hole.path, text, hole.line, hole.column)
                 base = baseline(files, hole)
-                rows.append(
-                    {
-                        **asdict(hole),
-                        "app": app.name,
-                        "suggestion": suggestion,
-                        "exact": suggestion.strip() == hole.expected,
-                        "similarity": similarity(suggestion, hole.expected),
-                        "baseline": base,
-                        "baseline_exact": base == hole.expected,
-                        "baseline_similarity": similarity(base, hole.expected),
-                        "latency_ms": round(ms, 1),
-                        "watcher_synced": synced,
-                    }
-                )
+                rows.append(scored(app.name, hole, suggestion, base, latency_ms=round(ms, 1), watcher_synced=synced))
                 if k % 25 == 0:
                     print(f"  {app.name}: {k}/{len(holes)} holes", file=sys.stderr)
         finally:
@@ -384,20 +387,16 @@ async def run_app_in_process(
                 suggestion = items[0] if items else ""
                 base = baseline(files, hole)
                 rows.append(
-                    {
-                        **asdict(hole),
-                        "app": app.name,
-                        "suggestion": suggestion,
-                        "items": items,
-                        "source": source,
-                        "exact": suggestion.strip() == hole.expected,
-                        "similarity": similarity(suggestion, hole.expected),
-                        "baseline": base,
-                        "baseline_exact": base == hole.expected,
-                        "baseline_similarity": similarity(base, hole.expected),
-                        "latency_ms": round(ms, 1),
-                        "watcher_synced": True,
-                    }
+                    scored(
+                        app.name,
+                        hole,
+                        suggestion,
+                        base,
+                        items=items,
+                        source=source,
+                        latency_ms=round(ms, 1),
+                        watcher_synced=True,
+                    )
                 )
         finally:
             engine.close()
