@@ -363,33 +363,10 @@ class Registry:
         actual = file_sha256(gguf)
         if actual != record.sha256:
             raise RegistryError(f"{gguf} has sha256 {actual[:16]}…, not the record's {record.sha256[:16]}…")
-        slot = self.slot_dir(scope)
-        slot.mkdir(parents=True, exist_ok=True)
         record = record.model_copy(update={"source": record.source or str(gguf.resolve())})
-        with self._locked() as state:
-            old = state.scopes.get(scope, _Slot())
-            if old.current == record.sha256:
-                state.records[record.sha256] = record
-                return record
-            _atomic_copy(gguf, slot / (MODEL_FILE + ".new"))
-            if hf_dir is not None:
-                _replace_tree(Path(hf_dir), slot / (HF_DIR + ".new"))
-            cur = slot / MODEL_FILE
-            previous = old.current
-            if cur.is_file() and previous is None:  # promoted before the registry existed: keep it, as a record
-                previous = file_sha256(cur)
-                state.records.setdefault(
-                    previous, ModelRecord(sha256=previous, name="unregistered", scope=scope, source=str(cur))
-                )
-            _retire(slot)
-            os.replace(slot / (MODEL_FILE + ".new"), cur)
-            if hf_dir is not None:
-                _move_tree(slot / (HF_DIR + ".new"), slot / HF_DIR)
-            else:
-                shutil.rmtree(slot / HF_DIR, ignore_errors=True)
-            state.records[record.sha256] = record
-            state.scopes[scope] = _Slot(current=record.sha256, previous=previous)
-        return record
+        return self._swap_in(
+            scope, record, {MODEL_FILE: gguf, **({HF_DIR: Path(hf_dir)} if hf_dir is not None else {})}
+        )
 
     def promote_adapter(self, adapter: Path, base: Path, record: ModelRecord, scope: str) -> ModelRecord:
         """Make the peft adapter folder `adapter` (trained on the HF folder `base`) the current model of
@@ -404,19 +381,34 @@ class Registry:
             raise RegistryError(
                 f"{adapter} on {base} has sha256 {actual[:16]}…, not the record's {record.sha256[:16]}…"
             )
+        record = record.model_copy(update={"kind": ADAPTER_KIND, "source": record.source or str(adapter.resolve())})
+        return self._swap_in(scope, record, {ADAPTER_DIR: adapter})
+
+    def _swap_in(self, scope: str, record: ModelRecord, files: dict[str, Path]) -> ModelRecord:
+        """Make `files` (slot name -> source file or folder) the current model of `scope` under `record`,
+        for either kind: each is copied beside the slot as NAME.new, the slot's current files retire to
+        previous, the new ones are renamed in. Nothing moves when the record is current already."""
         slot = self.slot_dir(scope)
         slot.mkdir(parents=True, exist_ok=True)
-        record = record.model_copy(update={"kind": ADAPTER_KIND, "source": record.source or str(adapter.resolve())})
         with self._locked() as state:
             old = state.scopes.get(scope, _Slot())
             if old.current == record.sha256:
                 state.records[record.sha256] = record
                 return record
-            _replace_tree(adapter, slot / (ADAPTER_DIR + ".new"))
+            for name, src in files.items():
+                (_replace_tree if src.is_dir() else _atomic_copy)(src, slot / (name + ".new"))
+            cur = slot / MODEL_FILE
+            previous = old.current
+            if cur.is_file() and previous is None:  # promoted before the registry existed: keep it, as a record
+                previous = file_sha256(cur)
+                state.records.setdefault(
+                    previous, ModelRecord(sha256=previous, name="unregistered", scope=scope, source=str(cur))
+                )
             _retire(slot)
-            os.replace(slot / (ADAPTER_DIR + ".new"), slot / ADAPTER_DIR)
+            for name in files:
+                _move_tree(slot / (name + ".new"), slot / name)
             state.records[record.sha256] = record
-            state.scopes[scope] = _Slot(current=record.sha256, previous=old.current)
+            state.scopes[scope] = _Slot(current=record.sha256, previous=previous)
         return record
 
     def rollback(self, scope: str = GENERIC) -> ModelRecord:
