@@ -23,6 +23,11 @@ from hotwire_assist.core.prompt import Snippet
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def replace_lone_surrogates(text: str) -> str:
+    """Each half of a UTF-16 pair becomes U+FFFD: one UTF-16 code unit either way, so positions hold."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 @dataclass(frozen=True)
 class CompletionRequest:
     """One cursor as the model sees it."""
@@ -90,8 +95,8 @@ def build_request(
     request = CompletionRequest(
         path=rel,
         language=language_of(rel, language_id),
-        prefix=_LONE_SURROGATE.sub("\ufffd", text[:offset]),
-        suffix=_LONE_SURROGATE.sub("\ufffd", text[offset:]),
+        prefix=replace_lone_surrogates(text[:offset]),
+        suffix=replace_lone_surrogates(text[offset:]),
     )
     return with_context(request, context) if context is not None else request
 

@@ -29,7 +29,7 @@ from hotwire_assist.core.context import ContextCache
 from hotwire_assist.core.hotwire import language_of
 from hotwire_assist.core.privacy import is_excluded
 from hotwire_assist.core.prompt import Snippet
-from hotwire_assist.core.request import CompletionRequest, build_request
+from hotwire_assist.core.request import CompletionRequest, build_request, replace_lone_surrogates
 from hotwire_assist.core.rules import check_source
 from hotwire_assist.server.adapt_job import COMMAND as ADAPT_COMMAND
 from hotwire_assist.server.adapt_job import AdaptJob, adapt_request
@@ -55,7 +55,6 @@ DISMISSED_NOTIFICATION = "hotwire-assist/dismissed"
 INTERNALS_REQUEST = "hotwire-assist/internals"
 CUSTOM_NOTIFICATIONS = frozenset({DISMISSED_NOTIFICATION})  # ours: lsprotocol does not know they are notifications
 _ANSWERED = object()
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def scrub_surrogates(value: Any) -> Any:
@@ -63,7 +62,7 @@ def scrub_surrogates(value: Any) -> Any:
 
     Both are one UTF-16 code unit, so every LSP position into the text stays where the client meant it."""
     if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
+        return replace_lone_surrogates(value)
     if isinstance(value, dict):
         return {scrub_surrogates(k): scrub_surrogates(v) for k, v in value.items()}
     if isinstance(value, list):
