@@ -46,6 +46,7 @@ import json
 import math
 import os
 import random
+import re
 import time
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -622,12 +623,10 @@ def _resume_point(ckpt_dir: Path, digest: str, cfg: FinetuneConfig, resume: bool
     configuration is refused (it would be recorded as trained on the new data): restart discards it."""
     import shutil
 
-    from transformers.trainer_utils import get_last_checkpoint
-
     state = {"data_sha256": digest, "config": _config_key(cfg)}
     if restart and ckpt_dir.exists():
         shutil.rmtree(ckpt_dir)
-    last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
+    last = _last_complete_checkpoint(ckpt_dir)
     if last is not None and resume:
         try:
             saved = json.loads((ckpt_dir / RUN_STATE).read_text())
@@ -647,6 +646,33 @@ def _resume_point(ckpt_dir: Path, digest: str, cfg: FinetuneConfig, resume: bool
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     (ckpt_dir / RUN_STATE).write_text(json.dumps(state, indent=2))
     return last
+
+
+def _last_complete_checkpoint(ckpt_dir: Path) -> str | None:
+    """The newest checkpoint the Trainer finished writing (its trainer_state.json, written last, reads
+    back), or None. A run killed while saving leaves a newer, partial folder: it is removed, not resumed."""
+    import shutil
+
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+    if not ckpt_dir.is_dir():
+        return None
+    steps = sorted(
+        (
+            (int(m.group(1)), p)
+            for p in ckpt_dir.iterdir()
+            if (m := re.fullmatch(rf"{PREFIX_CHECKPOINT_DIR}-(\d+)", p.name))
+        ),
+        reverse=True,
+    )
+    for _, folder in steps:
+        try:
+            json.loads((folder / "trainer_state.json").read_text())
+            return str(folder)
+        except (OSError, ValueError):
+            _note(f"removing {folder.name}: the run stopped while saving it; resuming from the one before")
+            shutil.rmtree(folder, ignore_errors=True)
+    return None
 
 
 def _config_key(cfg: FinetuneConfig) -> dict:

@@ -165,10 +165,11 @@ def test_params_that_are_not_an_object_get_invalid_params(server):
 
 def test_cancelled_requests_are_answered_once(server, model, ws):
     """Cancels for requests still running (a slow model), already answered, and never sent."""
-    uri = (ws / "app/views/c.html.erb").as_uri()
-    server.notify(
-        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "erb", "version": 1, "text": "<p>\n"}}
-    )
+    uri, other = (ws / "app/views/c.html.erb").as_uri(), (ws / "app/views/d.html.erb").as_uri()
+    for u in (uri, other):
+        server.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": u, "languageId": "erb", "version": 1, "text": "<p>\n"}}
+        )
     model.mode, model.delay_s = "slow", 1.5
     try:
         ask = {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 3}, "context": {"triggerKind": 1}}
@@ -178,10 +179,13 @@ def test_cancelled_requests_are_answered_once(server, model, ws):
             "context": {"diagnostics": []},
         }
         pos = {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 1}}
+        # completion asks the model too (this client has no inline completion): on the same document it
+        # would supersede c1 (answered empty) before c1's cancel is read
+        elsewhere = {"textDocument": {"uri": other}, "position": {"line": 0, "character": 1}}
         requests = [
             ("c1", "textDocument/inlineCompletion", ask),
             ("c2", "textDocument/codeAction", action),
-            ("c3", "textDocument/completion", pos),
+            ("c3", "textDocument/completion", elsewhere),
             ("c4", "textDocument/hover", pos),
             ("c5", "hotwire-assist/status", None),
         ]

@@ -235,11 +235,16 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_ends_where_an_unbroke
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert not (out / "train.json").exists()
+    # a kill while saving leaves a newer folder without the trainer state (written last): never resumed from
+    partial = out / "checkpoints" / "checkpoint-7"
+    partial.mkdir(exist_ok=True)
+    (partial / "adapter_model.safetensors").write_bytes(b"half a file")
 
     resumed = subprocess.run(args(out), env=env, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     info = json.loads((out / "train.json").read_text())
     assert info["resumed_from"] is not None and "checkpoint-" in info["resumed_from"]
+    assert not info["resumed_from"].endswith("checkpoint-7") and "removing checkpoint-7" in resumed.stderr
 
     unbroken = subprocess.run(args(tmp_path / "whole"), env=env, capture_output=True, text=True, timeout=300)
     assert unbroken.returncode == 0, unbroken.stderr
