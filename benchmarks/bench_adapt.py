@@ -7,7 +7,8 @@ uses its own data dir, so nothing is promoted anywhere real (`--no-promote` unle
     python benchmarks/bench_adapt.py /work/apps/once-campfire --minutes 5 [--json out.json] [--latency 30]
 
 Prints figures; asserts nothing. The held-out files are `training.adapt.split_by_file`'s (never trained on),
-the holes evaluation's `cut_holes`, the answers the model's own ghost text (no index or retrieval sources).
+the holes evaluation's `marker_holes` (reported apart too) and `cut_holes`, the answers the model's own ghost
+text (no index or retrieval sources).
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ def main() -> int:
         "held_out_holes": cur["holes"],
         "exact_match": {"current": cur["exact_match"], "adapted": cand["exact_match"]},
         "edit_similarity": {"current": cur["edit_similarity"], "adapted": cand["edit_similarity"]},
+        # the completion benchmark's kind of hole: the rest of the line after a Hotwire marker
+        "marker_holes": {"current": cur["marker_holes"], "adapted": cand["marker_holes"]},
         "promoted": result["promoted"],
         "reason": result["reason"],
         "wall_seconds": round(wall, 1),

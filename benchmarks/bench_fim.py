@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import sys
@@ -36,25 +35,8 @@ from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
-MARKERS = (
-    "data-controller",
-    "data-action",
-    "static targets",
-    "static values",
-    "turbo_frame_tag",
-    "turbo_stream.",
-    "turbo_stream_from",
-    "respond_to",
-    "format.turbo_stream",
-    "broadcasts",
-)
-# `respond_to?` is Ruby's method check, not a Hotwire block; `turbo_stream_from` is not `turbo_stream.`
-_MARKER_RE = re.compile(
-    "|".join(
-        re.escape(m) + (r"(?![?\w])" if m == "respond_to" else r"(?![\w-])" if m[-1].isalnum() else "")
-        for m in sorted(MARKERS, key=len, reverse=True)
-    )
-)
+from hotwire_assist.evaluation.tasks import MARKER_RE
+
 CODE_SUFFIXES = (".erb", ".rb", ".js", ".ts", ".mjs", ".jbuilder")
 SKIP_DIRS = {"node_modules", ".git", "tmp", "log", "vendor", "coverage", "storage", "public", "dist", "build"}
 JUDGED_MIN = 10
@@ -89,7 +71,7 @@ def marker_holes(files: dict[str, list[str]]) -> list[Hole]:
     holes = []
     for rel, lines in files.items():
         for n, line in enumerate(lines):
-            m = _MARKER_RE.search(line)
+            m = MARKER_RE.search(line)
             if m is not None:
                 holes.append(Hole(rel, n, m.end(), m.group(0), line[m.end() :].strip()))
     return holes
@@ -103,7 +85,7 @@ def mid_line_holes(files: dict[str, list[str]], count: int, seed: int = 7) -> li
             continue
         for n, line in enumerate(lines):
             s = line.strip()
-            if len(s) < 16 or " " not in s or _MARKER_RE.search(line) or s.startswith(("#", "//", "<%#")):
+            if len(s) < 16 or " " not in s or MARKER_RE.search(line) or s.startswith(("#", "//", "<%#")):
                 continue
             col = len(line) - len(line.lstrip()) + s.index(" ") + 1
             pool.append(Hole(rel, n, col, "mid-line", line[col:].strip()))

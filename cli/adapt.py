@@ -6,6 +6,7 @@ ghost text (generated through backends with the server's prompt), core.registry 
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import statistics
@@ -162,19 +163,28 @@ def ghost_text(backend, family, prefix: str, suffix: str, path: str, context, co
 
 
 def held_out_tasks(held, per_file: int = HOLES_PER_FILE, limit: int = MAX_HOLES) -> list:
-    """(source file, hole) pairs: evaluation's FIM holes (cut_holes, seeded by path: the same holes every
-    run) in the held-out files."""
+    """(source file, hole) pairs in the held-out files: the rest of the line after each Hotwire marker
+    (evaluation's marker_holes, where ghost text matters most; at most half the limit, taken evenly), then
+    evaluation's FIM holes (cut_holes, seeded by path: the same holes every run; up to `per_file` each)
+    up to the limit."""
     from hotwire_assist.core.schemas import CATEGORIES
-    from hotwire_assist.evaluation.tasks import cut_holes
+    from hotwire_assist.evaluation.tasks import cut_holes, marker_holes
     from hotwire_assist.training.dataset import infer_category
 
-    per_file = max(1, min(per_file, -(-limit // max(1, len(held)))))  # spread the limit over every file
-    pairs = []
-    for s in held:
-        category = infer_category(s.path, s.text)
-        category = category if category in CATEGORIES else CATEGORIES[0]  # a task label only ("other" is none)
-        pairs += [(s, t) for t in cut_holes(s.path, s.text, category, per_file, key=f"adapt:{s.path}")]
-    return pairs[:limit]
+    def category(s) -> str:
+        c = infer_category(s.path, s.text)
+        return c if c in CATEGORIES else CATEGORIES[0]  # a task label only ("other" is none)
+
+    markers = [(s, t) for s in held for t in marker_holes(s.path, s.text, category(s))]
+    if len(markers) > limit // 2:
+        step = len(markers) / (limit // 2)
+        markers = [markers[int(i * step)] for i in range(limit // 2)]
+    per_source = [
+        [(s, t) for t in cut_holes(s.path, s.text, category(s), per_file, key=f"adapt:{s.path}")] for s in held
+    ]
+    # round-robin over the files: the rest of the limit spread over every file, filled where some have few
+    pairs = [p for row in itertools.zip_longest(*per_source) for p in row if p is not None]
+    return markers + pairs[: limit - len(markers)]
 
 
 def score_model(gguf: Path, tasks, config, exclude=(), progress=None, label: str = "") -> dict:
@@ -232,8 +242,14 @@ def score_backend(make_backend, tasks, config, exclude=(), progress=None, label:
                 progress(f"scoring {label}", n + 1, len(tasks))
     finally:
         backend.close()
+    at_markers = [i for i, (_, t) in enumerate(tasks) if t.id.startswith("marker-")]
     return {
         "holes": len(tasks),
+        "marker_holes": {  # the ghost text after Hotwire markers, the completion benchmark's kind of hole
+            "holes": len(at_markers),
+            "exact_match": round(sum(ems[i] for i in at_markers) / max(1, len(at_markers)), 4),
+            "edit_similarity": round(statistics.fmean(ess[i] for i in at_markers), 4) if at_markers else 0.0,
+        },
         "exact_match": round(sum(ems) / max(1, len(ems)), 4),
         "exact_matches": sum(ems),
         "edit_similarity": round(statistics.fmean(ess), 4) if ess else 0.0,

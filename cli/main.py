@@ -304,7 +304,7 @@ def _ghost_text_figures(gguf: Path, sources: list) -> dict:
         return {}
     held = [s for s in sources if is_held_out(s.path + s.text[:64])]
     score = score_model(gguf, held_out_tasks(held, per_file=4), Config())
-    return {k: score[k] for k in ("holes", "exact_match", "edit_similarity", "seconds")}
+    return {k: score[k] for k in ("holes", "exact_match", "edit_similarity", "marker_holes", "seconds")}
 
 
 @app.command()

@@ -129,3 +129,21 @@ def test_the_curated_held_out_split_is_a_clean_task_set():
     assert all(e.check(t.reference) for t in tasks for e in t.expectations)
     report = check_contamination(tasks)
     assert report.duplicates == [] and report.training_texts > 1000
+
+
+def test_marker_holes_cut_the_rest_of_the_line_after_the_first_hotwire_marker():
+    from hotwire_assist.evaluation.tasks import marker_holes
+
+    text = (
+        '<div data-controller="tabs" data-action="click->tabs#go">\n'
+        '  <%= turbo_frame_tag "panel" do %>\n'
+        "  <% if item.respond_to?(:name) %>\n"
+        "  <%= turbo_frame_tag\n"
+        "</div>\n"
+    )
+    holes = marker_holes("app/views/tabs/show.html.erb", text, "stimulus/targets")
+    # the first marker on a line wins; `respond_to?` is Ruby's check; a line ending at its marker has no hole
+    assert [t.middle for t in holes] == ['="tabs" data-action="click->tabs#go">', ' "panel" do %>']
+    assert all(t.original == text for t in holes)
+    assert holes[1].prefix.endswith("<%= turbo_frame_tag") and holes[1].suffix.startswith("\n  <% if")
+    assert len({t.id for t in holes}) == 2

@@ -171,3 +171,20 @@ def test_a_promoted_adaptation_serves_its_workspace_only(tiny_model, tmp_path, i
     assert backend.health().ok and backend.path == slot
     other_backend = make_backend(config, other)
     assert other_backend.path != slot
+
+
+def test_held_out_holes_put_the_hotwire_markers_first_and_keep_to_the_limit():
+    from hotwire_assist.cli.adapt import held_out_tasks
+
+    view = "".join(f'<div data-controller="c{i}">\n  <p>line {i} of the view</p>\n' for i in range(30))
+    held = [SourceFile("app/views/items/index.html.erb", view), SourceFile("app/models/item.rb", _MODEL)]
+    tasks = held_out_tasks(held, per_file=8, limit=20)
+    ids = [t.id for _, t in tasks]
+    assert len(tasks) == 20 and len(set(ids)) == 20
+    markers = [t for _, t in tasks if t.id.startswith("marker-")]
+    assert len(markers) == 10 and tasks[0][1].id.startswith("marker-")  # at most half the limit, taken first
+    assert {t.middle for t in markers} <= {f'="c{i}">' for i in range(30)}
+    assert any(src.path == "app/models/item.rb" for src, _ in tasks)  # the rest spread over every file
+
+
+_MODEL = "class Item < ApplicationRecord\n  belongs_to :list\n  validates :name, presence: true\nend\n"
