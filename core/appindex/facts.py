@@ -48,6 +48,9 @@ class StimulusController:
     outlets: list[str] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     fetches_html: list[int] = field(default_factory=list)  # lines rebuilding markup from fetched HTML/JSON
+    # where the class's parent comes from when it is not Stimulus's Controller (`extends NestedForm` imported
+    # from '@stimulus-components/rails-nested-form', or './base_controller'): Stimulus merges its targets
+    parent: str = ""
 
 
 @dataclass
@@ -69,6 +72,7 @@ class FileFacts:
     versions: dict[str, str] = field(default_factory=dict)
     routes: list[dict] = field(default_factory=list)
     loads_ujs: bool = False  # the file imports/pins/starts rails-ujs (@rails/ujs)
+    turbo_forms_off: bool = False  # the script turns Turbo Drive (or its form handling) off app-wide
     morph: bool = False  # the page asks for morph refreshes (turbo_refreshes_with / turbo-refresh-method meta)
     # app/helpers: method -> Stimulus identifiers its markup declares, and the methods it calls
     helper_controllers: dict[str, list[str]] = field(default_factory=dict)
@@ -453,9 +457,54 @@ _UJS = re.compile(
 )
 
 
+# Turbo Drive off app-wide (`Turbo.session.drive = false`, Turbo 8's `Turbo.config.drive.enabled = false`) or
+# its form handling off or opt-in only: Turbo then submits no form outside a frame unless it opts in
+_TURBO_FORMS_OFF = re.compile(
+    r"\bTurbo\.session\.drive\s*=\s*false\b|\bTurbo\.config\.drive\.enabled\s*=\s*false\b"
+    r"""|\bTurbo\.setFormMode\(\s*["'](?:off|optin)["']\s*\)|\bTurbo\.config\.forms\.mode\s*=\s*["'](?:off|optin)["']"""
+)
+
+
+def _message_slot(text: str, start: int, end: int) -> bool:
+    """`showError (html) { this.errorTarget.innerHTML = html }` where the file also calls
+    `this.showError('Something went wrong')`: the method writes a message into a status slot, it does not
+    rebuild server-rendered markup."""
+    rhs = re.match(r"\s*([A-Za-z_$][\w$]*)\s*(?:;|\n|$)", text[end:])
+    if rhs is None:
+        return False
+    method = None
+    for m in _JS_METHOD.finditer(text, 0, start):
+        if m.group(2) not in _JS_KEYWORDS:
+            method = m  # the last method header before the write (`if (…) {` blocks are no methods)
+    if method is None or method.group(1):
+        return False
+    params = re.search(r"\(([^)]*)\)", method.group(0))
+    if params is None or rhs.group(1) not in re.findall(r"[A-Za-z_$][\w$]*", params.group(1)):
+        return False
+    return re.search(rf"""\bthis\.{re.escape(method.group(2))}\(\s*["'`]""", text) is not None
+
+
+def _parent_source(text: str) -> str:
+    """Where the controller class's parent is imported from, "" when it is Stimulus's own Controller."""
+    extends = r"class\s+(?:[A-Za-z_$][\w$]*\s+)?extends\s+([A-Za-z_$][\w$.]*)"
+    m = re.search(r"export\s+default\s+" + extends, text) or re.search(r"\b" + extends, text)
+    if m is None:
+        return ""
+    name = m.group(1)
+    imp = re.search(
+        rf"""import\s+(?:{re.escape(name)}\b|\{{[^}}]*\b(?:\w+\s+as\s+)?{re.escape(name)}\b[^}}]*\}})[^;\n]*?"""
+        r"""from\s+["']([^"']+)["']""",
+        text,
+    )
+    if imp is None:
+        return "" if name in ("Controller", "Stimulus.Controller") else name
+    return "" if imp.group(1) in ("@hotwired/stimulus", "stimulus") else imp.group(1)
+
+
 def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
     text = doc.text
     facts.loads_ujs = bool(_UJS.search(text))
+    facts.turbo_forms_off = bool(_TURBO_FORMS_OFF.search(text))
     facts.custom_stream_actions = re.findall(r"StreamActions(?:\.(\w+)|\[[\"']([\w-]+)[\"']\])\s*=", text)
     facts.custom_stream_actions = [a or b for a, b in facts.custom_stream_actions]
     # a `turbo:before-stream-render` listener that handles its own action (`if (el.action == "close_modal")`)
@@ -478,11 +527,14 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
         _js_list(text, "classes"),
         _js_list(text, "outlets"),
         sorted(set(methods)),
+        parent=_parent_source(text),
     )
     if re.search(r"\bfetch\s*\(|\baxios\b|XMLHttpRequest|\$\.ajax", text):
         for m in re.finditer(r"\.(innerHTML|outerHTML)\s*\+?=(?!\s*[\"'`]{2})|insertAdjacentHTML\s*\(", text):
             if _LITERAL_RHS.match(text, m.end()):
                 continue  # a fixed string (`label.innerHTML = 'Name <span>(optional)</span>'`): no fetched data
+            if _message_slot(text, m.start(), m.end()):
+                continue  # a method that shows a message, also called with fixed text: a status line
             ctrl.fetches_html.append(doc.line_of(len(text[: m.start()].encode())))
         # data fetched, markup rebuilt element by element (not a chart or map a visualisation library draws)
         # elements built from fetched data carry it as text (not a fixed status message such as 'Saved!')

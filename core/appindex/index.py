@@ -229,6 +229,11 @@ class AppIndex:
         return any(f.loads_ujs for f in self.files.values())
 
     @property
+    def turbo_forms_off(self) -> bool:
+        """Whether a script turns Turbo Drive, or its form handling, off for the whole app."""
+        return any(f.turbo_forms_off for f in self.files.values())
+
+    @property
     def uses_morph(self) -> bool:
         """Whether the app's pages ask for morph refreshes (turbo_refreshes_with method: :morph)."""
         return any(f.morph for f in self.files.values())

@@ -225,16 +225,28 @@ def check_ujs(ctx: Context, elements: list[Element]) -> None:
             # The form already tells Turbo what to do (data-turbo="false", a turbo action/frame/stream):
             # `local: true` is a harmless leftover there, not a form the author thinks Turbo leaves alone.
             told = [a for a in TURBO_FORM_ATTRS if a in el.attrs]
+            # Drive (or its form handling) off app-wide: Turbo submits no form outside a frame, so the form
+            # does what its author meant; `local: true` is only a leftover there too
+            off = ctx.index is not None and ctx.index.turbo_forms_off
+            if told:
+                msg = f"`local: true` is a Rails-UJS leftover: this form already sets {told[0]}, so drop it"
+            elif off:
+                msg = (
+                    "`local: true` is a Rails-UJS leftover: this app turns Turbo Drive's form handling off, so "
+                    "Turbo does not submit this form (unless it sits in a turbo-frame); drop it"
+                )
+            else:
+                msg = (
+                    "`local: true` does not opt this form out of Turbo (it only stopped Rails-UJS): Turbo still "
+                    "submits it; use data: { turbo: false } for a full-page submit, otherwise drop it"
+                )
             ctx.add(
                 "turbo/form-local",
                 local.start,
                 local.end,
-                f"`local: true` is a Rails-UJS leftover: this form already sets {told[0]}, so drop it"
-                if told
-                else "`local: true` does not opt this form out of Turbo (it only stopped Rails-UJS): Turbo still "
-                "submits it; use data: { turbo: false } for a full-page submit, otherwise drop it",
+                msg,
                 ctx.fix("Remove local: true", ctx.removal(local.start, local.end)),
-                severity="info" if told else None,
+                severity="info" if told or off else None,
             )
         for old, new, rule in (
             ("data-confirm", "data-turbo-confirm", "ujs/data-confirm"),

@@ -3,6 +3,7 @@ cross-file checks that need the app index (frames, stream targets, controllers).
 
 from __future__ import annotations
 
+import os
 import re
 
 from hotwire_assist.core.appindex import (
@@ -42,6 +43,9 @@ NOTIFY_ID = re.compile(
     r"(^|[_-])(flash|flashes|notice|notices|notifications?|toasts?|alerts|messages?-?region)($|[_-])"
 )
 LIVE_ROLES = {"status", "alert", "log"}
+# controls and embedded content: an id naming notifications on these is no region messages appear in
+CONTROL_ELEMENTS = {"button", "a", "input", "select", "textarea", "option", "img", "label", "form", "link_to",
+                    "button_to", "button_tag", "image_tag", "submit_tag", "check_box_tag"}  # fmt: skip
 COMPOSITE_ITEMS = {"option", "menuitem", "menuitemcheckbox", "menuitemradio", "treeitem", "gridcell", "tab", "row"}
 CONTENT_LIST_ID = re.compile(r"(^|[_-])(list|lists|items|index|read|unread|page)($|[_-])")
 
@@ -224,13 +228,17 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                         ctx.add("stimulus/malformed-action", a.value_start, a.value_end, _action_help(d))
                         continue
                     _in_scope(ctx, doc, el, ident, scopes, a, "action")
-                    if check_known and ident in known and method not in known[ident].actions:
-                        ctx.add(
-                            "stimulus/unknown-method",
-                            a.value_start,
-                            a.value_end,
-                            f"controller `{ident}` ({known[ident].path}) defines no method `{method}`",
-                        )
+                    if check_known and ident in known:
+                        _, methods, unseen = _lineage(index, known[ident])
+                        if method not in methods:
+                            ctx.add(
+                                "stimulus/unknown-method",
+                                a.value_start,
+                                a.value_end,
+                                f"controller `{ident}` ({known[ident].path}) defines no method `{method}`"
+                                + (f" (its parent from `{unseen}` may)" if unseen else ""),
+                                severity="info" if unseen else None,
+                            )
             elif name == "data-controller":
                 for ident in a.value.split():
                     if ident in known_ids:
@@ -275,12 +283,15 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                             a.value_end,
                             f"target name `{t}` is not an identifier",
                         )
-                    elif check_known and ident in known and t not in known[ident].targets:
+                    elif check_known and ident in known and t not in (lineage := _lineage(index, known[ident]))[0]:
+                        unseen = lineage[2]
                         ctx.add(
                             "stimulus/unknown-target",
                             a.value_start,
                             a.value_end,
-                            f"controller `{ident}` declares no target `{t}` (static targets = {known[ident].targets})",
+                            f"controller `{ident}` declares no target `{t}` (static targets = {known[ident].targets})"
+                            + (f"; Stimulus adds its parent's targets, from `{unseen}`, unread" if unseen else ""),
+                            severity="info" if unseen else None,
                         )
                 _in_scope(ctx, doc, el, ident, scopes, a, "target")
                 _uppercase(ctx, el, name, a)
@@ -307,6 +318,38 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                         a.value_end,
                         f"outlet `{name}` needs a CSS selector for the outlet elements, got `{a.value}`",
                     )
+
+
+def _lineage(index, ctrl) -> tuple[set[str], set[str], str]:
+    """Targets and methods of a controller with those of its parent classes (Stimulus merges inherited static
+    targets; methods are inherited), and the import a parent comes from when it cannot be read here (a package,
+    a file that is not indexed): "" when the whole chain was read."""
+    memo = index._cache.setdefault("stimulus_lineage", [{}])[0]  # cleared when the index changes
+    if ctrl.path in memo:
+        return memo[ctrl.path]
+    memo[ctrl.path] = out = _read_lineage(index, ctrl)
+    return out
+
+
+def _read_lineage(index, ctrl) -> tuple[set[str], set[str], str]:
+    targets, methods = set(ctrl.targets), set(ctrl.actions)
+    by_path = {c.path: c for c in index.stimulus_controllers.values()}
+    seen = {ctrl.path}
+    while ctrl.parent:
+        parent = None
+        if ctrl.parent.startswith("."):
+            base = os.path.normpath(os.path.join(os.path.dirname(ctrl.path), ctrl.parent))
+            for cand in (base, *(base + ext for ext in (".js", ".ts", ".mjs", "/index.js", "/index.ts"))):
+                parent = by_path.get(cand)
+                if parent is not None:
+                    break
+        if parent is None or parent.path in seen:
+            return targets, methods, ctrl.parent if parent is None else ""
+        seen.add(parent.path)
+        targets |= set(parent.targets)
+        methods |= set(parent.actions)
+        ctrl = parent
+    return targets, methods, ""
 
 
 def _uppercase(ctx: Context, el: Element, name: str, a) -> None:
@@ -568,8 +611,12 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             v = literal(doc, el.ruby_args[0])
             if v:
                 helper_labels.add(v)
+                if el.name == "label_tag" and not el.receiver and "for" not in el.attrs:
+                    label_for.add(re.sub(r"[^-\w.:]", "_", v.replace("]", "")))  # label_tag's for= (sanitised)
             else:
                 label_code.add(node_text(doc, el.ruby_args[0]).strip())
+        if el.name in ("label", "label_tag") and (f := el.attrs.get("for")) is not None and f.value:
+            label_for.add(f.value)  # `f.label "Starting from", for: "filter_starts_at"`
     for el in doc.elements:
         if el.name in LABELLED_FIELDS and _hidden(el):
             _click(ctx, el, keyboard, controls)
@@ -602,8 +649,15 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
                 continue
             if el.has("label"):
                 continue  # a form builder that renders the label from `label:` (the app's own builder)
-            has_label = bool(key) and any(lbl == key or lbl.startswith(key + "_") for lbl in helper_labels)
             own_id = el.attrs.get("id")  # `select_tag "q[x]", opts, id: id` beside `label_tag id, "X"`
+            has_label = bool(key) and any(lbl == key or lbl.startswith(key + "_") for lbl in helper_labels)
+            # a label whose for= is the id the builder gives this field, `<scope>_<attribute>` (the scope of a
+            # form helper such as form_for_filterrific, or of `model: CaseAssignment.new`, is not read here;
+            # `for: :attribute` alone misses the scope, so it names nothing)
+            by_id = own_id is None and bool(key)
+            has_label = has_label or (
+                by_id and any(f.endswith("_" + key) if el.receiver else f == key for f in label_for)
+            )
             if own_id is not None and (own_id.value in helper_labels or own_id.code.strip() in label_code):
                 has_label = True
             if own_id is not None and (
@@ -804,10 +858,12 @@ def _live_region(ctx: Context, el: Element) -> None:
         return  # a page's list of notifications/messages: content, not a status message region
     if el.has("aria-live") or (el.get("role") or "") in LIVE_ROLES:
         return
+    if el.name in CONTROL_ELEMENTS:
+        return  # a control (`<button id="toggle-notifications">`) is no region messages appear in
     index = ctx.index
-    streamed = index is None or not index.stream_targets
-    streamed = streamed or any(t.id != "*" and ids_overlap(t.id, id_attr.value) for t in index.stream_targets)
-    if not streamed:
+    unknown = index is None or not index.stream_targets  # nothing known streams: a script may fill it
+    streamed = not unknown and any(t.id != "*" and ids_overlap(t.id, id_attr.value) for t in index.stream_targets)
+    if not (streamed or unknown):
         return  # not updated by a stream: not a live region
     if el.origin == "html":
         at = el.start + 1 + len(el.name)
@@ -818,8 +874,12 @@ def _live_region(ctx: Context, el: Element) -> None:
         "a11y/live-region",
         el.start,
         el.tag_end,
-        f'#{id_attr.value} is updated by Turbo Streams but screen readers are not told: add role="status" '
-        '(or aria-live="polite")',
+        (
+            f"#{id_attr.value} is updated by Turbo Streams"
+            if streamed
+            else f"#{id_attr.value} looks like a notification region (no stream targets it: a script fills it?)"
+        )
+        + ' but screen readers are not told: add role="status" (or aria-live="polite")',
         fix,
     )
 
