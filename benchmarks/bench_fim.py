@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from hotwire_assist.evaluation.tasks import MARKER_RE
+from hotwire_assist.core.hotwire import MARKER_RE
 
 CODE_SUFFIXES = (".erb", ".rb", ".js", ".ts", ".mjs", ".jbuilder")
 SKIP_DIRS = {"node_modules", ".git", "tmp", "log", "vendor", "coverage", "storage", "public", "dist", "build"}

@@ -229,50 +229,22 @@ def cut_holes(path: str, text: str, category: str, count: int, key: str = "") ->
     return out
 
 
-# Where a Rails developer's ghost text matters most: right after one of these on a line, the rest of the
-# line. The completion benchmark (benchmarks/bench_fim.py) and `model adapt`'s held-out holes cut the same.
-HOTWIRE_MARKERS = (
-    "data-controller",
-    "data-action",
-    "static targets",
-    "static values",
-    "turbo_frame_tag",
-    "turbo_stream.",
-    "turbo_stream_from",
-    "respond_to",
-    "format.turbo_stream",
-    "broadcasts",
-)
-# `respond_to?` is Ruby's method check, not a Hotwire block; `turbo_stream_from` is not `turbo_stream.`
-MARKER_RE = re.compile(
-    "|".join(
-        re.escape(m) + (r"(?![?\w])" if m == "respond_to" else r"(?![\w-])" if m[-1].isalnum() else "")
-        for m in sorted(HOTWIRE_MARKERS, key=len, reverse=True)
-    )
-)
-
-
 def marker_holes(path: str, text: str, category: str) -> list[FimTask]:
-    """One hole per line holding a Hotwire marker: from right after its first marker to the end of the
-    line (a line that ends at the marker has nothing to complete)."""
+    """One hole per line holding a Hotwire marker (core.hotwire.marker_cuts): the rest of the line after it."""
+    from hotwire_assist.core.hotwire import marker_cuts
+
     stem = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\.[a-z.]+$", "", path.lower())).strip("-")
-    out, start = [], 0
-    for n, line in enumerate(text.split("\n")):
-        m = MARKER_RE.search(line)
-        if m is not None and line[m.end() :].strip():
-            cut, end = start + m.end(), start + len(line)
-            out.append(
-                FimTask(
-                    id=f"marker-{stem}-{n + 1}",
-                    category=category,
-                    path=path,
-                    prefix=text[:cut],
-                    middle=text[cut:end],
-                    suffix=text[end:],
-                )
-            )
-        start += len(line) + 1
-    return out
+    return [
+        FimTask(
+            id=f"marker-{stem}-{text.count(chr(10), 0, cut) + 1}",
+            category=category,
+            path=path,
+            prefix=text[:cut],
+            middle=text[cut:end],
+            suffix=text[end:],
+        )
+        for cut, end in marker_cuts(text)
+    ]
 
 
 def build_fim_tasks(sources_dir: Path | None = None, per_file: int = 4) -> list[FimTask]:

@@ -283,7 +283,7 @@ def _train(
     count = lambda text: len(tok(text, add_special_tokens=False)["input_ids"])  # noqa: E731
     room = context - SERVER_MAX_TOKENS
     retriever = ExampleRetriever.from_folder(context_examples) if context_examples else None
-    items = source_fim_items(data.train, family, count, room, settings.holes_per_file, rng, retriever)
+    items = source_fim_items(data.train, family, count, room, settings.holes_per_file, rng, retriever, at_markers=True)
     cfg = FinetuneConfig(family=family.name)
     for ex in data.telemetry:
         it = fim_item(family, ex.id, ex.path, ex.prefix, ex.middle, ex.suffix, (), False, cfg, ex.category)

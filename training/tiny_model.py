@@ -150,11 +150,15 @@ def source_fim_items(
     holes_per_file: int,
     rng: random.Random,
     retriever=None,
+    at_markers: bool = False,
 ) -> list:
     """FIM items cut from source files with the prompt the server would send at that cursor: the request
     it builds there (corpus.hole_request: core.request with the hole's related files over its app, the
-    server's budget and query) in the window `server_prompt` fits. Held out by file (`is_held_out`)."""
+    server's budget and query) in the window `server_prompt` fits. Held out by file (`is_held_out`).
+    `at_markers` adds a hole after every Hotwire marker (core.hotwire.marker_cuts), where `model adapt`
+    is judged."""
     from hotwire_assist.core.appindex import index_app, rails_app_root
+    from hotwire_assist.core.hotwire import marker_cuts
     from hotwire_assist.training.finetune import FinetuneConfig, fim_item
 
     cfg = FinetuneConfig(family=family.name)
@@ -165,8 +169,10 @@ def source_fim_items(
         root = rails_app_root(src.origin) if src.origin is not None else None
         if root is not None and root not in indexes:
             indexes[root] = index_app(root)
-        for n in range(holes_per_file):
-            prefix, middle, suffix = random_hole(src.text, rng)
+        holes = [random_hole(src.text, rng) for _ in range(holes_per_file)]
+        cuts = marker_cuts(src.text) if at_markers else []
+        holes += [(src.text[:cut], src.text[cut:end], src.text[end:]) for cut, end in cuts]
+        for n, (prefix, middle, suffix) in enumerate(holes):
             if not middle.strip():
                 continue
             budget = context_budget(SERVER_PROMPT_CHARS)

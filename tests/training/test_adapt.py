@@ -188,3 +188,20 @@ def test_held_out_holes_put_the_hotwire_markers_first_and_keep_to_the_limit():
 
 
 _MODEL = "class Item < ApplicationRecord\n  belongs_to :list\n  validates :name, presence: true\nend\n"
+
+
+def test_adapt_trains_on_the_hole_after_every_hotwire_marker_too():
+    import random
+
+    from hotwire_assist.core.prompt import get_family
+    from hotwire_assist.training.tiny_model import source_fim_items
+
+    view = SourceFile(
+        "app/views/items/_item.html.erb", '<div data-controller="item">\n  <%= turbo_frame_tag item do %>\n'
+    )
+    family = get_family("hotwire-tiny")
+    plain = source_fim_items([view], family, len, 4000, 2, random.Random(1))
+    both = source_fim_items([view], family, len, 4000, 2, random.Random(1), at_markers=True)
+    assert [it.target for it in both[: len(plain)]] == [it.target for it in plain]  # the same random holes first
+    added = [it.target for it in both[len(plain) :]]
+    assert any(t.startswith('="item">') for t in added) and any(t.startswith(" item do %>") for t in added)
