@@ -73,6 +73,7 @@ class FileFacts:
     routes: list[dict] = field(default_factory=list)
     loads_ujs: bool = False  # the file imports/pins/starts rails-ujs (@rails/ujs)
     turbo_forms_off: bool = False  # the script turns Turbo Drive (or its form handling) off app-wide
+    frame_missing_handler: bool = False  # listens for turbo:frame-missing (recovers from a response without the frame)
     morph: bool = False  # the page asks for morph refreshes (turbo_refreshes_with / turbo-refresh-method meta)
     # app/helpers: method -> Stimulus identifiers its markup declares, and the methods it calls
     helper_controllers: dict[str, list[str]] = field(default_factory=dict)
@@ -90,6 +91,7 @@ class FileFacts:
 
 def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
     line = doc.line_of
+    facts.frame_missing_handler = "turbo:frame-missing" in doc.text  # data-action="turbo:frame-missing->…"
     this_view = view_name(doc.path)
     for el in doc.elements:
         if el.origin == "html" and el.name == "turbo-frame":
@@ -505,6 +507,7 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
     text = doc.text
     facts.loads_ujs = bool(_UJS.search(text))
     facts.turbo_forms_off = bool(_TURBO_FORMS_OFF.search(text))
+    facts.frame_missing_handler = "turbo:frame-missing" in text
     facts.custom_stream_actions = re.findall(r"StreamActions(?:\.(\w+)|\[[\"']([\w-]+)[\"']\])\s*=", text)
     facts.custom_stream_actions = [a or b for a, b in facts.custom_stream_actions]
     # a `turbo:before-stream-render` listener that handles its own action (`if (el.action == "close_modal")`)

@@ -234,6 +234,12 @@ class AppIndex:
         return any(f.turbo_forms_off for f in self.files.values())
 
     @property
+    def handles_frame_missing(self) -> bool:
+        """Whether a script or template listens for turbo:frame-missing (and so recovers from a response
+        without the requested frame, usually by visiting it as a page)."""
+        return any(f.frame_missing_handler for f in self.files.values())
+
+    @property
     def uses_morph(self) -> bool:
         """Whether the app's pages ask for morph refreshes (turbo_refreshes_with method: :morph)."""
         return any(f.morph for f in self.files.values())

@@ -106,7 +106,7 @@ def _stream_content(ctx: Context, call: Node, action: str) -> None:
             content = p.child_by_field_name("value")
     if content is None or content.type not in ("string", "binary", "call", "identifier", "element_reference"):
         return
-    if taint.origin(ctx.doc, content) == taint.REQUEST:
+    if taint.origin_through_locals(ctx.doc, content) == taint.REQUEST:
         ctx.add(
             "security/stream-content",
             content.start_byte,

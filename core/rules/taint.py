@@ -16,7 +16,7 @@ import re
 
 from tree_sitter import Node
 
-from hotwire_assist.core.parsing import SourceText, call_name, node_text
+from hotwire_assist.core.parsing import SourceText, call_name, node_text, walk
 
 SAFE, UNKNOWN, MODEL, REQUEST = 0, 1, 2, 3
 REQUEST_NAMES = {"params", "cookies", "request"}
@@ -103,6 +103,38 @@ def origin(doc: SourceText, node: Node | None, *, json: bool = False) -> int:
     if t == "call":
         return _call_origin(doc, node, json=json)
     return UNKNOWN
+
+
+def origin_through_locals(doc: SourceText, node: Node | None) -> int:
+    """`origin`, where a local variable in the expression also carries the values assigned to it earlier in
+    its method (or template): `msg = "Deleted #{params[:title]}"` then `turbo_stream.update "flash", msg`.
+    One step deep; a variable assigned nowhere before stays unknown."""
+    worst = origin(doc, node)
+    if node is None or worst == REQUEST:
+        return worst
+    idents = [n for n in walk(node) if n.type == "identifier" and node_text(doc, n) not in REQUEST_NAMES]
+    scope = node.parent
+    while scope is not None and scope.type not in ("method", "singleton_method", "program"):
+        scope = scope.parent  # blocks share their method's locals
+    if scope is None or not idents:
+        return worst
+    names = {node_text(doc, n) for n in idents if not _is_method_name(n)}
+    for n in walk(scope):
+        if n.start_byte >= node.start_byte:
+            break
+        if n.type not in ("assignment", "operator_assignment"):
+            continue
+        left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+        if left is not None and left.type == "identifier" and node_text(doc, left) in names:
+            worst = max(worst, origin(doc, right))
+    return worst
+
+
+def _is_method_name(n: Node) -> bool:
+    """`bar` in `foo.bar`: the called method's name, not a variable."""
+    p = n.parent
+    m = p.child_by_field_name("method") if p is not None and p.type == "call" else None
+    return m is not None and m.start_byte == n.start_byte
 
 
 def _call_origin(doc: SourceText, node: Node, *, json: bool) -> int:

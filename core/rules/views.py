@@ -958,6 +958,7 @@ def _cross_file(ctx: Context, doc: ErbDoc) -> None:
     facts = extract_facts(doc)
     check_stream_targets(ctx, facts.stream_targets)
     _frames_in_responses(ctx, doc)
+    _frame_links(ctx, doc)
     if doc.is_partial or doc.is_layout or doc.is_stream or "/components/" in doc.path:
         return
     action = doc.path.rsplit("/", 1)[-1].split(".", 1)[0]
@@ -1020,6 +1021,63 @@ def _frames_in_responses(ctx: Context, doc: ErbDoc) -> None:
             f"frame `{frame_id}` loads {m.group(0).strip()} ({action}), whose template {index.rel(view)} has no "
             f'turbo frame `{frame_id}`: Turbo will show "Content missing"; wrap the response in '
             f'turbo_frame_tag "{frame_id}"',
+        )
+
+
+def _frame_links(ctx: Context, doc: ErbDoc) -> None:
+    """A link inside a frame navigates that frame: the page it loads must hold a frame with the same id, or
+    Turbo shows "Content missing". Judged like `src:` (a static frame id, a named GET route, an action rendering
+    its own template whose frames can all be read); a frame or link aimed at `_top` or at another frame, a
+    non-GET or off-Turbo link, and apps that handle turbo:frame-missing themselves are left alone."""
+    index = ctx.index
+    if index.handles_frame_missing:
+        return
+    frames: list[tuple[int, int, str | None]] = []  # (start, end, literal id or None) of each frame with content
+    for el in doc.elements:
+        if el.origin == "ruby" and el.name == "turbo_frame_tag" and not el.receiver and el.tag_end < el.end:
+            arg = el.ruby_args[0] if el.ruby_args else None
+            fid = literal(doc, arg) if arg is not None and arg.type in ("string", "simple_symbol") else None
+        elif el.origin == "html" and el.name == "turbo-frame":
+            fid = el.get("id")
+        else:
+            continue
+        target = (el.get("target") or "").strip()
+        frames.append((el.tag_end, el.end, None if target and target != "_self" else fid))
+    if not frames:
+        return
+    names = _route_names(index)
+    for el in doc.elements:
+        if not (el.origin == "ruby" and el.name == "link_to" and not el.receiver):
+            continue
+        inner = [f for f in frames if f[0] <= el.start < f[1]]
+        if not inner:
+            continue
+        frame_id = max(inner, key=lambda f: f[0])[2]  # the innermost frame
+        aimed = (el.get("data-turbo-frame") or "").strip()
+        if not frame_id or (el.has("data-turbo-frame") and aimed not in (frame_id, "_self")):
+            continue
+        if el.get("data-turbo") == "false" or el.has("target") or el.has("method") or el.has("data-turbo-method"):
+            continue
+        url = el.ruby_args[1] if len(el.ruby_args) > 1 and el.node.child_by_field_name("block") is None else None
+        if url is None and el.node.child_by_field_name("block") is not None and el.ruby_args:
+            url = el.ruby_args[0]  # `link_to path do … end`
+        m = re.match(r"\s*(\w+)_(?:path|url)\b", node_text(doc, url)) if url is not None else None
+        if m is None or m.group(1) not in names:
+            continue
+        action = names[m.group(1)]
+        view = _action_view(index, action)
+        if view is None or view == doc.path:
+            continue
+        ids = _frame_ids_of(index, view)
+        if ids is None or any(ids_overlap(frame_id, i) for i in ids):
+            continue
+        ctx.add(
+            "turbo/frame-missing-in-response",
+            url.start_byte,
+            url.end_byte,
+            f"this link is inside frame `{frame_id}`, so Turbo loads {m.group(0).strip()} ({action}) into it, but "
+            f'{index.rel(view)} has no turbo frame `{frame_id}`: Turbo will show "Content missing"; add '
+            'data: { turbo_frame: "_top" } to leave the frame, or wrap the response in the frame',
         )
 
 
