@@ -77,6 +77,7 @@ def main() -> int:
     ap.add_argument("--latency", type=int, default=0, help="ghost-text generations timed idle and during training")
     ap.add_argument("--promote", action="store_true", help="let the gate promote (into the temporary data dir)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--keep", type=Path, help="copy the adapted model (candidate/) here, e.g. for bench_fim --model")
     args = ap.parse_args()
 
     from hotwire_assist.core.config import shipped_model_dir
@@ -102,6 +103,8 @@ def main() -> int:
             print(stderr[-3000:], file=sys.stderr)
             return proc.returncode
         result = json.loads(stdout[stdout.index("{") :])
+        if args.keep and Path(result["candidate"]).exists():
+            shutil.copytree(Path(result["candidate"]).parent, args.keep, dirs_exist_ok=True)
     cur, cand = result["scores"]["current"], result["scores"]["candidate"]
     figures = {
         "app": args.app.name,
