@@ -81,21 +81,53 @@ def _format_list(names: list[str], style: tuple[str, str, str]) -> str:
     return "[" + pad + ", ".join(f"{q}{n}{q}" for n in names) + pad + "]" + semi
 
 
-def _values_style(store: LineStore) -> tuple[bool, str, str]:
-    """(multi-line, brace padding, terminator) of the app's `static values = {…}` lines."""
-    multi, single, semis = 0, Counter(), Counter()
+def _values_style(store: LineStore) -> tuple[list[tuple[int, bool, bool]], str, str]:
+    """The app's `static values = {…}` declarations as (entries, multi-line, with a default), and the brace
+    padding and terminator of its one-line ones."""
+    decls: list[tuple[int, bool, bool]] = []
+    single, semis = Counter(), Counter()
     for f, n in _app_lines(store, "values"):
         line = f.lines[n]
         if not line.startswith("static values"):
             continue
-        if line.rstrip().endswith("{"):
-            multi += 1
-        elif m := re.match(r"static values\s*=\s*\{(\s*).*\}(;?)$", line):
+        if re.fullmatch(r"static values\s*=\s*\{", line):
+            entries, default = 0, False
+            for nxt in f.lines[n + 1 : n + 40]:
+                if nxt.startswith("}"):
+                    break
+                entries += bool(re.match(r"[\"']?\w+[\"']?\s*:", nxt))
+                default = default or "default:" in nxt
+            decls.append((entries, True, default))
+        elif m := re.match(r"static values\s*=\s*\{(\s*)(.*)\}(;?)$", line):
             single[m.group(1)] += 1
-            semis[m.group(2)] += 1
+            semis[m.group(3)] += 1
+            body = m.group(2)
+            entries = len(re.findall(r"[\"']?\w+[\"']?\s*:\s*(?:\{|[A-Z])", body))
+            decls.append((entries, False, "default:" in body))
     pad = single.most_common(1)[0][0] if single else " "
     semi = semis.most_common(1)[0][0] if semis else ""
-    return multi > sum(single.values()), pad, semi
+    return decls, pad, semi
+
+
+def _writes_multi_line(decls: list[tuple[int, bool, bool]], entries: int, defaults: bool) -> bool:
+    """Whether the app would write a declaration of `entries` values (`defaults`: some need a default, being
+    passed by no view) over several lines: as most of its declarations alike (with defaults or not, then of
+    the same size) are written."""
+    pool = [d for d in decls if d[2] == defaults] or decls
+    same = [d for d in pool if d[0] == entries]
+    pool = same if len(same) >= 2 else pool
+    multi = sum(d[1] for d in pool)
+    return multi > len(pool) - multi
+
+
+_ENTRY_BELOW = {"{": re.compile(r"[\"']?[A-Za-z_$][\w$]*[\"']?\s*:"), "[": re.compile(r"[\"'][\w$-]*[\"'],?$")}
+
+
+def _continues_below(cursor: Cursor, bracket: str) -> bool:
+    """The declaration's entries follow on the next lines (`modal: { type: Boolean … },` under the cursor):
+    the line ends with the opening bracket."""
+    nxt = next((line.strip() for line in cursor.suffix.split("\n")[1:] if line.strip()), "")
+    return bool(_ENTRY_BELOW[bracket].match(nxt))
 
 
 # --- Stimulus controllers ---------------------------------------------------------------------------
@@ -103,6 +135,19 @@ def _values_style(store: LineStore) -> tuple[bool, str, str]:
 
 def _view_lines(store: LineStore, word: str) -> list[str]:
     return [f.lines[n] for f, n in store.lines_with(word) if not f.curated and f.kind in ("erb", "ruby")]
+
+
+def _attr_lines(store: LineStore, ident: str) -> list[str]:
+    """View and helper lines naming one of `ident`'s attributes: `data-<ident>-…` or a `<ident>_…` hash key.
+    An attribute is one word of the line store (`data-boost-delete-booster-id-value`), so by word prefix."""
+    out: list[str] = []
+    for start in (f"data-{ident}-", ident.replace("-", "_") + "_"):
+        out += [
+            f.lines[n]
+            for f, n in store.lines_with_prefix(start, max_words=512)
+            if not f.curated and f.kind in ("erb", "ruby")
+        ]
+    return list(dict.fromkeys(out))
 
 
 def targets_for(ident: str, body: str, store: LineStore) -> list[str]:
@@ -121,15 +166,16 @@ _TARGET_USE = re.compile(r"this\.(has)?([A-Za-z_$][\w$]*?)Targets?\b")
 _VALUE_USE = re.compile(r"this\.(has)?([A-Za-z_$][\w$]*?)Value\b|\b([a-z][\w$]*?)ValueChanged\s*\(")
 
 
-def values_for(ident: str, body: str, store: LineStore) -> dict[str, str]:
-    """Value names in use with their types, read from the values the views pass."""
+def values_for(ident: str, body: str, store: LineStore) -> tuple[dict[str, str], set[str]]:
+    """Value names in use with their types, read from the values the views pass; and the names some view
+    or helper passes (the others need a default)."""
     names = []
     for m in _VALUE_USE.finditer(body):
         names.append(_lower_first(m.group(2)) if m.group(1) else (m.group(2) or m.group(3)))
     types: dict[str, str] = {}
     attr = re.compile(rf"data-{re.escape(ident)}-([\w-]+)-value=([\"'])(.*?)\2")
-    key = re.compile(rf"{re.escape(ident.replace('-', '_'))}_(\w+)_value[\"']?\s*(?::|=>)\s*(\S+?)[,}}\s]")
-    for line in _view_lines(store, "data-" + ident.split("-")[0]) if "-" in ident else _view_lines(store, ident):
+    key = re.compile(rf"{re.escape(ident.replace('-', '_'))}_(\w+)_value[\"']?\s*(?::|=>)\s*(\S+?)(?=[,}}\s]|$)")
+    for line in _attr_lines(store, ident):
         for m in attr.finditer(line):
             name = _camel(m.group(1))
             names.append(name)
@@ -137,18 +183,21 @@ def values_for(ident: str, body: str, store: LineStore) -> dict[str, str]:
         for m in key.finditer(line):
             name = _camel(m.group(1))
             names.append(name)
-            types.setdefault(name, _type_of(m.group(2)))
+            raw = m.group(2)  # Ruby: a string literal is a String whatever it holds
+            types.setdefault(name, "String" if raw[:1] in "\"'" else _type_of(raw))
+    passed = set(types)
     for name in names:
         types.setdefault(name, _type_from_use(name, body))
-    return {n: types[n] for n in _ordered(names)}
+    return {n: types[n] for n in _ordered(names)}, passed
 
 
 def _type_of(value: str) -> str:
     v = value.strip().strip("\"'")
-    if v in ("true", "false") or re.search(r"\?\s*%>$", v):
+    if v in ("true", "false") or re.search(r"\?\s*(?:%>)?$", v):
         return "Boolean"
+    # an ERB tag's Ruby (`"<%= boost.booster.id %>"`) or a helper's hash value (`room.id`)
     if re.fullmatch(r"-?\d+(\.\d+)?", v) or re.search(
-        r"(?:[._]id|\.to_i|\.count|\.size|\.length|_at\.to_\w+)\s*%>$", v
+        r"(?:[._]id|\.to_i|\.to_f|\.count|\.size|\.length|_count|_at\.to_\w+)\s*(?:%>)?$", v
     ):
         return "Number"
     if v.startswith("[") or (v.endswith(".to_json") and "[" in v):
@@ -163,7 +212,9 @@ def _type_from_use(name: str, body: str) -> str:
         return "Number"
     if re.search(rf"this\.{name}Value\.(?:forEach|map|length|includes|filter)", body):
         return "Array"
-    if re.search(rf"if \(!?this\.{name}Value\)|this\.{name}Value \?", body):
+    if re.search(rf"if \(!?this\.{name}Value\)|this\.{name}Value \?", body) and not re.search(
+        r"(?:url|path|text|title|name|message|label)$", name, re.IGNORECASE
+    ):
         return "Boolean"
     return "String"
 
@@ -205,6 +256,10 @@ def _stimulus_candidates(cursor: Cursor, store: LineStore) -> list[Candidate]:
     for kw in ("targets", "classes", "outlets"):
         if (typed := _after(lp, f"static {kw}")) is None:
             continue
+        if _continues_below(cursor, "["):
+            if (rest := _complete(typed, " = [")) is not None:
+                out.append(Candidate(rest, "index", 0.9, f"the {kw} are listed on the next lines"))
+            continue
         if kw == "targets":
             names = targets_for(ident, body, store)
         else:
@@ -217,11 +272,16 @@ def _stimulus_candidates(cursor: Cursor, store: LineStore) -> list[Candidate]:
             if (rest := _complete(typed, full)) is not None:
                 out.append(Candidate(rest, "index", 0.8, f"the {kw} this controller's code and views use"))
     if (typed := _after(lp, "static values")) is not None:
-        values = values_for(ident, body, store)
-        multi, pad, semi = _values_style(store)
+        if _continues_below(cursor, "{"):
+            if (rest := _complete(typed, " = {")) is not None:
+                out.append(Candidate(rest, "index", 0.9, "the values are declared on the next lines"))
+            return out
+        values, passed = values_for(ident, body, store)
+        decls, pad, semi = _values_style(store)
         if values:
             full = " = {" + pad + ", ".join(f"{k}: {v}" for k, v in values.items()) + pad + "}" + semi
-            if (multi and len(values) > 1) or len(lp) + len(full) > LINE_LIMIT:
+            defaults = any(k not in passed for k in values)
+            if _writes_multi_line(decls, len(values), defaults) or len(lp) + len(full) > LINE_LIMIT:
                 full = " = {"
             if (rest := _complete(typed, full)) is not None:
                 out.append(Candidate(rest, "index", 0.7, "the values this controller's code and views use"))
@@ -233,7 +293,7 @@ def _attr_names(ident: str, kind: str, body: str, store: LineStore) -> list[str]
     suffix = "Class" if kind == "class" else "Outlet"
     used = [m.group(1) for m in re.finditer(rf"this\.([A-Za-z_$][\w$]*?){suffix}e?s?\b", body)]
     attr = re.compile(rf"data-{re.escape(ident)}-([\w-]+)-{kind}\b")
-    for line in _view_lines(store, f"data-{ident}"):
+    for line in _attr_lines(store, ident):
         used.extend(_camel(m.group(1)) if kind == "class" else m.group(1) for m in attr.finditer(line))
     return _ordered(used)
 

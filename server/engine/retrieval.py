@@ -65,6 +65,7 @@ class LineStore:
         self._lock = threading.Lock()
         self._sources: dict[str, object] = {}  # rel -> what the text was read from (the index's facts)
         self._vocabulary: list[str] = []  # every word ever seen, sorted (prefix lookups; stale ones harmless)
+        self._line_counts: Counter[str] = Counter()  # how many of the app's lines read exactly so
 
     def __len__(self) -> int:
         return len(self._files)
@@ -76,6 +77,8 @@ class LineStore:
             if old is not None:
                 self._by_id[self._ids[rel]] = None
                 self._stale["all"] += len(old.lines)
+                if not old.curated:
+                    self._line_counts.subtract(old.lines)
             if text is None:
                 return
             lines = [s if len(s := line.strip()) <= MAX_LINE else "" for line in text.split("\n")]
@@ -84,6 +87,8 @@ class LineStore:
             self._by_id.append(f)
             self._ids[rel] = fid
             self._files[rel] = f
+            if not curated:
+                self._line_counts.update(lines)
             for n, line in enumerate(lines):
                 for w in set(_WORD.findall(line)):
                     if w not in self._postings:
@@ -143,6 +148,10 @@ class LineStore:
                     out.append((f, n))
         return out
 
+    def line_count(self, line: str) -> int:
+        """How many lines of the app (not the curated examples) read `line`, stripped."""
+        return self._line_counts.get(line, 0)
+
     def knows(self, word: str) -> bool:
         """Whether some line of the app or of the curated examples holds `word` (or once did)."""
         vocab = self._vocabulary
@@ -182,6 +191,7 @@ class _Vote:
     weight: float = 0.0
     count: int = 0
     full: int = 0  # occurrences that share the cursor's whole stripped line start
+    clone: int = 0  # the most telling neighbour lines one such occurrence shares with the cursor's line
 
 
 _LITERAL = re.compile(r'"[^"\n]*"|\'[^\'\n]*\'')
@@ -220,7 +230,11 @@ def adapt(text: str, theirs: Neighbour | None, ours: Neighbour) -> str:
 
 
 def continuations(
-    cursor: Cursor, lines: Iterable[tuple[str, float] | tuple[str, float, Neighbour]], anchor: str, lp: str
+    cursor: Cursor,
+    lines: Iterable[tuple[str, float] | tuple[str, float, Neighbour]],
+    anchor: str,
+    lp: str,
+    common: Callable[[str], int] = lambda _s: 0,
 ) -> dict[str, _Vote]:
     """Votes for the rest of the cursor's line from (line, proximity[, its neighbours]) holding `anchor`."""
     votes: dict[str, _Vote] = {}
@@ -247,7 +261,29 @@ def continuations(
         v.weight += weight
         v.count += 1
         v.full += int(full)
+        if full and around:
+            v.clone = max(v.clone, shared_neighbours(around[0], cursor.neighbour, common))
     return votes
+
+
+# Lines too common to tell one place from another (block ends, blank lines, a lone `else`).
+_TRIVIAL = re.compile(r"(?:<%-?\s*(?:end|else)\s*-?%>|end|else|[{}()\[\];,]*|</[\w-]+>|<[\w-]+>|\*/|/\*\*?|#|//)")
+
+
+RARE_LINE = 4  # a neighbour line written more often than this in the app tells no place apart
+
+
+def shared_neighbours(theirs: Neighbour, ours: Neighbour, common: Callable[[str], int] = lambda _s: 0) -> int:
+    """How many of the two lines above and below a line are, word for word, the same around the cursor
+    (blank lines, block ends and lines the app writes everywhere aside): three or four mean a copy of this
+    place (a `create` template beside its `destroy` twin), whose line goes on as this one does 6 times in 7
+    on real apps."""
+    n = 0
+    for d in NEIGHBOURS:
+        a = ours(d)
+        if a is not None and a == theirs(d) and not _TRIVIAL.fullmatch(a) and common(a) <= RARE_LINE:
+            n += 1
+    return n
 
 
 def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate]:
@@ -278,7 +314,7 @@ def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate
     for k, s in enumerate(buffer):  # the open buffer, minus the cursor's line
         if k != cursor.line_no and word in s:
             pairs.append((s, PROXIMITY["file"], _lines_around(buffer, k)))
-    votes = continuations(cursor, pairs, anchor, lp)
+    votes = continuations(cursor, pairs, anchor, lp, store.line_count)
     if not any(v.full for v in votes.values()):  # curated idioms only where the app has no line like it
         for text, v in continuations(cursor, curated, anchor, lp).items():
             have = votes.setdefault(text, _Vote(text))
@@ -295,7 +331,12 @@ def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate
             v.weight *= 0.3
     total = sum(v.weight for v in votes.values())
     full_total = sum(v.full for v in votes.values())
+    top_clone = max(v.clone for v in votes.values())
+    if sum(v.clone == top_clone for v in votes.values()) > 1:  # several places alike go on differently
+        for v in votes.values():
+            v.clone = 0
     best = sorted(votes.values(), key=lambda v: (-v.weight, -v.count, v.text))[:limit]
+    best += sorted((v for v in votes.values() if v.clone >= 2 and v not in best), key=lambda v: -v.clone)[:2]
     lead = cursor.line_prefix[-1:] if cursor.line_prefix else ""
     out = []
     for v in best:
@@ -308,6 +349,12 @@ def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate
         backing = v.weight / (4 * PROXIMITY["group"])
         score = share * min(1.0, 0.15 + 0.45 * backing**0.5)
         reason = f"{v.count} line(s) continue this way, {v.full} with the same start"
+        if v.clone >= 3:
+            score = max(score, CLONE_SCORE)
+            reason += f", one of them in a place like this one ({v.clone} neighbour lines alike)"
+        elif v.clone == 2:
+            score = max(score, NEAR_CLONE_SCORE)
+            reason += ", one of them with 2 neighbour lines alike"
         if v.full and 2 * v.full > full_total:
             # Most of the app's lines that start exactly like this one go on this way: on real apps that
             # rest is the line's own 3 times in 4 (a minority answer, 1 in 10). A lone such line is weaker.
@@ -318,6 +365,8 @@ def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate
 
 
 MAJORITY_SCORE = 0.75  # most (and at least two) of the lines with the cursor's stripped start go on this way
+CLONE_SCORE = 0.8  # a line with the cursor's start whose neighbours (3 or 4 of the 4) are the cursor's
+NEAR_CLONE_SCORE = 0.4  # …2 of the 4 alike: right about a third of the time, better than nothing
 LONE_SCORE = 0.45  # one other line of the app starts like the cursor's (or most of them: one of them)
 
 

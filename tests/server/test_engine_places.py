@@ -1,0 +1,167 @@
+"""Engine rules from the third round of holes cut in real apps: values read from every attribute form, the
+declaration style by the app's own habits, and lines copied from a place like the cursor's. Each on a
+small app written here; the hole is cut before anything is indexed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hotwire_assist.core.appindex import index_app, read_text
+from hotwire_assist.server.engine import Cursor, LineStore, cheap_candidates, confident
+
+JS = "app/javascript/controllers/{}_controller.js"
+
+
+def make_app(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    (root / "config").mkdir(exist_ok=True)
+    (root / "config" / "routes.rb").write_text("Rails.application.routes.draw do\nend\n")
+    return root
+
+
+def ask(root: Path, rel: str, text: str, marker: str):
+    """Write `text` cut right after the last `marker` to `rel`, index the app, rank the candidates."""
+    cut = text.rindex(marker) + len(marker)
+    prefix, suffix = text[:cut], text[cut:].split("\n", 1)
+    buffer = prefix + "\n" + (suffix[1] if len(suffix) > 1 else "")
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_text(buffer)
+    index = index_app(root)
+    store = LineStore()
+    store.sync(index.files, lambda p: read_text(Path(p)), index.rel)
+    return cheap_candidates(Cursor(rel, prefix, buffer[len(prefix) :]), index, store)
+
+
+# --- static values ------------------------------------------------------------------------------------
+
+
+def test_values_are_read_from_hyphenated_attributes_and_helper_hash_keys(tmp_path):
+    """`data-boost-delete-booster-id-value` is one word of the line store, and so is `composer_room_id_value`:
+    both are found, and `<%= boost.booster.id %>` / `room.id` make Numbers; a Ruby string literal is a String
+    whatever it holds."""
+    root = make_app(
+        tmp_path,
+        {
+            "app/views/boosts/_boost.html.erb": '<div data-controller="boost-delete" '
+            'data-boost-delete-booster-id-value="<%= boost.booster.id %>">\n</div>\n',
+            "app/helpers/rooms_helper.rb": "module RoomsHelper\n  def composer_data(room)\n"
+            '    { controller: "composer", composer_room_id_value: room.id,\n'
+            '      composer_selector_value: "[data-x=true]" }\n  end\nend\n',
+        },
+    )
+    text = "export default class extends Controller {\n  static values = { boosterId: Number }\n}\n"
+    found = ask(root, JS.format("boost_delete"), text, "static values")
+    assert found[0].text == " = { boosterId: Number }"
+    text = "export default class extends Controller {\n  static values = { roomId: Number, selector: String }\n}\n"
+    found = ask(root, JS.format("composer"), text, "static values")
+    assert found[0].text == " = { roomId: Number, selector: String }"
+
+
+def test_a_truthiness_check_on_a_url_does_not_make_it_a_boolean(tmp_path):
+    root = make_app(tmp_path, {"app/views/a/_a.html.erb": '<div data-controller="share"></div>\n'})
+    text = (
+        "export default class extends Controller {\n  static values = { url: String }\n"
+        "  share() { if (this.urlValue) { open(this.urlValue) } }\n}\n"
+    )
+    found = ask(root, JS.format("share"), text, "static values")
+    assert found[0].text == " = { url: String }"
+
+
+def test_values_listed_on_the_next_lines_make_the_line_end_with_the_brace(tmp_path):
+    root = make_app(tmp_path, {"app/views/a/_a.html.erb": '<div data-controller="dialog"></div>\n'})
+    text = (
+        "export default class extends Controller {\n  static values = {\n"
+        "    modal: { type: Boolean, default: false },\n    sizing: Boolean\n  }\n"
+        "  open() { if (this.modalValue && this.sizingValue) {} }\n}\n"
+    )
+    found = ask(root, JS.format("dialog"), text, "static values")
+    assert found[0].text == " = {"
+    assert found[0].source == "index"
+
+
+def test_values_with_defaults_go_over_several_lines_where_the_app_writes_them_so(tmp_path):
+    """The app writes one-line declarations for values its views pass, and multi-line ones (with defaults)
+    for values no view passes: a controller whose values no view passes gets `= {`, one whose values a
+    view passes gets the one-line form."""
+    files = {
+        JS.format(
+            f"one{k}"
+        ): f"export default class extends Controller {{\n  static values = {{ url{k}: String }}\n}}\n"
+        for k in range(3)
+    }
+    for k in range(2):
+        files[JS.format(f"multi{k}")] = (
+            "export default class extends Controller {\n  static values = {\n"
+            f'    label{k}: {{ type: String, default: "x" }}\n  }}\n}}\n'
+        )
+    files["app/views/a/_a.html.erb"] = '<div data-controller="passed" data-passed-url-value="/x"></div>\n'
+    root = make_app(tmp_path, files)
+    text = "export default class extends Controller {\n  static values = {\n  go() { this.delayValue }\n}\n"
+    assert ask(root, JS.format("lonely"), text, "static values")[0].text == " = {"
+    text = "export default class extends Controller {\n  static values = { url: String }\n  go() { this.urlValue }\n}\n"
+    assert ask(root, JS.format("passed"), text, "static values")[0].text == " = { url: String }"
+
+
+# --- a place like this one ------------------------------------------------------------------------------
+
+_STREAM = (
+    '<%= turbo_stream.replace("{first}", partial: "boards/{first}", locals: {{ board: @board }}) %>\n'
+    "\n"
+    "<% if @source_column %>\n"
+    '  <%= turbo_stream.replace(dom_id(@source_column), partial: "boards/column") %>\n'
+    "<% elsif @was_in_stream %>\n"
+    '  <%= turbo_stream.replace("maybe", partial: "boards/stream", locals: {{ board: @board, page: @page }}) %>\n'
+    "<% end %>\n"
+)
+
+
+def test_a_line_in_a_copy_of_this_place_answers(tmp_path):
+    """`closures/create` is `not_nows/create` but for its first line: the line whose neighbours are the
+    cursor's goes on as the cursor's line, though most of the app's `turbo_stream.replace(` lines do not."""
+    files = {"app/views/cards/not_nows/create.turbo_stream.erb": _STREAM.format(first="not-now")}
+    for k in range(3):
+        files[f"app/views/things{k}/update.turbo_stream.erb"] = f'<%= turbo_stream.replace("thing{k}", @thing) %>\n'
+    root = make_app(tmp_path, files)
+    text = _STREAM.format(first="closed-cards")
+    found = ask(root, "app/views/cards/closures/create.turbo_stream.erb", text, "turbo_stream.")
+    assert found[0].text == 'replace("maybe", partial: "boards/stream", locals: { board: @board, page: @page }) %>'
+    assert found[0].source == "retrieval" and confident(found)  # answers without the model
+
+
+def test_places_alike_that_go_on_differently_answer_nothing_confidently(tmp_path):
+    """Two copies of the place with different lines at the cursor: the neighbours tell nothing."""
+    files = {}
+    for name in ("closed", "stream"):
+        files[f"app/views/columns/{name}s/show.html.erb"] = (
+            '<section class="column" data-controller="column">\n'
+            '  <h2 class="column__title">Cards</h2>\n'
+            f"  <%= turbo_frame_tag :{name}_column do %>\n"
+            '    <%= render "columns/cards" %>\n'
+            "  <% end %>\n</section>\n"
+        )
+    root = make_app(tmp_path, files)
+    text = files["app/views/columns/closeds/show.html.erb"].replace(":closed_column", ":later_column")
+    found = ask(root, "app/views/columns/laters/show.html.erb", text, "turbo_frame_tag")
+    assert not found or found[0].score < 0.3, [(c.text, c.score) for c in found]
+
+
+def test_neighbours_the_app_writes_everywhere_tell_no_place_apart(tmp_path):
+    """`respond_to do |format|` / `format.html { redirect_to … }` are in many controllers: sharing them
+    makes no copy, and the line most controllers have wins."""
+    files = {}
+    for k in range(6):
+        render = "render_card_replacement" if k < 4 else f"render_other{k}"
+        files[f"app/controllers/things{k}_controller.rb"] = (
+            f"class Things{k}Controller < ApplicationController\n  def create\n"
+            "    respond_to do |format|\n"
+            f"      format.turbo_stream {{ {render} }}\n"
+            "      format.html { redirect_back fallback_location: root_path }\n"
+            "    end\n  end\nend\n"
+        )
+    root = make_app(tmp_path, files)
+    text = files["app/controllers/things5_controller.rb"].replace("Things5", "Pins")
+    found = ask(root, "app/controllers/pins_controller.rb", text, "format.turbo_stream")
+    assert found[0].text.strip() == "{ render_card_replacement }"
