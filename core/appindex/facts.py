@@ -74,6 +74,9 @@ class FileFacts:
     loads_ujs: bool = False  # the file imports/pins/starts rails-ujs (@rails/ujs)
     turbo_forms_off: bool = False  # the script turns Turbo Drive (or its form handling) off app-wide
     frame_missing_handler: bool = False  # listens for turbo:frame-missing (recovers from a response without the frame)
+    # names that request data can write: params keys and permitted attributes in request-handling code, form
+    # field names in views (`f.text_area :body`, `name="post[body]"`)
+    written_words: list[str] = field(default_factory=list)
     morph: bool = False  # the page asks for morph refreshes (turbo_refreshes_with / turbo-refresh-method meta)
     # app/helpers: method -> Stimulus identifiers its markup declares, and the methods it calls
     helper_controllers: dict[str, list[str]] = field(default_factory=dict)
@@ -92,6 +95,7 @@ class FileFacts:
 def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
     line = doc.line_of
     facts.frame_missing_handler = "turbo:frame-missing" in doc.text  # data-action="turbo:frame-missing->…"
+    facts.written_words = _words(_FIELD_WORDS, doc.text)
     this_view = view_name(doc.path)
     for el in doc.elements:
         if el.origin == "html" and el.name == "turbo-frame":
@@ -269,10 +273,31 @@ def _rendered_partials(doc: SourceText, call: Node, this_view: str | None, skip:
 # --- Ruby: controllers and models ------------------------------------------------------------------
 
 
+# Ruby that handles requests or outside input (params, permitted attributes, a channel's data, an importer's
+# keys): every symbol, hash key and string key there may name an attribute written from outside
+_WRITING_CODE = re.compile(r"/app/(controllers|channels|graphql|api|services|jobs|mailboxes|forms|interactors)/")
+_RUBY_WORDS = re.compile(r"""(?<![:\w]):(\w+)|\b(\w+):(?!:)|\[\s*["'](\w+)["']\s*\]""")
+# a form field in a view: `f.text_area :body`, `text_field_tag "q"`, `name="post[body]"`
+_FIELD_WORDS = re.compile(
+    r"""\b(?:\w+_field|text_area|textarea|rich_text_area|rich_textarea|\w*select|check_box|radio_button|input|"""
+    r"""collection_\w+|\w+_field_tag|text_area_tag|select_tag|check_box_tag|radio_button_tag)\s*\(?\s*[:"'](\w+)"""
+    r"""|\bname=["'](?:[^"'\[]*\[)*(\w+)\]?["']"""
+)
+
+
+def _words(pattern: re.Pattern, text: str) -> list[str]:
+    words = {w for m in pattern.finditer(text) for w in m.groups() if w}
+    if pattern is _RUBY_WORDS:  # `params.expect(story: %i[title body])`
+        words |= {w for m in re.finditer(r"%[iIwW][\[(]([^\])]*)[\])]", text) for w in m.group(1).split()}
+    return sorted(words)
+
+
 def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
     # a helper emitting a custom action (`turbo_stream_action_tag :refresh_link_modals`), handled by the app's JS
     facts.custom_stream_actions = re.findall(r"""\bturbo_stream_action_tag[\s(]+[:"']([\w-]+)""", doc.text)
     p = doc.path.replace("\\", "/")
+    if _WRITING_CODE.search("/" + p):
+        facts.written_words = _words(_RUBY_WORDS, doc.text)
     root = doc.tree.root_node
     for call in doc.calls:
         _call_facts(doc, call, facts, None)
@@ -300,7 +325,13 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
                 broadcasts.append(name)
         cls = next((n for n in walk(root) if n.type == "class"), None)
         name = node_text(doc, cls.child_by_field_name("name")) if cls is not None else Path(p).stem
-        facts.model = {"name": name, "path": doc.path, "broadcasts": sorted(set(broadcasts))}
+        facts.model = {
+            "name": name,
+            "path": doc.path,
+            "broadcasts": sorted(set(broadcasts)),
+            # methods the model defines: a value they compute may come from anything (not a stored column)
+            "methods": sorted(set(re.findall(r"^\s*def\s+(?:self\.)?(\w+[?!]?)", doc.text, re.M))),
+        }
     if "/app/controllers/" in "/" + p:
         facts.controller = _controller_facts(doc)
     if "/app/helpers/" in "/" + p or "/app/components/" in "/" + p:

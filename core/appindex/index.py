@@ -234,6 +234,25 @@ class AppIndex:
         return any(f.turbo_forms_off for f in self.files.values())
 
     @property
+    def written_words(self) -> set[str] | None:
+        """Names request data can write (params keys, permitted attributes, form fields); None when the index
+        holds no request-handling code to read them from."""
+        if "written_words_set" not in self._cache:
+            words = set(self._all("written_words"))
+            has_code = any("/app/controllers/" in "/" + p.replace("\\", "/") for p in self.files)
+            self._cache["written_words_set"] = [words if has_code else None]
+        return self._cache["written_words_set"][0]
+
+    @property
+    def model_methods(self) -> set[str]:
+        """Methods the app's models define (computed values, not stored columns)."""
+        if "model_methods" not in self._cache:
+            self._cache["model_methods"] = [
+                {m for f in self.files.values() if f.model for m in f.model.get("methods", [])}
+            ]
+        return self._cache["model_methods"][0]
+
+    @property
     def handles_frame_missing(self) -> bool:
         """Whether a script or template listens for turbo:frame-missing (and so recovers from a response
         without the requested frame, usually by visiting it as a page)."""

@@ -95,10 +95,16 @@ CONFIG_VALUE = re.compile(
 
 def _configuration_only(line: str) -> bool:
     """Whether every `<%= … %>` on the line outputs the app's configuration (Rails.configuration, credentials,
-    ENV, a CONSTANT): the deployer's value, not user input."""
+    ENV, a CONSTANT) or a boolean or number: the deployer's value or a scalar, not user input."""
     exprs = re.findall(r"<%=\s*(.*?)\s*-?%>", line)
     user = re.compile(r"\b(params|request|cookies|session|current_\w+)\b|@")
-    return bool(exprs) and all(CONFIG_VALUE.fullmatch(e) and not user.search(e) for e in exprs)
+    return bool(exprs) and all(
+        (CONFIG_VALUE.fullmatch(e) and not user.search(e)) or SCALAR_VALUE.fullmatch(e) for e in exprs
+    )
+
+
+# a value that prints as a boolean or a number (`user_signed_in?`, `@posts.count`, `42`): nothing to inject
+SCALAR_VALUE = re.compile(r"[@\w.:]*\w\?|[@\w.:]+\.(?:to_i|to_f|count|size|length|id)|\d+(?:\.\d+)?|true|false")
 
 
 def _filled_by_script(text: str, line: str) -> bool:

@@ -257,6 +257,8 @@ def check_ujs(ctx: Context, elements: list[Element]) -> None:
             a = el.attrs.get(old)
             if a is None or (old in ("confirm", "disable-with") and el.name not in REMOTE_HELPERS | {"submit"}):
                 continue
+            if el.origin == "ruby" and (a.code or "").strip() in ("false", "nil"):
+                continue  # `disable_with: false` renders no attribute: it turns Rails' automatic one off
             key = _data_key(ctx, el, old)
             fix = None
             if key is not None and old.startswith("data-"):
@@ -332,6 +334,13 @@ def _unsafe(ctx: Context, rule: str, call: Node, value: Node, what: str) -> None
     if severity is None:
         return
     src = {taint.REQUEST: "request data", taint.MODEL: "record data", taint.UNKNOWN: "a value of unknown origin"}[level]
+    written = ctx.index.written_words if ctx.index is not None else None
+    attrs = taint.attributes_read(ctx.doc, value) if level == taint.MODEL and written is not None else []
+    if attrs and not any(a in written or a in ctx.index.model_methods for a in attrs):
+        # stored columns (no model method computes them) that no form, params key or import in this app writes:
+        # the app stores them itself (seeds, a converter's HTML); a lead, not a likely hole
+        src = f"record data no form or param of this app writes: {', '.join(attrs)}"
+        severity = "info"
     ctx.add(
         rule,
         call.start_byte,

@@ -130,6 +130,20 @@ def origin_through_locals(doc: SourceText, node: Node | None) -> int:
     return worst
 
 
+def attributes_read(doc: SourceText, node: Node) -> list[str]:
+    """Record attributes the expression reads (`story.story_content.truncate_words(30)` -> story_content):
+    argument-less calls on a variable or attribute chain."""
+    out: list[str] = []
+    for n in walk(node):
+        if n.type != "call" or n.child_by_field_name("arguments") is not None:
+            continue
+        recv = n.child_by_field_name("receiver")
+        name = call_name(doc, n)
+        if recv is not None and _attribute_chain(doc, recv) and name not in TRANSFORMS and name not in out:
+            out.append(name)
+    return out
+
+
 def _is_method_name(n: Node) -> bool:
     """`bar` in `foo.bar`: the called method's name, not a variable."""
     p = n.parent

@@ -593,6 +593,7 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
         return  # rendered to a PDF (wicked_pdf, grover): no assistive technology reads this HTML
     html = doc.html_elements
     keyboard = _window_key_controllers(doc)
+    on_controls = _control_actions(doc)
     label_for = {el.get("for") for el in html if el.name == "label" and el.get("for")}
     label_for_code = {  # `<label for="<%= it.public_id %>">`: the Ruby its target id is computed by
         a.code.strip()
@@ -619,7 +620,7 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             label_for.add(f.value)  # `f.label "Starting from", for: "filter_starts_at"`
     for el in doc.elements:
         if el.name in LABELLED_FIELDS and _hidden(el):
-            _click(ctx, el, keyboard, controls)
+            _click(ctx, el, keyboard, controls, on_controls)
             continue  # hidden by class or attribute (a file input a button opens): nothing to label
         labelled = el.has("aria-label") or el.has("aria-labelledby") or el.has("title")
         inside_label = any(s < el.start < e for s, e in label_ranges)
@@ -717,7 +718,7 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
                 "image_tag without alt: (Rails no longer derives one)",
                 ctx.fix('Add alt: "" (decorative); write real alt text if the image informs', (end, end, ', alt: ""')),
             )
-        _click(ctx, el, keyboard, controls)
+        _click(ctx, el, keyboard, controls, on_controls)
         _live_region(ctx, el)
 
 
@@ -815,18 +816,38 @@ def _focusable_control(el: Element) -> bool:
     return el.name in CONTROL_HELPERS and el.get("type") != "hidden"
 
 
-def _click(ctx: Context, el: Element, keyboard: set[str] = frozenset(), controls: list[int] = ()) -> None:
+def _control_actions(doc: ErbDoc) -> set[str]:
+    """`controller#method` of the actions bound on buttons, links and fields: those have a keyboard path."""
+    out: set[str] = set()
+    for el in doc.elements:
+        if el.name in INTERACTIVE or el.name in ("button_tag", "link_to", "button_to"):
+            for d in (el.get("data-action") or "").split():
+                m = st.ACTION_RE.match(d)
+                if m:
+                    out.add(f"{m.group('ident')}#{m.group('method')}")
+    return out
+
+
+def _click(
+    ctx: Context,
+    el: Element,
+    keyboard: set[str] = frozenset(),
+    controls: list[int] = (),
+    on_controls: set[str] = frozenset(),
+) -> None:
     if el.origin != "html" or el.name in INTERACTIVE or el.name.startswith("turbo-"):
         return
     clicks = el.has("onclick")
     action = el.get("data-action")
     click_ctrls: set[str] = set()
+    click_methods: set[str] = set()
     if action:
         for d in action.split():
             m = st.ACTION_RE.match(d)
             if m and not m.group("global") and (m.group("event") or st.default_event(el.name)) == "click":
                 clicks = True
                 click_ctrls.add(m.group("ident"))
+                click_methods.add(f"{m.group('ident')}#{m.group('method')}")
     if not clicks:
         return
     role = el.get("role")
@@ -838,6 +859,8 @@ def _click(ctx: Context, el: Element, keyboard: set[str] = frozenset(), controls
         return
     paged = bool(click_ctrls) and not el.has("onclick") and click_ctrls <= keyboard
     wraps = any(el.tag_end <= c < el.end for c in controls)  # a checkbox's keyboard click bubbles up to it
+    if el.get("aria-hidden") == "true" and click_methods and not el.has("onclick") and click_methods <= on_controls:
+        return  # a backdrop hidden from assistive tech whose action a button also runs (the close button)
     ctx.add(
         "a11y/click-handler",
         el.start,
