@@ -337,6 +337,15 @@ def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate
             v.clone = 0
     best = sorted(votes.values(), key=lambda v: (-v.weight, -v.count, v.text))[:limit]
     best += sorted((v for v in votes.values() if v.clone >= 2 and v not in best), key=lambda v: -v.clone)[:2]
+    # the fallback: the best-backed way on after this very line start (proximity counts: the same file's
+    # way comes before a commoner one elsewhere), else the commonest
+    plural = (
+        best[0]
+        if best[0].full
+        else max((v for v in votes.values() if v.full), key=lambda v: (v.full, v.weight), default=None)
+    )
+    if plural is not None and plural not in best:
+        best.append(plural)
     lead = cursor.line_prefix[-1:] if cursor.line_prefix else ""
     out = []
     for v in best:
@@ -355,6 +364,10 @@ def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate
         elif v.clone == 2:
             score = max(score, NEAR_CLONE_SCORE)
             reason += ", one of them with 2 neighbour lines alike"
+        if v is plural:
+            # the app's most common way on after this very line start: shown where nothing better is (the
+            # app's own line, not a guess), never enough alone to keep the model from being asked
+            score = max(score, FALLBACK_SCORE)
         if v.full and 2 * v.full > full_total:
             # Most of the app's lines that start exactly like this one go on this way: on real apps that
             # rest is the line's own 3 times in 4 (a minority answer, 1 in 10). A lone such line is weaker.
@@ -367,6 +380,7 @@ def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate
 MAJORITY_SCORE = 0.75  # most (and at least two) of the lines with the cursor's stripped start go on this way
 CLONE_SCORE = 0.8  # a line with the cursor's start whose neighbours (3 or 4 of the 4) are the cursor's
 NEAR_CLONE_SCORE = 0.4  # …2 of the 4 alike: right about a third of the time, better than nothing
+FALLBACK_SCORE = 0.28  # the most common of several ways on: above the embedded model's text, below THRESHOLD
 LONE_SCORE = 0.45  # one other line of the app starts like the cursor's (or most of them: one of them)
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from hotwire_assist.core.appindex import index_app, read_text
-from hotwire_assist.server.engine import Cursor, LineStore, cheap_candidates, confident
+from hotwire_assist.server.completion import MODEL_CONFIDENCE
+from hotwire_assist.server.engine import SHOW, Cursor, LineStore, cheap_candidates, confident
+from hotwire_assist.server.engine.cursor import SOURCE_PRIORS
 
 JS = "app/javascript/controllers/{}_controller.js"
 
@@ -165,3 +167,37 @@ def test_neighbours_the_app_writes_everywhere_tell_no_place_apart(tmp_path):
     text = files["app/controllers/things5_controller.rb"].replace("Things5", "Pins")
     found = ask(root, "app/controllers/pins_controller.rb", text, "format.turbo_stream")
     assert found[0].text.strip() == "{ render_card_replacement }"
+
+
+# --- the app's own line where nothing is sure -----------------------------------------------------------
+
+
+def test_the_commonest_way_on_is_shown_where_no_way_is_sure_and_the_model_is_still_asked(tmp_path):
+    """Four other lines start like the cursor's and go on three ways (2, 1, 1): no majority, so nothing is
+    confident, but the commonest is shown rather than nothing, and above the embedded model's own text."""
+    rests = ['"browse-a" do %>', '"browse-a" do %>', '"browse-b" do %>', '"browse-c" do %>']
+    files = {
+        f"app/views/p{k}/show.html.erb": f"<div>\n  <%= turbo_frame_tag {r}\n</div>\n" for k, r in enumerate(rests)
+    }
+    root = make_app(tmp_path, files)
+    text = '<div>\n  <%= turbo_frame_tag "browse-d" do %>\n</div>\n'
+    found = ask(root, "app/views/q/show.html.erb", text, "turbo_frame_tag")
+    assert found[0].text.strip() == '"browse-a" do %>'
+    assert not confident(found)
+    assert found[0].score >= SHOW and found[0].score > SOURCE_PRIORS["model"] * MODEL_CONFIDENCE
+
+
+def test_the_same_files_way_on_comes_before_a_commoner_one_elsewhere(tmp_path):
+    files = {
+        f"app/controllers/t{k}_controller.rb": "class T < ApplicationController\n  def create\n"
+        f"    respond_to do |format|\n      format.turbo_stream {{ render_t{k % 2} }}\n    end\n  end\nend\n"
+        for k in range(4)
+    }
+    root = make_app(tmp_path, files)
+    text = (
+        "class PinsController < ApplicationController\n  def create\n    respond_to do |format|\n"
+        "      format.turbo_stream { render_pin }\n    end\n  end\n\n  def destroy\n"
+        "    @pin.destroy\n    respond_to do |format|\n      format.turbo_stream { render_pin }\n    end\n  end\nend\n"
+    )
+    found = ask(root, "app/controllers/pins_controller.rb", text, "format.turbo_stream")
+    assert found[0].text.strip() == "{ render_pin }"
