@@ -173,9 +173,9 @@ def test_neighbours_the_app_writes_everywhere_tell_no_place_apart(tmp_path):
 
 
 def test_the_commonest_way_on_is_shown_where_no_way_is_sure_and_the_model_is_still_asked(tmp_path):
-    """Four other lines start like the cursor's and go on three ways (2, 1, 1): no majority, so nothing is
-    confident, but the commonest is shown rather than nothing, and above the embedded model's own text."""
-    rests = ['"browse-a" do %>', '"browse-a" do %>', '"browse-b" do %>', '"browse-c" do %>']
+    """Seven other lines start like the cursor's and go on six ways (2, 1, 1, 1, 1, 1): no majority, so
+    nothing is confident, but the commonest is shown rather than nothing, above the embedded model's text."""
+    rests = ['"browse-a" do %>', '"browse-a" do %>'] + [f'"browse-{c}" do %>' for c in "bcefg"]
     files = {
         f"app/views/p{k}/show.html.erb": f"<div>\n  <%= turbo_frame_tag {r}\n</div>\n" for k, r in enumerate(rests)
     }
