@@ -336,9 +336,10 @@ def _view_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -
         ranked = [i for i in ranked if i not in declared] or ranked
         if ranked:
             ident = ranked[0]
-            close = "" if cursor.mid_line or _tag_continues(cursor.suffix) else ">"
+            continues = _tag_continues(cursor.suffix)
+            close = "" if cursor.mid_line or continues else ">"
             usual = _usual_rest(store, cursor.path, f'data-controller="{ident}"')
-            if usual is not None and not cursor.mid_line:
+            if usual is not None and not cursor.mid_line and not continues:
                 close = usual
             if (rest := _complete(typed, f'="{ident}"{close}')) is not None:
                 out.append(Candidate(rest, "index", 0.75, f"the element's children use `{ident}`"))
@@ -430,18 +431,27 @@ def _action_candidates(cursor: Cursor, index: AppIndex | None, typed: str, store
 
 
 def _usual_rest(store: LineStore, path: str, written: str) -> str | None:
-    """How the app's other lines go on after `written` (e.g. the attributes a controller always gets),
-    when most of at least two of them agree."""
+    """How the app's other lines go on after `written` (e.g. the attributes a controller always gets): the
+    commonest way when one is commoner than every other; on a tie the plain end (`>`) if it is among the
+    commonest, else the one closest to all of them (the least edit away from the app's ways on average)."""
     rests: Counter[str] = Counter()
     for f, n in store.lines_with(written.split("=", 1)[0]):
         line = f.lines[n]
         if f.rel == path or f.curated or (i := line.find(written)) < 0:
             continue
-        rests[line[i + len(written) :].rstrip()] += 1
+        if rest := line[i + len(written) :].rstrip():  # none: the element goes on on the next line
+            rests[rest] += 1
     if not rests:
         return None
-    rest, count = rests.most_common(1)[0]
-    return rest if count >= 2 and count * 2 > sum(rests.values()) else None
+    ranked = rests.most_common()
+    top = [r for r, c in ranked if c == ranked[0][1]]
+    if len(top) == 1:
+        return top[0]
+    if ">" in top:
+        return ">"
+    from rapidfuzz.distance import Levenshtein
+
+    return max(top, key=lambda r: (sum(Levenshtein.normalized_similarity(r, o) * c for o, c in ranked), r))
 
 
 def _tag_continues(suffix: str) -> bool:

@@ -201,3 +201,21 @@ def test_the_same_files_way_on_comes_before_a_commoner_one_elsewhere(tmp_path):
     )
     found = ask(root, "app/controllers/pins_controller.rb", text, "format.turbo_stream")
     assert found[0].text.strip() == "{ render_pin }"
+
+
+def test_data_controller_goes_on_as_the_apps_commonest_element_with_that_controller(tmp_path):
+    """Lines that end after `data-controller="dialog"` (the element goes on below) say nothing about the rest:
+    of the others, two go on with the modal value and one ends: the commonest way on comes with the name."""
+    rests = ["", "", "", ' data-dialog-modal-value="true">', ' data-dialog-modal-value="true">', ">"]
+    files = {
+        f"app/views/p{k}/_menu.html.erb": f'<div data-controller="dialog"{r}\n  <button data-action="dialog#open">'
+        "Open</button>\n</div>\n"
+        for k, r in enumerate(rests)
+    }
+    files["app/javascript/controllers/dialog_controller.js"] = (
+        "export default class extends Controller {\n  open() {}\n  close() {}\n}\n"
+    )
+    root = make_app(tmp_path, files)
+    text = '<div data-controller="dialog">\n  <button data-action="dialog#close">Close</button>\n</div>\n'
+    found = ask(root, "app/views/q/_menu.html.erb", text, "data-controller")
+    assert found[0].text == '="dialog" data-dialog-modal-value="true">'
