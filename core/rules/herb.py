@@ -107,6 +107,17 @@ def _configuration_only(line: str) -> bool:
 SCALAR_VALUE = re.compile(r"[@\w.:]*\w\?|[@\w.:]+\.(?:to_i|to_f|count|size|length|id)|\d+(?:\.\d+)?|true|false")
 
 
+def _closes_escaped_erb(lines: list[str], off: dict) -> bool:
+    """A stray `%>` that ends ERB shown as code (`<code>&lt;%= f.submit %></code>`): the escaped opener before
+    it makes the pair render as the intended literal text."""
+    start = (off.get("location") or {}).get("start") or {}
+    at, col = int(start.get("line", 0)), int(start.get("column", 0))
+    if not 0 < at <= len(lines):
+        return False
+    before = "\n".join([*lines[max(0, at - 40) : at - 1], lines[at - 1][:col]])
+    return before.rfind("&lt;%") > max(before.rfind("<%"), before.rfind("%>"))
+
+
 def _filled_by_script(text: str, line: str) -> bool:
     """Whether an empty element on `line` is filled by a script in the same template: the script names it
     (`.modal-title` / `#title`) and writes text (`$(".modal-title").text(…)`, `el.textContent = …`)."""
@@ -281,6 +292,8 @@ def to_findings(display: str, offenses: list[dict], text: str) -> list[Finding]:
             at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
             m = re.search(r"detected at \((\d+):", message)
             lead = lead or _optional_end_open(lines, at, int(m.group(1)) if m else at)
+        if "STRAY_ERB_CLOSING_TAG_ERROR" in message:
+            lead = lead or _closes_escaped_erb(lines, off)
         if code == "html-no-empty-headings":
             at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
             lead = 0 < at <= len(lines) and _filled_by_script(text, lines[at - 1])

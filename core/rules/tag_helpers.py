@@ -264,6 +264,11 @@ def check_ujs(ctx: Context, elements: list[Element]) -> None:
             if key is not None and old.startswith("data-"):
                 fix = ctx.fix(f"Rename to {new}", _rename_key(ctx, key, new))
             msg = f"`{old}` is Rails-UJS; Turbo ignores it. Use `{new}`"
+            if el.has(new):  # `data: { confirm: "?", turbo_confirm: "?" }`: Turbo's own is there, it works
+                msg = f"`{old}` is a Rails-UJS leftover beside `{new}`, which Turbo reads: drop it"
+                drop = ctx.fix(f"Remove {old}", ctx.removal(a.start, a.end)) if el.origin == "ruby" else None
+                ctx.add(rule, a.start, a.end, msg, drop, severity="info")
+                continue
             if old.startswith("data-"):
                 _ujs(ctx, rule, a.start, a.end, msg, fix)
             else:  # a plain `confirm:` option renders confirm="…", which neither Rails-UJS nor Turbo reads

@@ -594,6 +594,8 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
     html = doc.html_elements
     keyboard = _window_key_controllers(doc)
     on_controls = _control_actions(doc)
+    links = [e.start for e in doc.elements if _link(e)]
+    native = [(e.tag_end, e.end) for e in doc.elements if e.origin == "html" and e.name in ("summary", "button", "a")]
     label_for = {el.get("for") for el in html if el.name == "label" and el.get("for")}
     label_for_code = {  # `<label for="<%= it.public_id %>">`: the Ruby its target id is computed by
         a.code.strip()
@@ -620,7 +622,7 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
             label_for.add(f.value)  # `f.label "Starting from", for: "filter_starts_at"`
     for el in doc.elements:
         if el.name in LABELLED_FIELDS and _hidden(el):
-            _click(ctx, el, keyboard, controls, on_controls)
+            _click(ctx, el, keyboard, controls, on_controls, links, native)
             continue  # hidden by class or attribute (a file input a button opens): nothing to label
         labelled = el.has("aria-label") or el.has("aria-labelledby") or el.has("title")
         inside_label = any(s < el.start < e for s, e in label_ranges)
@@ -718,7 +720,7 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
                 "image_tag without alt: (Rails no longer derives one)",
                 ctx.fix('Add alt: "" (decorative); write real alt text if the image informs', (end, end, ', alt: ""')),
             )
-        _click(ctx, el, keyboard, controls, on_controls)
+        _click(ctx, el, keyboard, controls, on_controls, links, native)
         _live_region(ctx, el)
 
 
@@ -816,8 +818,16 @@ def _focusable_control(el: Element) -> bool:
     return el.name in CONTROL_HELPERS and el.get("type") != "hidden"
 
 
+def _link(el: Element) -> bool:
+    """A link (`link_to`, `<a href>`): it takes focus and follows itself from the keyboard."""
+    if el.origin == "html":
+        return el.name == "a" and el.has("href")
+    return el.name in ("link_to", "button_to", "button_tag") and not el.receiver
+
+
 def _control_actions(doc: ErbDoc) -> set[str]:
-    """`controller#method` of the actions bound on buttons, links and fields: those have a keyboard path."""
+    """`controller#method` of the actions bound on buttons, links and fields, and their inline `onclick` code:
+    those have a keyboard path."""
     out: set[str] = set()
     for el in doc.elements:
         if el.name in INTERACTIVE or el.name in ("button_tag", "link_to", "button_to"):
@@ -825,6 +835,8 @@ def _control_actions(doc: ErbDoc) -> set[str]:
                 m = st.ACTION_RE.match(d)
                 if m:
                     out.add(f"{m.group('ident')}#{m.group('method')}")
+            if el.get("onclick"):
+                out.add("onclick:" + el.get("onclick").strip())
     return out
 
 
@@ -834,6 +846,8 @@ def _click(
     keyboard: set[str] = frozenset(),
     controls: list[int] = (),
     on_controls: set[str] = frozenset(),
+    links: list[int] = (),
+    native: list[tuple[int, int]] = (),
 ) -> None:
     if el.origin != "html" or el.name in INTERACTIVE or el.name.startswith("turbo-"):
         return
@@ -859,8 +873,17 @@ def _click(
         return
     paged = bool(click_ctrls) and not el.has("onclick") and click_ctrls <= keyboard
     wraps = any(el.tag_end <= c < el.end for c in controls)  # a checkbox's keyboard click bubbles up to it
-    if el.get("aria-hidden") == "true" and click_methods and not el.has("onclick") and click_methods <= on_controls:
-        return  # a backdrop hidden from assistive tech whose action a button also runs (the close button)
+    if el.get("onclick"):
+        click_methods.add("onclick:" + el.get("onclick").strip())
+    backdrop = (
+        el.get("aria-hidden") == "true"
+        or not ctx.doc.slice(el.tag_end, el.end).strip().removesuffix(f"</{el.name}>").strip()
+    )  # hidden from assistive tech, or empty: an overlay, not content
+    if backdrop and click_methods and click_methods <= on_controls:
+        return  # a backdrop whose action a button also runs (the dialog's close button): that is the path
+    if any(s <= el.start < e for s, e in native):
+        return  # inside a <summary>, <button> or link: that element takes the keys and fires the click
+    holds_link = any(el.tag_end <= c < el.end for c in links)
     ctx.add(
         "a11y/click-handler",
         el.start,
@@ -868,8 +891,13 @@ def _click(
         f'clickable <{el.name}> is not reachable by keyboard: use a <button>, or add role, tabindex="0" '
         "and a keydown action"
         + (" (its controller also listens for keys on the page, which may be the keyboard path)" if paged else "")
-        + (" (it wraps a form control, whose keyboard clicks bubble to it: check that is the path)" if wraps else ""),
-        severity="info" if paged or wraps else None,
+        + (" (it wraps a form control, whose keyboard clicks bubble to it: check that is the path)" if wraps else "")
+        + (
+            " (it holds a link, which may be the keyboard path: check it goes where the click does)"
+            if holds_link
+            else ""
+        ),
+        severity="info" if paged or wraps or holds_link else None,
     )
 
 
