@@ -565,13 +565,70 @@ def _as_ivars(frame: str, records: set[str]) -> str:
     )
 
 
+def _links_in_block(lines: list[str]) -> list[str]:
+    """The link, button and form lines of the block that starts above `lines`, up to its `end`, leaving out
+    those inside a frame nested in it (they load into that frame, not this one)."""
+    out, depth, inner = [], 0, None
+    for nxt in lines:
+        if re.match(r"<%-?\s*end\b", nxt):
+            depth -= 1
+            if depth < 0:
+                break
+            if inner is not None and depth < inner:
+                inner = None
+        elif re.search(r"\bdo(?:\s*\|[^|]*\|)?\s*-?%>$", nxt) or re.match(_ERB_OPENER, nxt):
+            depth += 1
+            if inner is None and "turbo_frame_tag" in nxt:
+                inner = depth
+        if inner is None and ("link_to" in nxt or "button_to" in nxt or "form_with" in nxt):
+            out.append(nxt)
+    return out
+
+
+def _frames_of_links_below(cursor: Cursor, index: AppIndex | None, store: LineStore, typed: str) -> list[Candidate]:
+    """`turbo_frame_tag` opening a block whose links lead to a view that has a frame: that view's frame id
+    (Turbo swaps the frame with the same id), its instance variables as the locals this file names
+    (`dom_id(@message, :new_boost)` in `boosts/new` is `dom_id(message, :new_boost)` in a partial)."""
+    if typed.strip() or cursor.mid_line:
+        return []
+    by_helper: dict[str, str] = {}
+    for target, names in _route_helpers(index).items():
+        for name in names:
+            by_helper.setdefault(name, target)
+    below = [line.strip() for line in cursor.suffix.split("\n")[1:41]]
+    ids: Counter[str] = Counter()
+    for link in _links_in_block(below):
+        for m in re.finditer(r"\b(\w+)_(?:path|url)\b", link):
+            target = by_helper.get(m.group(1))
+            if not target or "#" not in target:
+                continue
+            folder, _, action = target.partition("#")
+            if action not in ("new", "edit"):
+                continue  # a link to a show or index page is a way out of the frame as often as not
+            f = store.file(f"app/views/{folder}/{action}.html.erb")
+            for line in f.lines if f is not None else ():
+                if "turbo_frame_tag" in line and (frame := _frame_id(line)) is not None:
+                    ids[frame] += 1
+                    break
+    buffer = cursor.prefix + cursor.suffix
+    out = []
+    for frame, _count in ids.most_common(2):
+        local = re.sub(
+            r"@(\w+)", lambda m: m.group(1) if re.search(rf"(?<![@\w.]){m.group(1)}\b", buffer) else m.group(0), frame
+        )
+        out.append(Candidate(f" {local} do %>", "index", 0.55, "the frame of the view its links load"))
+    return out
+
+
 def _frame_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore, view: str) -> list[Candidate]:
     """`turbo_frame_tag` in a view another view loads into a frame (`src:` pointing here, or a link to
     here inside a frame): the same frame id, its record as this view's instance variable."""
     typed = _after(cursor.line_prefix, "turbo_frame_tag")
     folder, _, action = view.rpartition("/")
-    if typed is None or typed.strip() or action.startswith("_"):
+    if typed is None or typed.strip():
         return []
+    if action.startswith("_"):
+        return _frames_of_links_below(cursor, index, store, typed)
     helper_re = _view_helper(index, folder, action)
     if helper_re is None:
         return []
@@ -588,17 +645,8 @@ def _frame_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore, 
             continue
         if action not in ("new", "edit"):
             continue  # a link inside a frame to a show or index page is a way out of it, as often as not
-        depth = 0
-        for nxt in f.lines[n + 1 : n + 40]:  # a link to this view inside the frame's block
-            if re.match(r"<%-?\s*end\b", nxt):
-                depth -= 1
-                if depth < 0:
-                    break
-            elif re.search(r"\bdo(?:\s*\|[^|]*\|)?\s*-?%>$", nxt) or re.match(_ERB_OPENER, nxt):
-                depth += 1
-            if helper_re.search(nxt) and ("link_to" in nxt or "button_to" in nxt or "form_with" in nxt):
-                ids[frame] += 1
-                break
+        if any(helper_re.search(link) for link in _links_in_block(f.lines[n + 1 : n + 40])):
+            ids[frame] += 1
     out = []
     total = sum(ids.values())
     for frame, count in ids.most_common(2):

@@ -219,3 +219,49 @@ def test_data_controller_goes_on_as_the_apps_commonest_element_with_that_control
     text = '<div data-controller="dialog">\n  <button data-action="dialog#close">Close</button>\n</div>\n'
     found = ask(root, "app/views/q/_menu.html.erb", text, "data-controller")
     assert found[0].text == '="dialog" data-dialog-modal-value="true">'
+
+
+# --- frames ---------------------------------------------------------------------------------------------
+
+_BOOSTS = (
+    "<%= turbo_frame_tag message, :boosting do %>\n"
+    '  <div class="boosts">\n'
+    '    <%= render partial: "messages/boosts/boost", collection: message.boosts %>\n'
+    "    <%= turbo_frame_tag message, :new_boost do %>\n"
+    '      <%= link_to new_message_boost_path(message), class: "btn" do %>\n'
+    "        Add a boost\n"
+    "      <% end %>\n"
+    "    <% end %>\n"
+    "  </div>\n"
+    "<% end %>\n"
+)
+_ROUTES = (
+    "Rails.application.routes.draw do\n  resources :messages do\n    scope module: :messages do\n"
+    "      resources :boosts\n    end\n  end\nend\n"
+)
+
+
+def test_a_link_loads_into_the_innermost_frame_around_it(tmp_path):
+    """The link to boosts/new sits in `:new_boost`, itself inside `:boosting`: boosts/new answers the inner one."""
+    root = make_app(tmp_path, {"app/views/messages/boosts/_boosts.html.erb": _BOOSTS})
+    (root / "config" / "routes.rb").write_text(_ROUTES)
+    text = "<%= turbo_frame_tag @message, :new_boost do %>\n  <%= form_with model: Boost.new %>\n<% end %>\n"
+    found = ask(root, "app/views/messages/boosts/new.html.erb", text, "turbo_frame_tag")
+    assert found[0].text == " @message, :new_boost do %>"
+
+
+def test_a_partials_frame_is_the_frame_of_the_view_its_links_load_with_its_own_locals(tmp_path):
+    """Writing `_boosts`'s inner frame: the link below leads to boosts/new, whose frame is
+    `dom_id(@message, :new_boost)`; the partial names `message`, so the id uses the local."""
+    root = make_app(
+        tmp_path,
+        {
+            "app/views/messages/boosts/new.html.erb": "<%= turbo_frame_tag dom_id(@message, :new_boost) do %>\n"
+            "  <%= form_with model: [ @message, Boost.new ] %>\n<% end %>\n"
+        },
+    )
+    (root / "config" / "routes.rb").write_text(_ROUTES)
+    rel = "app/views/messages/boosts/_boosts.html.erb"
+    found = ask(root, rel, _BOOSTS.replace(":new_boost do", "dom_id(message, :new_boost) do"), "turbo_frame_tag")
+    assert found[0].text == " dom_id(message, :new_boost) do %>"
+    assert found[0].source == "index"
