@@ -1109,6 +1109,8 @@ def _frame_links(ctx: Context, doc: ErbDoc) -> None:
             continue
         if el.get("data-turbo") == "false" or el.has("target") or el.has("method") or el.has("data-turbo-method"):
             continue
+        if el.has("data-turbo-stream") or el.node is None:
+            continue  # asks for a stream response, which updates the page without a frame
         url = el.ruby_args[1] if len(el.ruby_args) > 1 and el.node.child_by_field_name("block") is None else None
         if url is None and el.node.child_by_field_name("block") is not None and el.ruby_args:
             url = el.ruby_args[0]  # `link_to path do … end`

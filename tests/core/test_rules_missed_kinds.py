@@ -32,6 +32,7 @@ def test_link_inside_a_frame_to_a_page_without_that_frame(tmp_path: Path):
         '  <%= link_to "Edit", edit_post_path(@post) %>\n'  # edit has no post_summary frame: Content missing
         '  <%= link_to "Out", edit_post_path(@post), data: { turbo_frame: "_top" } %>\n'  # leaves the frame
         '  <%= link_to "New tab", post_path(@post), target: "_blank" %>\n'
+        '  <%= link_to "Preview", edit_post_path(@post), data: { turbo_stream: true } %>\n'  # a stream answers
         "<% end %>\n"
         '<%= turbo_frame_tag "post_form" do %>\n'
         '  <%= link_to "Edit", edit_post_path(@post) %>\n'  # edit renders _form, which has the frame
