@@ -72,3 +72,21 @@ def test_rails_app_root_is_the_folder_above_the_rails_app_dir():
     assert rails_app_root(Path("/src/app/app/models/todo.rb")) == Path("/src/app")  # an app folder named app
     assert rails_app_root(Path("app/javascript/controllers/x_controller.js")) == Path(".")
     assert rails_app_root(Path("/src/shop/lib/app/tasks.rb")) is None
+
+
+def test_db_files_are_not_indexed_and_queries_follow_every_change(tmp_path: Path):
+    """Migrations hold no Hotwire fact (hcb has 1,070 of them); a cached query is rebuilt after a change."""
+    (tmp_path / "db" / "migrate").mkdir(parents=True)
+    (tmp_path / "db" / "migrate" / "001_create_items.rb").write_text(
+        "class CreateItems < ActiveRecord::Migration[7.1]\nend\n"
+    )
+    views = tmp_path / "app" / "views" / "items"
+    views.mkdir(parents=True)
+    (views / "index.html.erb").write_text('<div data-controller="list"></div>\n')
+    index = index_app(tmp_path)
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in index.files] == ["app/views/items/index.html.erb"]
+    assert len(index.views) == 1 and index.partials == {}
+    index.update_file(views / "_item.html.erb", "<li><%= item.name %></li>\n")
+    assert len(index.views) == 2 and index.partials == {"items/item": str(views / "_item.html.erb")}
+    index.update_file(views / "_item.html.erb", None)  # gone from disk: dropped
+    assert len(index.views) == 1 and index.partials == {}
