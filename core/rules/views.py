@@ -675,6 +675,8 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
                 has_label = True  # bootstrap_form's field helpers render their own <label>
             if own_id is None and el.receiver and _in_builder_input(doc, el, key):
                 has_label = True
+            if own_id is None and any(_names_field_id(c, el.receiver, key) for c in label_for_code):
+                has_label = True  # `<label for="<%= form.field_id(:is_admin) %>">`: the builder's own id for it
             if not (labelled or inside_label or has_label):
                 call = f"{el.receiver}.{el.name}" if el.receiver else el.name
                 weak = _placeholder_only(el)
@@ -816,6 +818,12 @@ def _focusable_control(el: Element) -> bool:
             el.name == "input" and (el.get("type") or "text").lower() != "hidden"
         )
     return el.name in CONTROL_HELPERS and el.get("type") != "hidden"
+
+
+def _names_field_id(code: str, receiver: str | None, key: str) -> bool:
+    """Whether a label's `for` code is the builder's id for this field: `form.field_id(:is_admin)`."""
+    prefix = re.escape(receiver) + r"\." if receiver else ""
+    return re.fullmatch(prefix + r"field_id\(\s*[:\"']" + re.escape(key) + r"[\"']?\s*\)", code.strip()) is not None
 
 
 def _link(el: Element) -> bool:
