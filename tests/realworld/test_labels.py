@@ -4,10 +4,10 @@
 one-line reason (no app code): a seeded sample drawn before the rules were tuned, and a held-out sample from
 an app the rules were not tuned on. The apps are not in the repository: point $HOTWIRE_ASSIST_REALWORLD_APPS
 at a folder holding them by name (fizzy, once-campfire, maybe, railsdevs.com, rubygems.org, rubyevents,
-human-essentials, homeward-tails, manyfold, hcb, casa, theodinproject, stocks-in-the-future, writebook), each at
-the labelled commit (a COMMITS file beside them, `name owner/repo sha` per line, is checked when present).
-A finding "comes back" when the same app, file, line and rule is reported at warning or error; an info lead on
-that spot is allowed.
+human-essentials, homeward-tails, manyfold, hcb, casa, theodinproject, stocks-in-the-future, writebook,
+skillrx), each at the labelled commit (a COMMITS file beside them, `name owner/repo sha` per line, is checked
+when present). A finding "comes back" when the same app, file, line and rule is reported at warning or error; an
+info lead on that spot is allowed.
 CI reproduces every FP pattern in small apps instead (test_fp_patterns.py).
 """
 
