@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hotwire_assist.core.appindex import AppIndex
 from hotwire_assist.server.engine.cursor import Candidate, Cursor, kind_of, normalize
-from hotwire_assist.server.engine.index_source import index_candidates
+from hotwire_assist.server.engine.index_source import index_candidates, out_of_scope
 from hotwire_assist.server.engine.ranking import SHOW, THRESHOLD, confident, rank
 from hotwire_assist.server.engine.retrieval import LineStore, retrieve
 from hotwire_assist.server.engine.veto import allowed, why_not
@@ -37,4 +37,4 @@ def cheap_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -
     """Index and retrieval candidates for a cursor, ranked (no model, no rules check): milliseconds."""
     if not cursor.line_prefix.strip():
         return []  # a blank line: nothing to continue; the model writes whole lines
-    return rank(index_candidates(cursor, index, store) + retrieve(store, cursor))
+    return rank(out_of_scope(cursor, index, index_candidates(cursor, index, store) + retrieve(store, cursor)))

@@ -465,14 +465,18 @@ def _tag_continues(suffix: str) -> bool:
 STREAM_FOR_ACTION = {"create": ("append", "prepend"), "destroy": ("remove",), "update": ("replace",)}
 
 
-def _record_ivar(store: LineStore, folder: str) -> str:
-    """The instance variable a resource's controller sets for one record (`@todo` for todos)."""
+def _record_ivar(store: LineStore, folder: str, assigned_only: bool = False) -> str | None:
+    """The instance variable a resource's controller sets for one record (`@todo` for todos). A controller
+    that sets none (`closures#destroy` calls `@card.reopen`, its record set by a concern) gives None with
+    `assigned_only`: no record of its own to stream."""
     singular = singularize(folder.rpartition("/")[2])
     ctrl = store.file(f"app/controllers/{folder}_controller.rb")
     if ctrl is None or any(f"@{singular} =" in line or f"set_{singular}" in line for line in ctrl.lines):
         return "@" + singular
     assigned = Counter(m.group(1) for line in ctrl.lines for m in re.finditer(r"(@\w+) =", line))
-    return assigned.most_common(1)[0][0] if assigned else "@" + singular
+    if assigned:
+        return assigned.most_common(1)[0][0]
+    return None if assigned_only else "@" + singular
 
 
 def _stream_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore, view: str) -> list[Candidate]:
@@ -484,7 +488,9 @@ def _stream_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore,
     if typed is None or not cursor.path.endswith(".turbo_stream.erb") or action not in STREAM_FOR_ACTION:
         return []
     here = "\n".join(cursor.other_lines)
-    ivar = _record_ivar(store, folder)
+    ivar = _record_ivar(store, folder, assigned_only=True)
+    if ivar is None:
+        return []
     out = []
     if any(f"turbo_stream.{stream}" in here for stream in STREAM_FOR_ACTION[action]):
         return []  # the template has its record's stream already: the other lines are for other things
@@ -683,3 +689,22 @@ def index_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -
             + _subscription_candidates(cursor, store, view)
         )
     return []
+
+
+def out_of_scope(cursor: Cursor, index: AppIndex | None, candidates: list[Candidate]) -> list[Candidate]:
+    """`data-action` inside known controllers: a line of the app that wires only other controllers (the
+    commonest `click->content-row#scrollLeft` under a `video-player`) is someone else's action, so it counts
+    a third; the enclosing controllers' own methods are what belongs here."""
+    typed = _after(cursor.line_prefix, "data-action")
+    if cursor.kind != "erb" or typed is None or typed.strip(" =\"'") or index is None:
+        return candidates
+    scope = {i for i in _enclosing_controllers(cursor.prefix) if i in index.stimulus_controllers}
+    if not scope:
+        return candidates
+    for c in candidates:
+        value = re.match(r"\s*=?\s*[\"']?([^\"']*)", c.text)
+        named = {m.group(1) for m in re.finditer(r"(?:->|^|\s)([\w-]+)#\w+", value.group(1))} if value else set()
+        if c.source != "index" and named and not named & scope:
+            c.score = round(c.score / 3, 4)
+            c.reason += " (wires no controller around the cursor)"
+    return candidates

@@ -265,3 +265,44 @@ def test_a_partials_frame_is_the_frame_of_the_view_its_links_load_with_its_own_l
     found = ask(root, rel, _BOOSTS.replace(":new_boost do", "dom_id(message, :new_boost) do"), "turbo_frame_tag")
     assert found[0].text == " dom_id(message, :new_boost) do %>"
     assert found[0].source == "index"
+
+
+# --- streams and actions ----------------------------------------------------------------------------------
+
+
+def test_no_record_stream_where_the_controller_sets_no_record(tmp_path):
+    """`closures#destroy` reopens `@card` (set elsewhere): there is no `@closure` to remove."""
+    root = make_app(
+        tmp_path,
+        {
+            "app/controllers/cards/closures_controller.rb": "class Cards::ClosuresController < ApplicationController\n"
+            "  def destroy\n    @card.reopen\n  end\nend\n",
+            "app/controllers/messages_controller.rb": "class MessagesController < ApplicationController\n"
+            "  def destroy\n    @message = Message.find(params[:id])\n    @message.destroy\n  end\nend\n",
+        },
+    )
+    text = "<%= turbo_stream.remove @x %>\n"
+    found = ask(root, "app/views/cards/closures/destroy.turbo_stream.erb", text, "turbo_stream.")
+    assert not [c for c in found if c.source == "index"]
+    found = ask(root, "app/views/messages/destroy.turbo_stream.erb", text, "turbo_stream.")
+    assert found[0].text == "remove @message %>" and found[0].source == "index"
+
+
+def test_an_action_line_wiring_only_other_controllers_gives_way_to_the_enclosing_controllers(tmp_path):
+    """The app's commonest `<button data-action` line wires `content-row`; under a `video-player` element
+    the player's own method comes first."""
+    files = {
+        f"app/views/rows/_row{k}.html.erb": '<div data-controller="content-row">\n'
+        '  <button data-action="click->content-row#scrollLeft">Left</button>\n</div>\n'
+        for k in range(3)
+    }
+    files["app/javascript/controllers/content_row_controller.js"] = (
+        "export default class extends Controller {\n  scrollLeft() {}\n}\n"
+    )
+    files["app/javascript/controllers/video_player_controller.js"] = (
+        "export default class extends Controller {\n  resumePlayback() {}\n}\n"
+    )
+    root = make_app(tmp_path, files)
+    text = '<div data-controller="video-player">\n  <button data-action="click->video-player#resumePlayback">\n</div>\n'
+    found = ask(root, "app/views/talks/_player.html.erb", text, "data-action")
+    assert "video-player#resumePlayback" in found[0].text, [(c.text, c.score) for c in found]
