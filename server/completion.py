@@ -24,7 +24,7 @@ from hotwire_assist.core.privacy import redact_fim
 from hotwire_assist.core.prompt import Snippet, fim_prompt, fit_window, get_family
 from hotwire_assist.core.request import CompletionRequest, with_context
 from hotwire_assist.core.secrets import is_redacted, redact
-from hotwire_assist.server.engine import SHOW, Candidate, Cursor, LineStore, allowed, cheap_candidates, confident, rank
+from hotwire_assist.server.engine import SHOW, Candidate, Cursor, LineStore, allowed, confident, rank, raw_candidates
 
 log = logging.getLogger(__name__)
 TYPING_GAP_S = 0.3  # requests closer than this are one typing burst
@@ -220,10 +220,11 @@ class CompletionEngine:
         return raw, r
 
     def cheap(self, cursor: Cursor) -> list[Candidate]:
-        """Index and retrieval candidates, ranked (milliseconds; runs in a worker thread)."""
+        """Index and retrieval candidates, unranked, with their sources' own scores (milliseconds; runs in a
+        worker thread)."""
         try:
             self.sync_lines()
-            return cheap_candidates(cursor, self.index_provider(), self.lines)
+            return raw_candidates(cursor, self.index_provider(), self.lines)
         except Exception:  # a bug in one source must not cost the user the model's suggestion
             log.exception("cheap candidates failed for %s", cursor.path)
             return []
@@ -265,7 +266,8 @@ class CompletionEngine:
         ticket = self._tickets[doc] = _Ticket(threading.Event())
         cursor = Cursor(request.path, prefix, suffix)
         try:
-            ranked = await asyncio.to_thread(self.cheap, cursor)
+            found = await asyncio.to_thread(self.cheap, cursor)
+            ranked = rank(found)
             if ticket.cancel.is_set():
                 return None
             if confident(ranked):  # the index or the app's own lines answer: no debounce, no model
@@ -318,7 +320,7 @@ class CompletionEngine:
             text = ""
         model = [Candidate(text, "model", MODEL_CONFIDENCE, "the model")] if text else []
         # The model's text joins the cheap candidates in one ranking: it replaces nothing better.
-        shown = await asyncio.to_thread(self._shown, rank(ranked + model), cursor)
+        shown = await asyncio.to_thread(self._shown, rank(found + model), cursor)
         if ticket.cancel.is_set():
             return None
         return self._suggestion(doc, cursor, shown, t0, request)

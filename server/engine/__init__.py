@@ -28,13 +28,20 @@ __all__ = [
     "kind_of",
     "normalize",
     "rank",
+    "raw_candidates",
     "retrieve",
     "why_not",
 ]
 
 
-def cheap_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -> list[Candidate]:
-    """Index and retrieval candidates for a cursor, ranked (no model, no rules check): milliseconds."""
+def raw_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -> list[Candidate]:
+    """Index and retrieval candidates for a cursor, each with its source's own score (before ranking: a
+    later `rank` with the model's candidate must start from these, or the source priors count twice)."""
     if not cursor.line_prefix.strip():
         return []  # a blank line: nothing to continue; the model writes whole lines
-    return rank(out_of_scope(cursor, index, index_candidates(cursor, index, store) + retrieve(store, cursor)))
+    return out_of_scope(cursor, index, index_candidates(cursor, index, store) + retrieve(store, cursor))
+
+
+def cheap_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -> list[Candidate]:
+    """Index and retrieval candidates for a cursor, ranked (no model, no rules check): milliseconds."""
+    return rank(raw_candidates(cursor, index, store))

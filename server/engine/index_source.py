@@ -504,7 +504,9 @@ def _stream_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore,
         else:
             full = f"{stream} {ivar} %>"
         if (rest := _complete(typed, full)) is not None:
-            out.append(Candidate(rest, "index", 0.6 / (k + 1), f"`{action}` usually {stream}s its record"))
+            # the record's own stream comes first in a template: below other streams it is rarely the one
+            score = (0.5 if "turbo_stream." not in cursor.prefix[: -len(lp) or None] else 0.2) / (k + 1)
+            out.append(Candidate(rest, "index", score, f"`{action}` usually {stream}s its record"))
     return out
 
 

@@ -306,3 +306,44 @@ def test_an_action_line_wiring_only_other_controllers_gives_way_to_the_enclosing
     text = '<div data-controller="video-player">\n  <button data-action="click->video-player#resumePlayback">\n</div>\n'
     found = ask(root, "app/views/talks/_player.html.erb", text, "data-action")
     assert "video-player#resumePlayback" in found[0].text, [(c.text, c.score) for c in found]
+
+
+class _Says:
+    """A backend that always answers `text`."""
+
+    name = model_id = "says"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def generate(self, prompt, params, cancel):
+        yield self.text
+
+    def health(self): ...
+
+    def vocabulary_has(self, tokens):
+        return None
+
+    def close(self):
+        pass
+
+
+async def test_the_apps_commonest_way_on_stays_above_the_models_text_once_the_model_has_answered():
+    """The model is asked (nothing is sure) and answers; ranking its text with the cheap candidates must not
+    weigh those by their source's prior a second time: the fallback stays first, the model's text second."""
+    from hotwire_assist.core.config import Config
+    from hotwire_assist.core.request import build_request
+    from hotwire_assist.server.completion import CompletionEngine
+
+    engine = CompletionEngine(
+        Config.model_validate({"completion": {"debounce_ms": 0, "cache_size": 0}}), _Says(' "browse-z" do %>')
+    )
+    rests = ['"browse-a" do %>', '"browse-a" do %>'] + [f'"browse-{c}" do %>' for c in "bcefg"]
+    for k, r in enumerate(rests):
+        engine.lines.set_file(f"app/views/p{k}/show.html.erb", f"<div>\n  <%= turbo_frame_tag {r}\n</div>\n")
+    text = "<div>\n  <%= turbo_frame_tag\n</div>\n"
+    request = build_request("app/views/q/show.html.erb", text, text.index("\n</div>"), None)
+    s = await engine.complete("doc", request)
+    engine.close()
+    assert engine.generations_started == 1
+    assert s is not None and s.items[:2] == [' "browse-a" do %>', ' "browse-z" do %>'], s
