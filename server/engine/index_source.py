@@ -49,8 +49,15 @@ def _app_lines(store: LineStore, word: str, limit: int = 400):
     return [(f, n) for f, n in store.lines_with(word) if not f.curated][:limit]
 
 
-def _list_style(store: LineStore, keyword: str) -> tuple[str, str, str]:
-    """(quote, bracket padding, terminator) the app writes `static <keyword> = [...]` with."""
+def _list_style(store: LineStore, keyword: str, here: list[str] = ()) -> tuple[str, str, str]:
+    """(quote, bracket padding, terminator) the app writes `static <keyword> = [...]` with; the file's own
+    other one-line `static … = [...]` lists first (an app of several hands writes `["a"]` in one file and
+    `[ "a" ]` in the next, each file consistently)."""
+    pattern = r"static \w+\s*=\s*\[(\s*)([\"'])?.*\](;?)$"
+    own = [m for line in here if (m := re.match(pattern, line.strip()))]
+    if own:
+        m = own[0]
+        return m.group(2) or '"', m.group(1), m.group(3)
     quotes, pads, semis = Counter(), Counter(), Counter()
     for f, n in _app_lines(store, keyword):
         m = re.match(rf"static {keyword}\s*=\s*\[(\s*)([\"'])?.*\](;?)$", f.lines[n])
@@ -265,7 +272,7 @@ def _stimulus_candidates(cursor: Cursor, store: LineStore) -> list[Candidate]:
         else:
             names = _attr_names(ident, kw[:-2] if kw == "classes" else kw[:-1], body, store)
         if names:
-            full = " = " + _format_list(names, _list_style(store, kw))
+            full = " = " + _format_list(names, _list_style(store, kw, cursor.other_lines))
             indent = len(lp) - len(lp.lstrip())
             if indent + len(f"static {kw}{full}") > LINE_LIMIT and _multi_line_lists(store, kw):
                 full = " = ["

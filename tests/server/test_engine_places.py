@@ -347,3 +347,16 @@ async def test_the_apps_commonest_way_on_stays_above_the_models_text_once_the_mo
     engine.close()
     assert engine.generations_started == 1
     assert s is not None and s.items[:2] == [' "browse-a" do %>', ' "browse-z" do %>'], s
+
+
+def test_a_list_is_written_as_the_files_other_lists_are(tmp_path):
+    files = {
+        JS.format(f"padded{k}"): f'export default class extends Controller {{\n  static targets = [ "x{k}" ]\n}}\n'
+        for k in range(3)
+    }
+    files["app/views/a/_a.html.erb"] = '<div data-controller="tight"><p data-tight-target="field"></p></div>\n'
+    root = make_app(tmp_path, files)
+    text = 'export default class extends Controller {\n  static classes = ["active"]\n  static targets = ["field"]\n}\n'
+    assert ask(root, JS.format("tight"), text, "static targets")[0].text == ' = ["field"]'
+    text = 'export default class extends Controller {\n  static targets = [ "field" ]\n}\n'
+    assert ask(root, JS.format("tight"), text, "static targets")[0].text == ' = [ "field" ]'
