@@ -14,6 +14,7 @@ public is importable from `hotwire_assist.core.appindex`.
 """
 
 from hotwire_assist.core.appindex.facts import (
+    NESTS,
     STREAM_DIRECTIVES,
     FileFacts,
     IdDef,
@@ -45,6 +46,7 @@ from hotwire_assist.core.appindex.names import (
 from hotwire_assist.core.appindex.routes import parse_routes, route_name
 
 __all__ = [
+    "NESTS",
     "RAILS_APP_DIRS",
     "SKIP_DIRS",
     "STREAM_DIRECTIVES",

@@ -90,6 +90,9 @@ class FileFacts:
     yield_wrappers: list[str] = field(default_factory=list)
     # templates a controller renders into a string (`render_to_string(template: "a/b")`): sent somewhere else
     string_renders: list[str] = field(default_factory=list)
+    # the app's own FormBuilder subclasses: class name -> field methods that render the field's <label> themselves,
+    # and `nests:<method>` for its methods that yield a nested builder of the same class
+    form_builders: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
@@ -312,6 +315,8 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
                     facts.frames.append(
                         IdDef(glob, doc.path, doc.line_of(call.start_byte), "frame-src" if src else "frame")
                     )
+    if "FormBuilder" in doc.text:
+        facts.form_builders = _form_builders(doc)
     if "/app/models/" in "/" + p:
         broadcasts: list[str] = []
         for n in walk(root):
@@ -331,6 +336,11 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
             "broadcasts": sorted(set(broadcasts)),
             # methods the model defines: a value they compute may come from anything (not a stored column)
             "methods": sorted(set(re.findall(r"^\s*def\s+(?:self\.)?(\w+[?!]?)", doc.text, re.M))),
+            # a plain Ruby class (no superclass, no ActiveModel) with its own initialize: `new` takes arguments
+            "plain": cls is not None
+            and cls.child_by_field_name("superclass") is None
+            and not re.search(r"\bActiveModel::|\bActiveRecord::|assign_attributes|\bsend\(", doc.text)
+            and bool(re.search(r"^\s*def\s+initialize\b", doc.text, re.M)),
         }
     if "/app/controllers/" in "/" + p:
         facts.controller = _controller_facts(doc)
@@ -340,6 +350,57 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
         facts.routes = parse_routes(doc)
     if p.endswith("config/importmap.rb"):
         facts.loads_ujs = bool(_UJS.search(doc.text))
+
+
+NESTS = "nests:"  # in FileFacts.form_builders: a builder method that yields a nested builder (`nests:name`)
+# `return "" unless options[:label]`, `if opts[:label]`: a label only when asked for (`label:` is read elsewhere)
+_LABEL_OPT_IN = re.compile(r"\b(?:unless|if)\s+(?:\w+\[:label\]|\w+\.key\?\(:label\))\s*(?:$|then\b)", re.M)
+_BUILDER_SUPER = re.compile(r"(?:^|::)\w*FormBuilder$")
+
+
+def _form_builders(doc: RubyDoc) -> dict[str, list[str]]:
+    """The field methods of the app's FormBuilder subclasses that render a `<label>`: a method calling `label`
+    itself, or through a method of the same class that does (`def text_field(m, o) = layout(m, o) { super }`)."""
+    out: dict[str, list[str]] = {}
+    for cls in (n for n in walk(doc.tree.root_node) if n.type == "class"):
+        sup = cls.child_by_field_name("superclass")
+        sup_name = node_text(doc, sup).lstrip("<").strip() if sup is not None else ""
+        if not _BUILDER_SUPER.search(sup_name):
+            continue
+        calls: dict[str, set[str]] = {}
+        opt_in: set[str] = set()  # methods that render the label only when the caller passes `label:`
+        for m in (n for n in walk(cls) if n.type == "method"):
+            name = node_text(doc, m.child_by_field_name("name"))
+            calls[name] = _own_calls(doc, m)
+            if _LABEL_OPT_IN.search(node_text(doc, m)):
+                opt_in.add(name)
+        labelling = {n for n, cs in calls.items() if ("label" in cs or "label_tag" in cs) and n not in opt_in}
+        grown = True
+        while grown:
+            more = {n for n, cs in calls.items() if n not in labelling | opt_in and cs & labelling}
+            labelling |= more
+            grown = bool(more)
+        # methods that open a nested builder of the same class (`def dynamic_fields_for(a) = fields_for(a) {…}`)
+        nesting = sorted(n for n, cs in calls.items() if {"fields_for", "fields"} & cs)
+        name = node_text(doc, cls.child_by_field_name("name")).rsplit("::", 1)[-1]
+        out[name] = sorted(labelling - {"label"}) + [f"{NESTS}{n}" for n in nesting]
+    return out
+
+
+_BARE = ("body_statement", "block_body", "binary", "parenthesized_statements")
+
+
+def _own_calls(doc: RubyDoc, method: Node) -> set[str]:
+    """Names a method calls on itself or its template (`label(…)`, `@template.label`, a bare `layout`)."""
+    out: set[str] = set()
+    for c in walk(method):
+        if c.type == "call":
+            recv = c.child_by_field_name("receiver")
+            if recv is None or node_text(doc, recv) in ("self", "@template"):
+                out.add(call_name(doc, c))
+        elif c.type == "identifier" and c.parent is not None and c.parent.type in _BARE:
+            out.add(node_text(doc, c))
+    return out
 
 
 def component_rendered(doc: SourceText, call: Node) -> str | None:
@@ -394,6 +455,13 @@ _CONTROLLER_OPTION = re.compile(r"""\bcontroller:\s*["']([\w\s-]+)["']""")
 _DATA_CONTROLLER = re.compile(r"data-controller=[\\\"']+([\w\s-]+)")
 
 
+_SIGN_IN_FILTER = re.compile(
+    r"^\s*(?:prepend_)?before_action\s+:?\w*(?:authenticat|login|logged_in|sign(?:ed)?_in|require_|admin|authoriz|"
+    r"current_|_user\b|_user!)",
+    re.M,
+)
+
+
 def _controller_facts(doc: RubyDoc) -> dict:
     actions: dict[str, list[str]] = {}
     explicit: list[str] = []  # actions that render/redirect themselves (not their own template)
@@ -426,7 +494,17 @@ def _controller_facts(doc: RubyDoc) -> dict:
         if parent.type == "module":
             name = f"{node_text(doc, parent.child_by_field_name('name'))}::{name}"
         parent = parent.parent
-    return {"name": name, "path": doc.path, "actions": actions, "action_lines": lines, "renders": explicit}
+    sup = cls.child_by_field_name("superclass") if cls is not None else None
+    return {
+        "name": name,
+        "path": doc.path,
+        "actions": actions,
+        "action_lines": lines,
+        "renders": explicit,
+        "superclass": node_text(doc, sup).lstrip("<").strip() if sup is not None else "",
+        # a filter that signs in, authenticates or authorises the user: its actions ride the user's session
+        "guarded": bool(_SIGN_IN_FILTER.search(doc.text)),
+    }
 
 
 # --- JavaScript: Stimulus controllers --------------------------------------------------------------

@@ -180,6 +180,14 @@ class AppIndex:
             sites += partial in f.renders
         return sites > 0
 
+    def rendered_anywhere(self, partial: str) -> bool:
+        """Whether any known view, helper or component renders a partial (once or per record)."""
+        base = partial.rpartition("/")[2]
+        return any(
+            partial in f.renders or any(r in (partial, f"*/{base}") for r in f.per_item_renders)
+            for f in self.files.values()
+        )
+
     def declares_controller(self, identifier: str, files: list[str] | None = None) -> bool:
         """Whether any of `files` (default: all) declares the controller, itself or through a helper it calls."""
         facts = self.files.values() if files is None else [self.files[f] for f in files if f in self.files]
@@ -231,6 +239,15 @@ class AppIndex:
 
     def helpers_emitting(self, identifier: str) -> set[str]:
         return {name for name, ids in self.helper_controllers.items() if identifier in ids}
+
+    @_per_generation
+    def form_builders(self) -> dict[str, set[str]]:
+        """The app's FormBuilder subclasses and their field methods that render their own <label>."""
+        out: dict[str, set[str]] = {}
+        for f in self.files.values():
+            for name, methods in f.form_builders.items():
+                out.setdefault(name, set()).update(methods)
+        return out
 
     def collection_locals(self, partial: str) -> set[str]:
         """The `as:` names a partial is rendered under, one record per row (`render partial:, collection:, as:`)."""

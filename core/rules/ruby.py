@@ -157,7 +157,9 @@ def _model_receiver(ctx: Context, doc: RubyDoc, call: Node) -> bool:
         return True
     if recv.type in ("constant", "scope_resolution"):
         name = node_text(doc, recv).rsplit("::", 1)[-1]
-        return any(m["name"].rsplit("::", 1)[-1] == name for m in ctx.index.models)
+        # a plain class of app/models (`ItemSearchQuery.new(params[:query])`, its own `initialize(input)`)
+        # takes an argument, not attributes
+        return any(m["name"].rsplit("::", 1)[-1] == name and not m.get("plain") for m in ctx.index.models)
     return True
 
 
@@ -235,6 +237,58 @@ def _public_actions(doc: RubyDoc) -> set[str]:
     return out
 
 
+IDENTITY = re.compile(
+    r"\bcurrent_\w+|\bCurrent\.\w+|\bsign_in\b|\blog_in\b|\blogin\b|\bwarden\b|\bsuper\b|authenticat|"
+    r"\bsession\[[^\]]+\](?!\s*=[^=])|\bsession\.(?!\[)|\bcookies\b"
+)
+
+
+COMMENT = re.compile(r"(?m)^\s*#.*$")
+
+
+def _anonymous_actions(ctx: Context, doc: RubyDoc, actions: set[str]) -> bool:
+    """Whether every one of `actions` is defined here and its body reads no signed-in identity (no
+    `current_user`, `Current.user`, session read, cookie) nor signs in (`sign_in`, Devise's `super`), in a
+    controller that names no authentication or sign-in filter of its own: a public form post such as a signup,
+    where a forged request rides no session. Login actions (`sign_in`, `super` into Devise) stay exposed."""
+    if IDENTITY.search(COMMENT.sub("", _class_level_text(doc))) or not _unguarded_ancestry(ctx, doc):
+        return False
+    bodies = {node_text(doc, m.child_by_field_name("name")): COMMENT.sub("", node_text(doc, m))
+              for m in walk(doc.tree.root_node) if m.type == "method"}  # fmt: skip
+    return all(a in bodies and not IDENTITY.search(bodies[a]) for a in actions)
+
+
+def _unguarded_ancestry(ctx: Context, doc: RubyDoc) -> bool:
+    """Whether every parent controller up to ActionController::Base is the app's and names no sign-in filter
+    (an inherited `before_action :authenticate_user!` means a forged request rides the victim's session)."""
+    if ctx.index is None:
+        return False
+    by_name = {c["name"].lstrip(":"): c for c in ctx.index.controllers}
+    own = extract_facts(doc).controller or {}
+    if own.get("guarded"):
+        return False
+    name, sup = own.get("name", ""), own.get("superclass", "")
+    for _ in range(12):
+        if sup.lstrip(":") == "ActionController::Base":
+            return True
+        # `class BaseController` inside `module Signup` resolves against the enclosing modules first
+        scope, bare = name.split("::")[:-1], sup.lstrip(":")
+        tries = ("::".join([*scope[:i], bare]) for i in range(len(scope), -1, -1))
+        found = next((by_name[n] for n in tries if n in by_name), None)
+        if found is None or found.get("guarded"):
+            return False  # not the app's (Devise's, a gem's), or it signs users in
+        name, sup = found["name"], found.get("superclass", "")
+    return False
+
+
+def _class_level_text(doc: RubyDoc) -> str:
+    """The controller's text outside its method bodies (its filters and declarations)."""
+    data = doc.data
+    for m in sorted((n for n in walk(doc.tree.root_node) if n.type == "method"), key=lambda n: -n.start_byte):
+        data = data[: m.start_byte] + data[m.end_byte :]
+    return data.decode("utf-8", "replace")
+
+
 def _routes_to(route: dict, key: str) -> bool:
     """Whether a route goes to the controller `key` (`docs/api`); inside `namespace :docs`, `to: "api#v3"`
     is recorded without its namespace, so a route whose path sits under the namespace counts too."""
@@ -272,6 +326,11 @@ def _csrf_exposure(ctx: Context, doc: RubyDoc, only: set[str] | None) -> tuple[s
     public = _public_actions(doc)
     if mutating and (mutating <= public or "<all>" in public):
         return "info", "public actions that also skip sign-in: no signed-in session for a forged request to ride"
+    if mutating and _anonymous_actions(ctx, doc, mutating):
+        return "info", (
+            f"{', '.join(sorted(mutating))} neither read(s) the signed-in user nor sign(s) anyone in, and the "
+            "controller requires no sign-in: no signed-in session for a forged request to ride"
+        )
     m = AUTH_ELSEWHERE.search(doc.text)
     if m:
         return (

@@ -7,6 +7,7 @@ import os
 import re
 
 from hotwire_assist.core.appindex import (
+    NESTS,
     component_rendered,
     extract_facts,
     ids_overlap,
@@ -14,6 +15,7 @@ from hotwire_assist.core.appindex import (
     route_name,
     view_name,
 )
+from hotwire_assist.core.hotwire import TURBO_STREAM_ACTIONS
 from hotwire_assist.core.parsing import (
     Element,
     ErbDoc,
@@ -111,7 +113,9 @@ def _turbo_markup(ctx: Context, doc: ErbDoc) -> None:
                     f"{', '.join(sorted(valid))}" + (f" ({note})" if note else ""),
                 )
             no_target = not (el.get("target") or el.get("targets") or _dynamic(el, "target") or _dynamic(el, "targets"))
-            if action != "refresh" and no_target:
+            # an action the app defines (`Turbo.StreamActions.playSound = function () {…}`) decides itself what
+            # it acts on; only Turbo's own actions need a target
+            if action != "refresh" and no_target and (action is None or action in TURBO_STREAM_ACTIONS):
                 ctx.add("turbo/stream-missing-target", el.start, el.tag_end, "<turbo-stream> needs a target or targets")
             if action in CONTENT_ACTIONS and not _has_child(doc, el, "template"):
                 ctx.add(
@@ -399,12 +403,20 @@ def _in_scope(ctx: Context, doc: ErbDoc, el: Element, ident: str, scopes, a, wha
         verdict = None  # inside an element whose controller is computed at run time
     where = "template rendering this partial" if doc.is_partial else "ancestor element or layout"
     unresolved = verdict is None
+    here = next((s for s, _e, ids in scopes if ident in ids), None)  # declared in this file, around other markup
+    if here is not None:
+        msg = (
+            f'{what} for `{ident}`, but the data-controller="{ident}" on line {doc.line_of(here)} of this file does '
+            f"not enclose this element{' (nor does any ' + where + ')' if doc.is_partial else ''}; "
+            "Stimulus only connects descendants of the controller's element"
+        )
+    else:
+        msg = f'{what} for `{ident}` but no {where} declares data-controller="{ident}"; Stimulus will ignore it'
     ctx.add(
         "stimulus/outside-controller",
         a.start,
         a.end,
-        f'{what} for `{ident}` but no {where} declares data-controller="{ident}"; Stimulus will ignore it'
-        + (" (not every place this markup is rendered could be traced)" if unresolved else ""),
+        msg + (" (not every place this markup is rendered could be traced)" if unresolved else ""),
         severity="info" if unresolved else None,
     )
 
@@ -602,7 +614,7 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
         for el in html
         if el.name == "label" and (a := el.attrs.get("for")) and a.value is None and a.code
     }
-    labelling = _labelling_builders(doc)
+    labelling = _labelling_builders(doc, ctx.index.form_builders if ctx.index is not None else {})
     controls = [e.start for e in doc.elements if _focusable_control(e)]
     forms = [(e.start, e.end) for e in doc.elements if e.name in FORM_CALLS]
     builder_from_caller = _builder_from_caller(ctx, doc)
@@ -669,10 +681,14 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
                 has_label = True  # `radio_button :x, v, id: "y"` beside `<label for="y">`
             if (
                 el.receiver
-                and any(el.receiver == name and s <= el.start < e for name, s, e in labelling)
+                and any(
+                    el.receiver == name and s <= el.start < e and (methods is None or el.name in methods)
+                    for name, s, e, methods in labelling
+                )
                 and getattr(el.attrs.get("skip_label"), "code", "") != "true"
+                and getattr(el.attrs.get("label"), "code", "") != "false"
             ):
-                has_label = True  # bootstrap_form's field helpers render their own <label>
+                has_label = True  # bootstrap_form's (or the app's own builder's) field helpers render the <label>
             if own_id is None and el.receiver and _in_builder_input(doc, el, key):
                 has_label = True
             if own_id is None and any(_names_field_id(c, el.receiver, key) for c in label_for_code):
@@ -692,7 +708,8 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
                     f"{what} has no label"
                     + (" (only a placeholder, which disappears as the user types)" if weak else "")
                     + (
-                        f" (if `{el.receiver}` is a bootstrap_form builder passed in by the caller, it renders one)"
+                        f" (if `{el.receiver}`, passed in by the caller, is a builder that labels its fields, such"
+                        " as bootstrap_form's or the app's own, it renders one)"
                         if unknown
                         else ""
                     )
@@ -742,31 +759,48 @@ def _block_param(call) -> str | None:
     return first.text.decode() if first is not None else None
 
 
-def _labelling_builders(doc: ErbDoc) -> list[tuple[str, int, int]]:
-    """(block parameter, start, end) of bootstrap_form's builders and the `fields_for`/`fields` blocks they
-    open: their field helpers render the field's <label> (unless `skip_label: true`)."""
-    out: list[tuple[str, int, int]] = []
+def _labelling_builders(doc: ErbDoc, app_builders: dict[str, set[str]]) -> list[tuple[str, int, int, set | None]]:
+    """(block parameter, start, end, field methods or None for all) of the builders whose field helpers render
+    the field's <label>: bootstrap_form's (unless `skip_label: true`), a form given the app's own builder that
+    does (`builder: SpectreFormBuilder`, whose `text_field` wraps the field with its label), and the
+    `fields_for`/`fields` blocks they open."""
+    out: list[tuple[str, int, int, set | None]] = []
     for call in sorted(doc.calls, key=lambda c: c.start_byte):
         name = call_name(doc, call)
         recv = call.child_by_field_name("receiver")
-        if name in LABELLING_FORMS and recv is None:
-            pass
-        elif name in ("fields_for", "fields") and recv is not None:
-            r = node_text(doc, recv)
-            if not any(r == b and s <= call.start_byte < e for b, s, e in out):
+        methods: set | None = None
+        builder = next((v for p in option_pairs(call) if pair_key(doc, p) == "builder"
+                        and (v := p.child_by_field_name("value")) is not None), None)  # fmt: skip
+        if builder is not None and name in FORM_CALLS | {"fields_for", "fields"}:
+            methods = app_builders.get(node_text(doc, builder).rsplit("::", 1)[-1])
+            if not methods:
                 continue
+        elif name in LABELLING_FORMS and recv is None:
+            pass
+        elif recv is not None and call.child_by_field_name("block") is not None:
+            r = node_text(doc, recv)
+            parent = next((m for b, s, e, m in out if r == b and s <= call.start_byte < e), False)
+            nests = name in ("fields_for", "fields") or (parent and f"{NESTS}{name}" in parent)
+            if parent is False or not nests:
+                continue
+            methods = parent  # `form.fields_for :x do |ff|` (or the builder's own nesting method): same builder
         else:
             continue
         param = _block_param(call)
         if param:
-            out.append((param, call.start_byte, call.end_byte))
+            out.append((param, call.start_byte, call.end_byte, methods))
     return out
 
 
 def _builder_from_caller(ctx: Context, doc: ErbDoc) -> set[str]:
     """Builders a partial receives from its caller (`render "fields", form: f`) in an app that uses
-    bootstrap_form: which builder class it is cannot be seen here, and bootstrap_form's renders labels."""
-    if not doc.is_partial or ctx.index is None or "bootstrap_form" not in ctx.index.versions:
+    bootstrap_form or has a form builder of its own that renders labels: which builder class it is cannot be
+    seen here, and that one renders labels."""
+    if not doc.is_partial or ctx.index is None:
+        return set()
+    if "bootstrap_form" not in ctx.index.versions and not any(
+        m for ms in ctx.index.form_builders.values() for m in ms if not m.startswith(NESTS)
+    ):
         return set()
     bound = set(re.findall(r"\|\s*\*{0,2}(\w+)", doc.text)) | set(re.findall(r"\b(\w+)\s*=[^=~>]", doc.text))
     return {el.receiver for el in doc.helper_elements if el.receiver and el.receiver not in bound}
@@ -949,6 +983,10 @@ QUERY_METHODS = {"count", "where", "find_by", "find", "exists?", "pluck", "sum",
                  "order", "limit", "find_each", "ids", "calculate"}  # fmt: skip
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name.rsplit("::", 1)[-1]).lower()
+
+
 def _partial_queries(ctx: Context, doc: ErbDoc) -> None:
     """Per-record partials (rendered per item, and on each broadcast) that query per record: N+1."""
     if not doc.is_partial:
@@ -970,6 +1008,16 @@ def _partial_queries(ctx: Context, doc: ErbDoc) -> None:
     v = view_name(doc.path)
     pn = partial_name(v) if v else None
     once = index is not None and pn is not None and index.rendered_once(pn)
+    # rendered by nothing the index can see (no view, collection or loop, and its model broadcasts nothing):
+    # whether it ever renders per record is unknown, a lead
+    unseen = (
+        not once
+        and index is not None
+        and pn is not None
+        and has_page_views(index)
+        and not index.rendered_anywhere(pn)
+        and not any(m.get("broadcasts") for m in index.models if _snake(m["name"]) == local)
+    )
     for call in doc.calls:
         name = call_name(doc, call)
         if name not in QUERY_METHODS:
@@ -996,9 +1044,10 @@ def _partial_queries(ctx: Context, doc: ErbDoc) -> None:
             f"`{node_text(doc, call)[:60]}` queries once per {node_text(doc, root) if rooted_local else local} "
             "(N+1 when the collection renders, and on each "
             "broadcast); preload with includes or use a counter cache"
-            + (" (every render of this partial found renders it once, not per record)" if once else ""),
+            + (" (every render of this partial found renders it once, not per record)" if once else "")
+            + (" (no render of this partial was found: check where it is rendered)" if unseen else ""),
             fix,
-            severity="info" if once else None,
+            severity="info" if once or unseen else None,
         )
 
 
