@@ -580,6 +580,21 @@ def _as_ivars(frame: str, records: set[str]) -> str:
     )
 
 
+_DOM_ID = re.compile(r"dom_id\((@?[\w.]+),\s*(:\w+)\)")
+_PAIR = re.compile(r"(@?[\w.]+),\s*(:\w+)")
+
+
+def _frame_style(frame: str, cursor: Cursor) -> str:
+    """A record-and-symbol frame id written as this file's other frames write theirs: `dom_id(card, :edit)`
+    or `card, :edit` (the same id to Turbo; a file keeps to one form)."""
+    mine = [f for line in cursor.other_lines if "turbo_frame_tag" in line and (f := _frame_id(line.strip()))]
+    if any(_DOM_ID.fullmatch(f) for f in mine):
+        return _PAIR.sub(r"dom_id(\1, \2)", frame) if _PAIR.fullmatch(frame) else frame
+    if any(_PAIR.fullmatch(f) for f in mine):
+        return _DOM_ID.sub(r"\1, \2", frame) if _DOM_ID.fullmatch(frame) else frame
+    return frame
+
+
 def _links_in_block(lines: list[str]) -> list[str]:
     """The link, button and form lines of the block that starts above `lines`, up to its `end`, leaving out
     those inside a frame nested in it (they load into that frame, not this one)."""
@@ -631,6 +646,7 @@ def _frames_of_links_below(cursor: Cursor, index: AppIndex | None, store: LineSt
         local = re.sub(
             r"@(\w+)", lambda m: m.group(1) if re.search(rf"(?<![@\w.]){m.group(1)}\b", buffer) else m.group(0), frame
         )
+        local = _frame_style(local, cursor)
         out.append(Candidate(f" {local} do %>", "index", 0.55, "the frame of the view its links load"))
     return out
 
@@ -665,7 +681,7 @@ def _frame_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore, 
     out = []
     total = sum(ids.values())
     for frame, count in ids.most_common(2):
-        local = _as_ivars(frame, _records_of(folder))
+        local = _frame_style(_as_ivars(frame, _records_of(folder)), cursor)
         full = f" {local} do %>" if not typed else f"{local} do %>"
         out.append(Candidate(full, "index", 0.4 + 0.3 * count / total, "the frame the requesting view loads here"))
     return out

@@ -252,7 +252,8 @@ def test_a_link_loads_into_the_innermost_frame_around_it(tmp_path):
 
 def test_a_partials_frame_is_the_frame_of_the_view_its_links_load_with_its_own_locals(tmp_path):
     """Writing `_boosts`'s inner frame: the link below leads to boosts/new, whose frame is
-    `dom_id(@message, :new_boost)`; the partial names `message`, so the id uses the local."""
+    `dom_id(@message, :new_boost)`; the partial names `message`, so the id uses the local, written as the
+    file's other frame writes its id (`message, :boosting`, or `dom_id(message, :boosting)`)."""
     root = make_app(
         tmp_path,
         {
@@ -262,9 +263,11 @@ def test_a_partials_frame_is_the_frame_of_the_view_its_links_load_with_its_own_l
     )
     (root / "config" / "routes.rb").write_text(_ROUTES)
     rel = "app/views/messages/boosts/_boosts.html.erb"
-    found = ask(root, rel, _BOOSTS.replace(":new_boost do", "dom_id(message, :new_boost) do"), "turbo_frame_tag")
-    assert found[0].text == " dom_id(message, :new_boost) do %>"
+    found = ask(root, rel, _BOOSTS, "turbo_frame_tag")
+    assert found[0].text == " message, :new_boost do %>"
     assert found[0].source == "index"
+    text = _BOOSTS.replace("message, :boosting", "dom_id(message, :boosting)")
+    assert ask(root, rel, text, "turbo_frame_tag")[0].text == " dom_id(message, :new_boost) do %>"
 
 
 # --- streams and actions ----------------------------------------------------------------------------------
