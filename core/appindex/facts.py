@@ -66,6 +66,10 @@ class FileFacts:
     renders: list[str] = field(default_factory=list)
     stimulus: StimulusController | None = None
     custom_stream_actions: list[str] = field(default_factory=list)
+    # `turbo_stream.<name>` methods the app adds to Turbo's stream builder (a module of methods that call
+    # `turbo_stream_action_tag`, prepended to Turbo::Streams::TagBuilder), and whether it extends that builder
+    stream_builder_methods: list[str] = field(default_factory=list)
+    extends_stream_builder: bool = False
     registered_controllers: list[str] = field(default_factory=list)
     model: dict | None = None
     controller: dict | None = None
@@ -73,6 +77,9 @@ class FileFacts:
     routes: list[dict] = field(default_factory=list)
     loads_ujs: bool = False  # the file imports/pins/starts rails-ujs (@rails/ujs)
     turbo_forms_off: bool = False  # the script turns Turbo Drive (or its form handling) off app-wide
+    # registers controllers under names read at run time from window (a plugin list): `application.register(name,
+    # window[controller])`; identifiers the index never sees may be registered
+    registers_late: bool = False
     frame_missing_handler: bool = False  # listens for turbo:frame-missing (recovers from a response without the frame)
     # names that request data can write: params keys and permitted attributes in request-handling code, form
     # field names in views (`f.text_area :body`, `name="post[body]"`)
@@ -295,9 +302,18 @@ def _words(pattern: re.Pattern, text: str) -> list[str]:
     return sorted(words)
 
 
+_EXTENDS_STREAM_BUILDER = re.compile(
+    r"TagBuilder\.(?:prepend|include|class_eval|module_eval)\b|on_load\(\s*:turbo_streams_tag_builder\b"
+    r"|class\s+(?:::)?Turbo::Streams::TagBuilder\b|module\s+Turbo::Streams\b"
+)
+
+
 def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
     # a helper emitting a custom action (`turbo_stream_action_tag :refresh_link_modals`), handled by the app's JS
     facts.custom_stream_actions = re.findall(r"""\bturbo_stream_action_tag[\s(]+[:"']([\w-]+)""", doc.text)
+    if "turbo_stream_action_tag" in doc.text:
+        facts.stream_builder_methods = re.findall(r"^\s*def\s+(\w+)", doc.text, re.M)
+    facts.extends_stream_builder = bool(_EXTENDS_STREAM_BUILDER.search(doc.text))
     p = doc.path.replace("\\", "/")
     if _WRITING_CODE.search("/" + p):
         facts.written_words = _words(_RUBY_WORDS, doc.text)
@@ -595,6 +611,31 @@ def _message_slot(text: str, start: int, end: int) -> bool:
     return re.search(rf"""\bthis\.{re.escape(method.group(2))}\(\s*["'`]""", text) is not None
 
 
+_JS_HEADER = re.compile(r"^[ \t]+(?:async\s+)?#?([A-Za-z_$][\w$]*)\s*\([^)]*\)\s*\{", re.M)
+_JS_ASYNC = re.compile(r"\bfetch\s*\(|XMLHttpRequest|\baxios\b|\$\.ajax|\bawait\b|\.then\s*\(")
+
+
+def _built_in_method(text: str, start: int, end: int) -> bool:
+    """`const buttonHTML = `<a href="${path}">…</a>`` then `insertAdjacentHTML('beforeend', buttonHTML)`, in a
+    method (`#trixInitialize(event)`) that neither fetches nor awaits: markup written from a literal the method
+    builds, not a server response (the fetch elsewhere in the controller is another job, such as an upload)."""
+    header = None
+    for m in _JS_HEADER.finditer(text, 0, start):
+        if m.group(1) not in _JS_KEYWORDS:
+            header = m
+    if header is None:
+        return False
+    body = text[header.end() : start]
+    if _JS_ASYNC.search(body):
+        return False
+    value = re.match(r"""\s*["'`][\w-]+["'`]\s*,\s*([A-Za-z_$][\w$]*)\s*\)""", text[end:]) or re.match(
+        r"\s*([A-Za-z_$][\w$]*)\s*(?:;|\n|$)", text[end:]
+    )
+    if value is None:
+        return False
+    return re.search(rf"\b(?:const|let|var)\s+{re.escape(value.group(1))}\s*=\s*[`'\"]", body) is not None
+
+
 def _parent_source(text: str) -> str:
     """Where the controller class's parent is imported from, "" when it is Stimulus's own Controller."""
     extends = r"class\s+(?:[A-Za-z_$][\w$]*\s+)?extends\s+([A-Za-z_$][\w$.]*)"
@@ -617,6 +658,9 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
     facts.loads_ujs = bool(_UJS.search(text))
     facts.turbo_forms_off = bool(_TURBO_FORMS_OFF.search(text))
     facts.frame_missing_handler = "turbo:frame-missing" in text
+    facts.registers_late = bool(re.search(r"\.register\(\s*(?![\"'`])[\w$.\[\]]+\s*,", text)) and bool(
+        re.search(r"\bwindow\.\w+", text)
+    )
     facts.custom_stream_actions = re.findall(r"StreamActions(?:\.(\w+)|\[[\"']([\w-]+)[\"']\])\s*=", text)
     facts.custom_stream_actions = [a or b for a, b in facts.custom_stream_actions]
     # a `turbo:before-stream-render` listener that handles its own action (`if (el.action == "close_modal")`)
@@ -647,6 +691,8 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
                 continue  # a fixed string (`label.innerHTML = 'Name <span>(optional)</span>'`): no fetched data
             if _message_slot(text, m.start(), m.end()):
                 continue  # a method that shows a message, also called with fixed text: a status line
+            if _built_in_method(text, m.start(), m.end()):
+                continue  # markup the method builds itself from a literal, in a method that fetches nothing
             ctrl.fetches_html.append(doc.line_of(len(text[: m.start()].encode())))
         # data fetched, markup rebuilt element by element (not a chart or map a visualisation library draws)
         # elements built from fetched data carry it as text (not a fixed status message such as 'Saved!')

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-TRACKED_GEMS = ("rails", "turbo-rails", "stimulus-rails", "importmap-rails", "actionview", "bootstrap_form")
+TRACKED_GEMS = ("rails", "turbo-rails", "stimulus-rails", "importmap-rails", "actionview", "bootstrap_form",
+                "turbo_power")  # fmt: skip
 
 
 def parse_gemfile_lock(text: str) -> dict[str, str]:

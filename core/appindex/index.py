@@ -146,6 +146,16 @@ class AppIndex:
         return self._all("stream_targets")
 
     @_per_generation
+    def stream_builder_methods(self) -> set[str]:
+        """`turbo_stream.<name>` methods the app's own code adds to Turbo's stream builder."""
+        return set(self._all("stream_builder_methods"))
+
+    @_per_generation
+    def extends_stream_builder(self) -> bool:
+        """Whether the app's code or a gem (turbo_power) adds methods to Turbo's stream builder."""
+        return "turbo_power" in self.versions or any(f.extends_stream_builder for f in self.files.values())
+
+    @_per_generation
     def custom_stream_actions(self) -> set[str]:
         return set(self._all("custom_stream_actions"))
 
@@ -280,6 +290,13 @@ class AppIndex:
         """Whether a script or template listens for turbo:frame-missing (and so recovers from a response
         without the requested frame, usually by visiting it as a page)."""
         return any(f.frame_missing_handler for f in self.files.values())
+
+    @_per_generation
+    def registers_late(self) -> bool:
+        """Whether a script registers controllers under names it reads at run time from window (plugins'
+        controllers: `window.App.config.controllers.forEach(([name, c]) => application.register(name, …))`), so
+        identifiers this index never sees may be registered."""
+        return any(f.registers_late for f in self.files.values())
 
     @_per_generation
     def uses_morph(self) -> bool:

@@ -58,8 +58,14 @@ def _respond_to(ctx: Context, doc: RubyDoc) -> None:
             # A stream answer (its template or `render turbo_stream:`) may be all the action is for: endpoints
             # fetched with `Accept: text/vnd.turbo-stream.html` or submitted only by Turbo forms. A redirect
             # answers any format, so wrapping it in format.turbo_stream alone is the mistake.
-            redirects = any(
-                c.type in ("call", "identifier") and node_text(doc, c).startswith("redirect") for c in walk(ts)
+            redirects = any(  # the controller's own redirect (turbo_power's `turbo_stream.redirect_to` is a stream)
+                (c.type == "identifier" and node_text(doc, c).startswith("redirect") and not _method_of_call(c))
+                or (
+                    c.type == "call"
+                    and c.child_by_field_name("receiver") is None
+                    and call_name(doc, c).startswith("redirect")
+                )
+                for c in walk(ts)
             )
             lead = api or not redirects
             ctx.add(
@@ -140,6 +146,12 @@ def _params_root(doc: RubyDoc, node: Node) -> Node | None:
             return None
         node = nxt
     return None
+
+
+def _method_of_call(n: Node) -> bool:
+    """`redirect_to` in `turbo_stream.redirect_to(…)`: the name of a call with a receiver."""
+    p = n.parent
+    return p is not None and p.type == "call" and p.child_by_field_name("receiver") is not None
 
 
 def _controller_params(doc: RubyDoc, node: Node) -> bool:

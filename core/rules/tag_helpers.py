@@ -91,8 +91,20 @@ def check_turbo_stream_calls(ctx: Context, calls: list[Node]) -> None:
                 if act is not None and act not in valid:
                     ctx.add("turbo/unknown-stream-action", args[0].start_byte, args[0].end_byte, _msg(act, valid, note))
             continue
-        if method is not None:
-            ctx.add("turbo/unknown-stream-action", method.start_byte, method.end_byte, _msg(name, valid, note))
+        if method is None or (ctx.index is not None and name in ctx.index.stream_builder_methods):
+            continue  # the app's own `turbo_stream.<method>` (a helper prepended to Turbo's stream builder)
+        if ctx.index is not None and ctx.index.extends_stream_builder:
+            how = "turbo_power" if "turbo_power" in ctx.index.versions else "the app's code"
+            ctx.add(
+                "turbo/unknown-stream-action",
+                method.start_byte,
+                method.end_byte,
+                f"`turbo_stream.{name}` is no Turbo action; {how} adds methods to Turbo's stream builder, so it may "
+                "be one of those (not confirmed)",
+                severity="info",
+            )
+            continue
+        ctx.add("turbo/unknown-stream-action", method.start_byte, method.end_byte, _msg(name, valid, note))
 
 
 def _stream_content(ctx: Context, call: Node, action: str) -> None:

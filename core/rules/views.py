@@ -25,6 +25,7 @@ from hotwire_assist.core.parsing import (
     option_pairs,
     pair_key,
     positional_args,
+    walk,
 )
 from hotwire_assist.core.rules import stimulus as st
 from hotwire_assist.core.rules import taint
@@ -53,6 +54,34 @@ CONTENT_LIST_ID = re.compile(r"(^|[_-])(list|lists|items|index|read|unread|page)
 
 
 def check_view(ctx: Context, doc: ErbDoc) -> None:
+    before = len(ctx.findings)
+    _check_view(ctx, doc)
+    dead = _dead_lines(doc)
+    if dead:  # markup under `<% if false %>` never renders: nothing in it can misbehave
+        ctx.findings[before:] = [f for f in ctx.findings[before:] if not any(s <= f.line <= e for s, e in dead)]
+
+
+def _dead_lines(doc: ErbDoc) -> list[tuple[int, int]]:
+    """Line ranges of branches that never run: `if false …`, `if false && x`, `unless true`."""
+    out: list[tuple[int, int]] = []
+    if "false" not in doc.text and "true" not in doc.text:
+        return out
+    for n in walk(doc.ruby_tree.root_node):
+        if n.type not in ("if", "unless"):
+            continue
+        cond = n.child_by_field_name("condition")
+        if cond is None:
+            continue
+        never = r"^\s*false\b(?!\s*(\|\||or)\b)" if n.type == "if" else r"^\s*true\b(?!\s*(\|\||or)\b)"
+        if re.match(never, node_text(doc, cond)):
+            # up to an `else`/`elsif` branch, which does run (the markup between tags is no Ruby node)
+            alt = n.child_by_field_name("alternative")
+            end = alt.start_byte if alt is not None else n.end_byte
+            out.append((doc.line_of(cond.end_byte) + 1, doc.line_of(end)))
+    return out
+
+
+def _check_view(ctx: Context, doc: ErbDoc) -> None:
     check_ruby_helpers(ctx, doc.calls, doc.ruby_tree.root_node)
     check_ujs(ctx, doc.html_elements)
     _raw_output_tags(ctx, doc)
@@ -85,14 +114,63 @@ def _raw_output_tags(ctx: Context, doc: ErbDoc) -> None:
         severity = taint.severity_of(taint.origin(doc, node, json=json)) if node is not None else "info"
         if severity is None:
             continue
+        why = ""
+        if severity == "warning" and node is not None:
+            if (cond := _html_branch(doc, node)) is not None:
+                severity, why = (
+                    "info",
+                    f" (rendered as HTML on purpose, under `{cond[:40]}`: sanitise it where it is stored)",
+                )
+            elif (src := _configured_local(doc, node)) is not None:
+                severity, why = "info", f" (`{src[:40]}` is configuration, not a record)"
         ctx.add(
             "security/erb-raw-output",
             t.start,
             t.end,
-            f"`<%==` outputs `{code[:60]}` without escaping (XSS when it holds user input); use `<%=`",
+            f"`<%==` outputs `{code[:60]}` without escaping (XSS when it holds user input); use `<%=`" + why,
             ctx.fix("Escape the output (<%=)", (t.start, t.start + 4, "<%=")),
             severity=severity,  # type: ignore[arg-type]
         )
+
+
+def _html_branch(doc: ErbDoc, node) -> str | None:
+    """The condition of an `if`/`elsif` around `node` that chooses HTML rendering (`if @field.as_html`): the
+    template outputs raw HTML there on purpose."""
+    p = node.parent
+    while p is not None:
+        if p.type in ("if", "elsif"):
+            cond = p.child_by_field_name("condition")
+            if cond is not None and not (cond.start_byte <= node.start_byte < cond.end_byte):
+                text = node_text(doc, cond)
+                if re.search(r"html", text, re.I) and not re.search(r"\bnot\b|!|unless", text):
+                    return text.strip()
+        p = p.parent
+    return None
+
+
+def _configured_local(doc: ErbDoc, node) -> str | None:
+    """`appearance.neutrals` where the template assigned `appearance = Avo.configuration.appearance`: a local
+    whose every assignment before is read from a constant (configuration), not a record; that expression."""
+    root = node
+    while root.type == "call" and root.child_by_field_name("receiver") is not None:
+        root = root.child_by_field_name("receiver")
+    if root.type != "identifier":
+        return None
+    name, src = node_text(doc, root), None
+    for n in walk(doc.ruby_tree.root_node):
+        if n.start_byte >= node.start_byte:
+            break
+        left = n.child_by_field_name("left") if n.type == "assignment" else None
+        if left is None or left.type != "identifier" or node_text(doc, left) != name:
+            continue
+        right = n.child_by_field_name("right")
+        base = right
+        while base is not None and base.type == "call" and base.child_by_field_name("receiver") is not None:
+            base = base.child_by_field_name("receiver")
+        if base is None or base.type not in ("constant", "scope_resolution"):
+            return None
+        src = node_text(doc, right)
+    return src
 
 
 # --- Turbo -----------------------------------------------------------------------------------------
@@ -255,11 +333,19 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                             f"`{ident}` is not a Stimulus identifier (lowercase, dashes, `--` for folders)",
                         )
                     elif check_known and ident not in index.known_controller_ids:
+                        late = index.registers_late  # plugins' controllers, registered by name at run time
                         ctx.add(
                             "stimulus/unknown-controller",
                             a.value_start,
                             a.value_end,
-                            f"no Stimulus controller `{ident}` in app/javascript/controllers",
+                            f"no Stimulus controller `{ident}` in app/javascript/controllers"
+                            + (
+                                " (the app registers controllers by names it reads at run time, such as "
+                                "plugins', so it may be one of those)"
+                                if late
+                                else ""
+                            ),
+                            severity="info" if late else None,
                         )
             elif name == "data-target":
                 if "." not in a.value or " " in a.value.strip() or a.value.strip().startswith(("#", ".", "[")):
