@@ -30,11 +30,12 @@ FILE = "app/views/todos/_todo.html.erb"
 
 
 def _hole(root: Path) -> tuple[str, str, str, int, int]:
-    """Cut the rest of the `turbo_frame_tag` line out of the file on disk, as a user typing it anew sees it:
-    (prefix, middle, suffix, 1-based line, 1-based column)."""
+    """Cut the rest of the `time_tag` line out of the file on disk, as a user typing it anew sees it:
+    (prefix, middle, suffix, 1-based line, 1-based column). Nothing else in the app goes on from `time_tag`,
+    so the engine asks the model there (and gathers the prompt's context): an index answer needs none."""
     path = root / FILE
     text = path.read_text()
-    marker = text.index("turbo_frame_tag") + len("turbo_frame_tag")
+    marker = text.index("time_tag") + len("time_tag")
     end = text.index("\n", marker)
     prefix, middle, suffix = text[:marker], text[marker:end], text[end:]
     path.write_text(prefix + suffix)
