@@ -51,6 +51,8 @@ class StimulusController:
     # where the class's parent comes from when it is not Stimulus's Controller (`extends NestedForm` imported
     # from '@stimulus-components/rails-nested-form', or './base_controller'): Stimulus merges its targets
     parent: str = ""
+    # data attributes the controller reads from its element itself (`dataset.delegateClickTarget`, getAttribute)
+    own_attributes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -684,6 +686,10 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
         _js_list(text, "outlets"),
         sorted(set(methods)),
         parent=_parent_source(text),
+        own_attributes=sorted(
+            set(re.findall(r"\.dataset\.([A-Za-z_$][\w$]*)", text))
+            | set(re.findall(r"""getAttribute\(\s*["'](data-[\w-]+)["']""", text))
+        ),
     )
     if re.search(r"\bfetch\s*\(|\baxios\b|XMLHttpRequest|\$\.ajax", text):
         for m in re.finditer(r"\.(innerHTML|outerHTML)\s*\+?=(?!\s*[\"'`]{2})|insertAdjacentHTML\s*\(", text):

@@ -222,6 +222,12 @@ def _ruby_errors(docs: list[Doc]) -> dict[int, list[tuple[int, str]]]:
 # --- many files ------------------------------------------------------------------------------------
 
 
+def _static_asset_page(f: Path) -> bool:
+    """A plain .html file under an assets folder (an icon font's generated preview page): a static file that no
+    view renders, not a template of the app; checked only when named explicitly."""
+    return f.suffix.lower() == ".html" and "assets" in f.parts
+
+
 def expand_paths(paths: list[Path]) -> list[tuple[Path, bool]]:
     """Files to check as (path, explicit); directories are walked like the app index walks them."""
     from hotwire_assist.core.appindex import iter_app_files
@@ -229,7 +235,7 @@ def expand_paths(paths: list[Path]) -> list[tuple[Path, bool]]:
     out: list[tuple[Path, bool]] = []
     for p in paths:
         if p.is_dir():
-            out += [(f, False) for f in iter_app_files(p) if f.name != "Gemfile.lock"]
+            out += [(f, False) for f in iter_app_files(p) if f.name != "Gemfile.lock" and not _static_asset_page(f)]
         else:
             out.append((p, True))
     seen: set[Path] = set()

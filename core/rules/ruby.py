@@ -183,12 +183,20 @@ def _strong_params(ctx: Context, doc: RubyDoc) -> None:
             recv = call.child_by_field_name("receiver")
             if recv is None or not _controller_params(doc, recv):
                 continue
+            guarded = _signed_in_only(ctx, doc) and call_name(doc, recv) == "require"
             ctx.add(
                 "security/permit-bang",
                 method.start_byte if method is not None else call.start_byte,
                 call.end_byte,
                 "`permit!` on request params permits every key (mass assignment of admin flags and foreign keys; "
-                "in url_for or redirect_to, `host`/`protocol` from the query string); list them with permit(:a, :b)",
+                "in url_for or redirect_to, `host`/`protocol` from the query string); list them with permit(:a, :b)"
+                + (
+                    " (here on one record's params, in a controller whose chain requires sign-in: every signed-in "
+                    "user can set every column of it)"
+                    if guarded
+                    else ""
+                ),
+                severity="info" if guarded else None,
             )
         elif name in MASS_ASSIGN:
             if not _model_receiver(ctx, doc, call):
@@ -268,6 +276,24 @@ def _anonymous_actions(ctx: Context, doc: RubyDoc, actions: set[str]) -> bool:
     bodies = {node_text(doc, m.child_by_field_name("name")): COMMENT.sub("", node_text(doc, m))
               for m in walk(doc.tree.root_node) if m.type == "method"}  # fmt: skip
     return all(a in bodies and not IDENTITY.search(bodies[a]) for a in actions)
+
+
+def _signed_in_only(ctx: Context, doc: RubyDoc) -> bool:
+    """Whether the controller or one of the app's parent controllers it inherits from has a sign-in filter
+    (`before_action :authenticate`), so only signed-in users reach its actions."""
+    if ctx.index is None:
+        return False
+    by_name = {c["name"].lstrip(":"): c for c in ctx.index.controllers}
+    facts = extract_facts(doc).controller
+    for _ in range(12):
+        if facts is None:
+            return False
+        if facts.get("guarded"):
+            return True
+        scope, bare = facts["name"].split("::")[:-1], facts.get("superclass", "").lstrip(":")
+        tries = ("::".join([*scope[:i], bare]) for i in range(len(scope), -1, -1))
+        facts = next((by_name[n] for n in tries if n in by_name), None)
+    return False
 
 
 def _unguarded_ancestry(ctx: Context, doc: RubyDoc) -> bool:

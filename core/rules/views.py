@@ -233,6 +233,16 @@ def _turbo_markup(ctx: Context, doc: ErbDoc) -> None:
             )
 
 
+def _reads_own_attribute(index, ident: str, attr: str) -> bool:
+    """Whether controller `ident` declares no targets and reads `attr` itself (through `dataset` or
+    getAttribute): a setting of its own, such as a CSS selector, not a Stimulus target."""
+    ctrl = index.stimulus_controllers.get(ident)
+    if ctrl is None or ctrl.targets:
+        return False
+    camel = re.sub(r"-([a-z0-9])", lambda m: m.group(1).upper(), attr.removeprefix("data-"))
+    return camel in ctrl.own_attributes or attr in ctrl.own_attributes
+
+
 def _dynamic(el: Element, name: str) -> bool:
     a = el.attrs.get(name)
     return a is not None and a.value is None
@@ -365,6 +375,8 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                 ident = st.canonical(m.group(1), known_ids)
                 if ident not in known_ids and a.value.strip().startswith(("#", ".", "[")):
                     continue  # a CSS selector for another library (Bootstrap's data-bs-target="#modal")
+                if index is not None and _reads_own_attribute(index, ident, name):
+                    continue  # the controller reads the attribute itself (`this.element.dataset.delegateClickTarget`)
                 for t in a.value.split():
                     if not st.TARGET_NAME_RE.match(t):
                         ctx.add(
