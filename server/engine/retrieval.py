@@ -21,7 +21,7 @@ from hotwire_assist.server.engine.cursor import Candidate, Cursor, kind_of
 
 MAX_LINE = 400  # longer lines (minified code, data) are not worth matching
 MAX_POSTINGS = 6000  # a word this common is narrowed by the word before it
-_WORD = re.compile(r"[A-Za-z_@$][\w$-]*")
+_WORD = re.compile(r"(?<![\w$])[A-Za-z_@$][\w$-]*")  # a word starts a token: `nd` in `2nd` is none
 PROXIMITY = {"file": 2.5, "group": 0.7, "folder": 0.55, "kind": 0.35, "other": 0.2, "curated": 0.12}
 
 

@@ -363,3 +363,19 @@ def test_a_list_is_written_as_the_files_other_lists_are(tmp_path):
     assert ask(root, JS.format("tight"), text, "static targets")[0].text == ' = ["field"]'
     text = 'export default class extends Controller {\n  static targets = [ "field" ]\n}\n'
     assert ask(root, JS.format("tight"), text, "static targets")[0].text == ' = [ "field" ]'
+
+
+async def test_a_fragment_of_a_word_is_no_word_the_app_knows():
+    """`nd` stands in `2nd` but is no word of the app: the embedded model's `nd` is not shown."""
+    from hotwire_assist.core.config import Config
+    from hotwire_assist.core.request import build_request
+    from hotwire_assist.server.completion import CompletionEngine
+
+    config = Config.model_validate({"completion": {"debounce_ms": 0, "cache_size": 0}})
+    request = build_request("app/models/a.rb", "  rescue \n", len("  rescue "), None)
+    for text, shown in (("nd", False), ("second", True)):
+        engine = CompletionEngine(config, _Says(text))
+        engine.lines.set_file("app/models/b.rb", 'class B < ActiveRecord::Base\n  LABEL = "2nd second"\nend\n')
+        s = await engine.complete("doc", request)
+        engine.close()
+        assert (s is not None and s.text == text) is shown, text
