@@ -100,8 +100,12 @@ class FileFacts:
     # templates a controller renders into a string (`render_to_string(template: "a/b")`): sent somewhere else
     string_renders: list[str] = field(default_factory=list)
     # the app's own FormBuilder subclasses: class name -> field methods that render the field's <label> themselves,
-    # and `nests:<method>` for its methods that yield a nested builder of the same class
+    # `nests:<method>` for its methods that yield a nested builder of the same class, and `via:<method>:<name>` for
+    # a method that renders a component or partial (`render component("ui/forms/field")…`): it labels when that
+    # template has a <label> (resolved by the index)
     form_builders: dict[str, list[str]] = field(default_factory=dict)
+    builder_helpers: dict[str, str] = field(default_factory=dict)  # `def app_form_for(…) = form_for(…, builder: X)`
+    has_label: bool = False  # a view or component template that renders a <label> (label/label_tag included)
 
 
 def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
@@ -109,6 +113,7 @@ def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
     facts.frame_missing_handler = "turbo:frame-missing" in doc.text  # data-action="turbo:frame-missing->…"
     facts.written_words = _words(_FIELD_WORDS, doc.text)
     this_view = view_name(doc.path)
+    facts.has_label = any(el.name in ("label", "label_tag") for el in doc.elements)
     for el in doc.elements:
         if el.origin == "html" and el.name == "turbo-frame":
             a = el.attrs.get("id")
@@ -335,6 +340,8 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
                     )
     if "FormBuilder" in doc.text:
         facts.form_builders = _form_builders(doc)
+    if "builder:" in doc.text:
+        facts.builder_helpers = _builder_helpers(doc)
     if "/app/models/" in "/" + p:
         broadcasts: list[str] = []
         for n in walk(root):
@@ -370,6 +377,7 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
         facts.loads_ujs = bool(_UJS.search(doc.text))
 
 
+VIA = "via:"  # in FileFacts.form_builders: `via:<method>:<component or partial>` it renders
 NESTS = "nests:"  # in FileFacts.form_builders: a builder method that yields a nested builder (`nests:name`)
 # `return "" unless options[:label]`, `if opts[:label]`: a label only when asked for (`label:` is read elsewhere)
 _LABEL_OPT_IN = re.compile(r"\b(?:unless|if)\s+(?:\w+\[:label\]|\w+\.key\?\(:label\))\s*(?:$|then\b)", re.M)
@@ -400,12 +408,57 @@ def _form_builders(doc: RubyDoc) -> dict[str, list[str]]:
             grown = bool(more)
         # methods that open a nested builder of the same class (`def dynamic_fields_for(a) = fields_for(a) {…}`)
         nesting = sorted(n for n, cs in calls.items() if {"fields_for", "fields"} & cs)
-        name = node_text(doc, cls.child_by_field_name("name")).rsplit("::", 1)[-1]
-        out[name] = sorted(labelling - {"label"}) + [f"{NESTS}{n}" for n in nesting]
+        via = sorted(
+            f"{VIA}{name}:{lit}"
+            for m in (n for n in walk(cls) if n.type == "method")
+            if (name := node_text(doc, m.child_by_field_name("name"))) not in labelling
+            for lit in _rendered_literals(doc, m)
+        )
+        out[_qualified_name(doc, cls)] = sorted(labelling - {"label"}) + [f"{NESTS}{n}" for n in nesting] + via
     return out
 
 
 _BARE = ("body_statement", "block_body", "binary", "parenthesized_statements")
+
+
+def _rendered_literals(doc: RubyDoc, method: Node) -> list[str]:
+    """Component or partial names a builder method renders: `component("ui/forms/field")`,
+    `render partial: "shared/field"`, `render "shared/field"`."""
+    out: list[str] = []
+    for c in walk(method):
+        if c.type != "call" or call_name(doc, c) not in ("component", "render"):
+            continue
+        args = positional_args(c)
+        if args and (v := literal(doc, args[0])):
+            out.append(v)
+        out += [v for p in option_pairs(c) if pair_key(doc, p) == "partial"
+                and (v := literal(doc, p.child_by_field_name("value")))]  # fmt: skip
+    return out
+
+
+def _builder_helpers(doc: RubyDoc) -> dict[str, str]:
+    """Helper methods that open a form with a builder of the app (`def solidus_form_for(*a, **k, &b) =
+    form_for(*a, **k, builder: SolidusAdmin::FormBuilder, &b)`): helper name -> builder class name."""
+    out: dict[str, str] = {}
+    for m in (n for n in walk(doc.tree.root_node) if n.type == "method"):
+        for c in walk(m):
+            if c.type == "call" and call_name(doc, c) in ("form_for", "form_with", "fields_for", "fields"):
+                for p in option_pairs(c):
+                    v = p.child_by_field_name("value")
+                    if pair_key(doc, p) == "builder" and v is not None and v.type in ("constant", "scope_resolution"):
+                        out[node_text(doc, m.child_by_field_name("name"))] = node_text(doc, v).lstrip(":")
+    return out
+
+
+def _qualified_name(doc: RubyDoc, cls: Node) -> str:
+    """`Shadcn::FormBuilder` for `module Shadcn; class FormBuilder`: the class name with its enclosing modules."""
+    name = node_text(doc, cls.child_by_field_name("name")).lstrip(":")
+    p = cls.parent
+    while p is not None:
+        if p.type in ("module", "class"):
+            name = f"{node_text(doc, p.child_by_field_name('name'))}::{name}"
+        p = p.parent
+    return name
 
 
 def _own_calls(doc: RubyDoc, method: Node) -> set[str]:

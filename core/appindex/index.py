@@ -9,7 +9,7 @@ from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 
-from hotwire_assist.core.appindex.facts import FileFacts, IdDef, StimulusController, extract_facts
+from hotwire_assist.core.appindex.facts import VIA, FileFacts, IdDef, StimulusController, extract_facts
 from hotwire_assist.core.appindex.gemfile import parse_gemfile_lock
 from hotwire_assist.core.appindex.names import partial_name, view_name
 from hotwire_assist.core.parsing import MAX_BYTES, Doc, file_kind, make_doc
@@ -62,6 +62,15 @@ def read_text(path: Path) -> str | None:
     if len(data) > MAX_BYTES or b"\0" in data[:8192]:
         return None
     return data.decode("utf-8", "replace")
+
+
+def _template_has_label(rendered: str, labelled: list[str]) -> bool:
+    """Whether the component (`ui/forms/field` -> …/ui/forms/field/component.html.erb or field_component) or
+    partial (`shared/field` -> …/shared/_field.html.erb) a builder method renders is one of `labelled`."""
+    folder, _, base = rendered.rpartition("/")
+    tails = (f"/{rendered}/component.html.erb", f"/{rendered}_component.html.erb", f"/{rendered}.html.erb",
+             f"/{folder}/_{base}.html.erb" if folder else f"/_{base}.html.erb")  # fmt: skip
+    return any(p.endswith(tails) for p in labelled)
 
 
 def _per_generation(query):
@@ -254,10 +263,23 @@ class AppIndex:
     def form_builders(self) -> dict[str, set[str]]:
         """The app's FormBuilder subclasses and their field methods that render their own <label>."""
         out: dict[str, set[str]] = {}
+        labelled = [p.replace("\\", "/").lower() for p, f in self.files.items() if f.has_label]
         for f in self.files.values():
             for name, methods in f.form_builders.items():
-                out.setdefault(name, set()).update(methods)
+                got = out.setdefault(name, set())
+                for m in methods:
+                    if not m.startswith(VIA):
+                        got.add(m)
+                        continue
+                    method, _, rendered = m[len(VIA) :].partition(":")
+                    if _template_has_label(rendered.lower(), labelled):
+                        got.add(method)  # it renders a component or partial whose template holds a <label>
         return out
+
+    @_per_generation
+    def builder_helpers(self) -> dict[str, str]:
+        """Helpers that open a form with one of the app's builders (`solidus_form_for` -> its builder class)."""
+        return {h: b for f in self.files.values() for h, b in f.builder_helpers.items()}
 
     def collection_locals(self, partial: str) -> set[str]:
         """The `as:` names a partial is rendered under, one record per row (`render partial:, collection:, as:`)."""

@@ -712,7 +712,11 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
         for el in html
         if el.name == "label" and (a := el.attrs.get("for")) and a.value is None and a.code
     }
-    labelling = _labelling_builders(doc, ctx.index.form_builders if ctx.index is not None else {})
+    labelling = _labelling_builders(
+        doc,
+        ctx.index.form_builders if ctx.index is not None else {},
+        ctx.index.builder_helpers if ctx.index is not None else {},
+    )
     controls = [e.start for e in doc.elements if _focusable_control(e)]
     forms = [(e.start, e.end) for e in doc.elements if e.name in FORM_CALLS]
     builder_from_caller = _builder_from_caller(ctx, doc)
@@ -795,7 +799,14 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
                 call = f"{el.receiver}.{el.name}" if el.receiver else el.name
                 weak = _placeholder_only(el)
                 what = f"`{call} :{key}`" if key else f"`{call}`"
-                unknown = bool(el.receiver) and el.receiver in builder_from_caller
+                unknown = (
+                    bool(el.receiver)
+                    and el.receiver in builder_from_caller
+                    and (
+                        "bootstrap_form" in ctx.index.versions  # type: ignore[union-attr]
+                        or any(el.name in ms for ms in ctx.index.form_builders.values())  # type: ignore[union-attr]
+                    )
+                )  # a builder passed in by the caller may be one that labels this field method
                 # a stream template's bare field lands in a page's form, whose label may name it (a
                 # `replace` of a textarea keeps the page's `<label for>`): which markup surrounds it is unknown
                 landed = doc.is_stream and not any(s < el.start < e for s, e in forms)
@@ -857,11 +868,13 @@ def _block_param(call) -> str | None:
     return first.text.decode() if first is not None else None
 
 
-def _labelling_builders(doc: ErbDoc, app_builders: dict[str, set[str]]) -> list[tuple[str, int, int, set | None]]:
+def _labelling_builders(
+    doc: ErbDoc, app_builders: dict[str, set[str]], builder_helpers: dict[str, str]
+) -> list[tuple[str, int, int, set | None]]:
     """(block parameter, start, end, field methods or None for all) of the builders whose field helpers render
     the field's <label>: bootstrap_form's (unless `skip_label: true`), a form given the app's own builder that
-    does (`builder: SpectreFormBuilder`, whose `text_field` wraps the field with its label), and the
-    `fields_for`/`fields` blocks they open."""
+    does (`builder: SpectreFormBuilder`, whose `text_field` wraps the field with its label, or an app helper
+    such as `solidus_form_for` that passes one), and the `fields_for`/`fields` blocks they open."""
     out: list[tuple[str, int, int, set | None]] = []
     for call in sorted(doc.calls, key=lambda c: c.start_byte):
         name = call_name(doc, call)
@@ -870,7 +883,11 @@ def _labelling_builders(doc: ErbDoc, app_builders: dict[str, set[str]]) -> list[
         builder = next((v for p in option_pairs(call) if pair_key(doc, p) == "builder"
                         and (v := p.child_by_field_name("value")) is not None), None)  # fmt: skip
         if builder is not None and name in FORM_CALLS | {"fields_for", "fields"}:
-            methods = app_builders.get(node_text(doc, builder).rsplit("::", 1)[-1])
+            methods = _builder_methods(app_builders, node_text(doc, builder))
+            if not methods:
+                continue
+        elif recv is None and name in builder_helpers:  # `solidus_form_for @x do |f|`: the helper names the builder
+            methods = _builder_methods(app_builders, builder_helpers[name])
             if not methods:
                 continue
         elif name in LABELLING_FORMS and recv is None:
@@ -888,6 +905,16 @@ def _labelling_builders(doc: ErbDoc, app_builders: dict[str, set[str]]) -> list[
         if param:
             out.append((param, call.start_byte, call.end_byte, methods))
     return out
+
+
+def _builder_methods(app_builders: dict[str, set[str]], const: str) -> set[str] | None:
+    """The labelling methods of the app's builder a constant names (`Shadcn::FormBuilder`; a bare name when
+    only one builder class ends with it), None when unknown or ambiguous."""
+    const = const.lstrip(":")
+    if const in app_builders:
+        return app_builders[const]
+    hits = [k for k in app_builders if k.endswith("::" + const) or k.rsplit("::", 1)[-1] == const]
+    return app_builders[hits[0]] if len(hits) == 1 else None
 
 
 def _builder_from_caller(ctx: Context, doc: ErbDoc) -> set[str]:
