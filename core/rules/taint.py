@@ -112,7 +112,11 @@ def origin_through_locals(doc: SourceText, node: Node | None) -> int:
     worst = origin(doc, node)
     if node is None or worst == REQUEST:
         return worst
-    idents = [n for n in walk(node) if n.type == "identifier" and node_text(doc, n) not in REQUEST_NAMES]
+    idents = [
+        n
+        for n in walk(node)
+        if n.type == "identifier" and node_text(doc, n) not in REQUEST_NAMES and _reaches_output(doc, n, node)
+    ]
     scope = node.parent
     while scope is not None and scope.type not in ("method", "singleton_method", "program"):
         scope = scope.parent  # blocks share their method's locals
@@ -142,6 +146,31 @@ def attributes_read(doc: SourceText, node: Node) -> list[str]:
         if recv is not None and _attribute_chain(doc, recv) and name not in TRANSFORMS and name not in out:
             out.append(name)
     return out
+
+
+_PASS_THROUGH = {
+    "string", "interpolation", "binary", "conditional", "parenthesized_statements", "array", "argument_list",
+    "begin", "statements",
+}  # fmt: skip
+
+
+def _reaches_output(doc: SourceText, ident: Node, top: Node) -> bool:
+    """Whether a variable inside `top` is output as it is: through strings, interpolation, `+`, arrays and
+    string transforms, not as an argument of a call that makes its own output (`tag.li(listing.address)`,
+    `h(msg)`, `render`): `origin` already judged those calls."""
+    n = ident
+    while n != top:
+        p = n.parent
+        if p is None:
+            return False
+        if p.type == "call":
+            name = call_name(doc, p)
+            if name not in TRANSFORMS and not re.fullmatch(r"[+%<]+", name):
+                return False
+        elif p.type not in _PASS_THROUGH:
+            return False
+        n = p
+    return True
 
 
 def _is_method_name(n: Node) -> bool:

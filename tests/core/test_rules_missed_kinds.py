@@ -78,6 +78,14 @@ def test_stream_content_through_a_local_variable(tmp_path: Path):
                 '    note = "Published #{params[:title]}"\n'  # a method's own argument, not the request
                 '    turbo_stream.update("flash", note)\n'
                 "  end\n"
+                "  def compare\n"
+                "    post = Post.find(params[:post_id])\n"  # a record, inside a tag helper that escapes it
+                '    render turbo_stream: turbo_stream.append("list", helpers.tag.li(post.title, id: post.id))\n'
+                "  end\n"
+                "  def rename\n"
+                "    name = params[:name]\n"
+                '    render turbo_stream: turbo_stream.update("flash", ["Renamed to ", name.strip].join)\n'
+                "  end\n"
                 "end\n"
             ),
             "app/views/posts/update.turbo_stream.erb": (
@@ -89,5 +97,6 @@ def test_stream_content_through_a_local_variable(tmp_path: Path):
     )
     assert findings_of(app, "security/stream-content") == [
         ("posts_controller.rb", 4, "error"),
+        ("posts_controller.rb", 20, "error"),
         ("update.turbo_stream.erb", 2, "error"),
     ]
