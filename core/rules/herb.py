@@ -294,6 +294,9 @@ def to_findings(display: str, offenses: list[dict], text: str) -> list[Finding]:
             lead = lead or _optional_end_open(lines, at, int(m.group(1)) if m else at)
         if "STRAY_ERB_CLOSING_TAG_ERROR" in message:
             lead = lead or _closes_escaped_erb(lines, off)
+        # `<%# <%= link_to … %>`: a commented-out ERB line; Erubi ends the comment at the first `%>`, so it
+        # compiles and renders nothing (valid ERB that Herb's parser refuses)
+        lead = lead or bool(re.search(r"ERB tag `<%#` at \(\d+:\d+\) was terminated by nested `<%", message))
         if code == "html-no-empty-headings":
             at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
             lead = 0 < at <= len(lines) and _filled_by_script(text, lines[at - 1])

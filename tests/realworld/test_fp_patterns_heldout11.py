@@ -205,3 +205,21 @@ def test_query_in_a_partial_nothing_renders(tmp_path: Path):
         ("_comment.html.erb", 1, "warning"),
         ("_note.html.erb", 1, "info"),
     ]
+
+
+def test_commented_out_erb_line_is_valid_erb():
+    """`<%# <%= link_to … %>`: Erubi ends the comment at the first `%>`, so Herb's nested-tag parser error is a
+    lead (info); an output tag left open by a nested `<%` stays a warning."""
+    from hotwire_assist.core.rules.herb import to_findings
+
+    def off(line: int, tag: str) -> dict:
+        return {
+            "code": "parser-no-errors",
+            "message": f"ERB tag `{tag}` at ({line}:6) was terminated by nested `<%` tag at ({line}:10). Nesting "
+            "`<%` tags is not supported. (`NESTED_ERB_TAG_ERROR`)",
+            "location": {"start": {"line": line, "column": 6}},
+        }
+
+    text = "<div>\n  <%# <%= link_to 'Import', import_path %>\n  <%= <%= name %>\n</div>\n"
+    found = to_findings("show.html.erb", [off(2, "<%#"), off(3, "<%=")], text)
+    assert [f.severity for f in found] == ["info", "warning"]
