@@ -10,7 +10,7 @@ from hotwire_assist.core.appindex import extract_facts
 from hotwire_assist.core.parsing import RubyDoc, call_name, literal, node_text, option_pairs, pair_key, walk
 from hotwire_assist.core.rules import taint
 from hotwire_assist.core.rules.base import Context
-from hotwire_assist.core.rules.tag_helpers import LATER, check_ruby_helpers
+from hotwire_assist.core.rules.tag_helpers import LATER, check_ruby_helpers, version_tuple
 from hotwire_assist.core.rules.views import check_stream_targets
 
 CALLBACKS = re.compile(
@@ -175,6 +175,28 @@ def _model_receiver(ctx: Context, doc: RubyDoc, call: Node) -> bool:
     return True
 
 
+_PERMIT_ALL = re.compile(r"^\s*config\.action_controller\.permit_all_parameters\s*=\s*true", re.M)
+
+
+def _params_unprotected(ctx: Context) -> bool:
+    """Whether raw params reach a model unchecked: Rails before 4 (no strong parameters), or an app that sets
+    `permit_all_parameters = true` (read from config/application.rb and config/environments/production.rb)."""
+    if ctx.index is None:
+        return False
+    v = version_tuple(ctx.index.versions.get("rails"))
+    if v is not None and v < (4,):
+        return True
+    if ctx.index.root is None:
+        return False
+    for rel in ("config/application.rb", "config/environments/production.rb"):
+        try:
+            if _PERMIT_ALL.search((ctx.index.root / rel).read_text()):
+                return True
+        except (OSError, UnicodeDecodeError):
+            continue
+    return False
+
+
 def _strong_params(ctx: Context, doc: RubyDoc) -> None:
     for call in doc.calls:
         name = call_name(doc, call)
@@ -205,12 +227,23 @@ def _strong_params(ctx: Context, doc: RubyDoc) -> None:
             for a in args.named_children if args is not None else []:
                 text = re.sub(r"\s+", "", node_text(doc, a))
                 if RAW_PARAMS.match(text) and "permit" not in text and _controller_params(doc, a):
+                    # unpermitted ActionController::Parameters make Active Record raise ForbiddenAttributesError
+                    # (a bug, no hole); only `to_unsafe_h` hands every key to the model
+                    unsafe = "to_unsafe_h" in text or _params_unprotected(ctx)
                     ctx.add(
                         "security/mass-assignment",
                         a.start_byte,
                         a.end_byte,
-                        f"`{text}` passed to {name} without permit: unpermitted mass assignment; use a "
-                        "`*_params` method with require(...).permit(...)",
+                        f"`{text}` passed to {name} without permit: "
+                        + (
+                            "every request key reaches the model (mass assignment"
+                            + ("" if "to_unsafe_h" in text else ": the app turns strong parameters' check off")
+                            + ")"
+                            if unsafe
+                            else "Active Record raises ActiveModel::ForbiddenAttributesError on unpermitted params"
+                        )
+                        + "; use a `*_params` method with require(...).permit(...)",
+                        severity=None if unsafe else "warning",
                     )
 
 

@@ -6,7 +6,10 @@ the option spellings of Stimulus attributes.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
+from pathlib import Path
 
 from tree_sitter import Node
 
@@ -24,6 +27,7 @@ from hotwire_assist.core.parsing import (
 )
 from hotwire_assist.core.rules import taint
 from hotwire_assist.core.rules.base import Context
+from hotwire_assist.core.rules.findings import Severity
 
 STREAM_ACTIONS = TURBO_STREAM_ACTIONS
 TURBO8_ACTIONS = {"morph", "refresh"}
@@ -60,6 +64,42 @@ def version_tuple(v: str | None) -> tuple[int, ...] | None:
         return None
 
 
+_CORE_TURBO = {"@hotwired/turbo", "@hotwired/turbo-rails", "turbo", "turbo-rails"}
+_PIN = re.compile(r"""^\s*pin\s+["']([^"']+)["']""", re.M)
+
+
+def _js_packages(root: str) -> tuple[str, ...]:
+    """JavaScript packages the app loads (package.json dependencies, importmap pins); read only when an action
+    is unknown, so an edit to either file counts at once."""
+    names: set[str] = set()
+    try:
+        data = json.loads((Path(root) / "package.json").read_text())
+        for key in ("dependencies", "devDependencies"):
+            names |= set(data.get(key) or {})
+    except (OSError, ValueError, AttributeError):
+        pass
+    with contextlib.suppress(OSError):
+        names |= set(_PIN.findall((Path(root) / "config" / "importmap.rb").read_text()))
+    return tuple(sorted(names))
+
+
+def stream_action_extensions(ctx: Context) -> list[str]:
+    """Packages the app loads that may register stream actions in code the checker does not read
+    (turbo_power, any other turbo/stream add-on): an action unknown to the app's own JS may be one of theirs."""
+    if ctx.index is None or ctx.index.root is None:
+        return []
+    pkgs = _js_packages(str(ctx.index.root))
+    return [p for p in pkgs if p not in _CORE_TURBO and re.search(r"turbo|stream", p, re.I)]
+
+
+def unknown_action_severity(ctx: Context) -> tuple[Severity | None, str]:
+    """Error only when the checker sees every place an action could come from; else a warning naming the add-on."""
+    ext = stream_action_extensions(ctx)
+    if ext:
+        return "warning", f"; the app loads {', '.join(ext)}, which may register it (not confirmed)"
+    return None, ""
+
+
 def valid_stream_actions(ctx: Context) -> tuple[set[str], str | None]:
     """Actions this app can use: Turbo's, minus Turbo 8's on turbo-rails < 2, plus custom StreamActions."""
     actions = set(STREAM_ACTIONS)
@@ -89,7 +129,9 @@ def check_turbo_stream_calls(ctx: Context, calls: list[Node]) -> None:
                 args = positional_args(call)
                 act = literal(doc, args[0]) if args else None
                 if act is not None and act not in valid:
-                    ctx.add("turbo/unknown-stream-action", args[0].start_byte, args[0].end_byte, _msg(act, valid, note))
+                    sev, why = unknown_action_severity(ctx)
+                    msg = _msg(act, valid, note) + why
+                    ctx.add("turbo/unknown-stream-action", args[0].start_byte, args[0].end_byte, msg, severity=sev)
             continue
         if method is None or (ctx.index is not None and name in ctx.index.stream_builder_methods):
             continue  # the app's own `turbo_stream.<method>` (a helper prepended to Turbo's stream builder)
@@ -104,7 +146,9 @@ def check_turbo_stream_calls(ctx: Context, calls: list[Node]) -> None:
                 severity="info",
             )
             continue
-        ctx.add("turbo/unknown-stream-action", method.start_byte, method.end_byte, _msg(name, valid, note))
+        sev, why = unknown_action_severity(ctx)
+        msg = _msg(name, valid, note) + why
+        ctx.add("turbo/unknown-stream-action", method.start_byte, method.end_byte, msg, severity=sev)
 
 
 def _stream_content(ctx: Context, call: Node, action: str) -> None:

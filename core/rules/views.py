@@ -30,7 +30,13 @@ from hotwire_assist.core.parsing import (
 from hotwire_assist.core.rules import stimulus as st
 from hotwire_assist.core.rules import taint
 from hotwire_assist.core.rules.base import Context
-from hotwire_assist.core.rules.tag_helpers import CONTENT_ACTIONS, check_ruby_helpers, check_ujs, valid_stream_actions
+from hotwire_assist.core.rules.tag_helpers import (
+    CONTENT_ACTIONS,
+    check_ruby_helpers,
+    check_ujs,
+    unknown_action_severity,
+    valid_stream_actions,
+)
 
 INTERACTIVE = {"a", "button", "input", "select", "textarea", "summary", "details", "label", "option", "form", "dialog"}
 FIELD_HELPERS = {
@@ -183,12 +189,14 @@ def _turbo_markup(ctx: Context, doc: ErbDoc) -> None:
             action = el.get("action")
             if action is not None and action not in valid:
                 a = el.attrs["action"]
+                sev, why = unknown_action_severity(ctx)
                 ctx.add(
                     "turbo/unknown-stream-action",
                     a.start,
                     a.end,
                     f"unknown turbo stream action `{action}`; valid: "
-                    f"{', '.join(sorted(valid))}" + (f" ({note})" if note else ""),
+                    f"{', '.join(sorted(valid))}" + (f" ({note})" if note else "") + why,
+                    severity=sev,
                 )
             no_target = not (el.get("target") or el.get("targets") or _dynamic(el, "target") or _dynamic(el, "targets"))
             # an action the app defines (`Turbo.StreamActions.playSound = function () {…}`) decides itself what
@@ -666,12 +674,17 @@ def _forms(ctx: Context, doc: ErbDoc) -> None:
         body = doc.slice(el.start, el.end)
         if re.search(r"authenticity_token|token_tag|csrf", body):
             continue
+        # Turbo Drive submits a form with fetch and sends the layout's csrf-token meta tag as X-CSRF-Token, which
+        # Rails accepts: the form fails for certain only where Turbo is off for it (or the app has no Turbo)
+        turbo = ctx.index is not None and "turbo-rails" in ctx.index.versions and el.get("data-turbo") != "false"
         ctx.add(
             "security/form-token",
             el.start,
             el.tag_end,
             f'hand-built <form method="{method}"> without an authenticity token: Rails rejects it '
-            "(InvalidAuthenticityToken); use form_with, or add the token",
+            "(InvalidAuthenticityToken)"
+            + (" whenever Turbo does not submit it (Turbo sends the csrf-token meta tag as a header)" if turbo else "")
+            + "; use form_with, or add the token",
             ctx.fix(
                 "Add the authenticity token",
                 (
@@ -680,6 +693,7 @@ def _forms(ctx: Context, doc: ErbDoc) -> None:
                     '\n  <input type="hidden" name="authenticity_token" value="<%= form_authenticity_token %>">',
                 ),
             ),
+            severity="warning" if turbo else None,
         )
 
 

@@ -44,7 +44,9 @@ def test_plain_class_new_takes_an_argument(tmp_path: Path):
             ),
         },
     )
-    assert findings_of(app, "security/mass-assignment") == [("widgets_controller.rb", 7, "error")]
+    # Widget.new(params[:widget]) is still reported: Active Record raises ForbiddenAttributesError on it, a bug (a
+    # warning), not a hole (test_error_calibration.py)
+    assert findings_of(app, "security/mass-assignment") == [("widgets_controller.rb", 7, "warning")]
 
 
 def test_csrf_skip_on_an_anonymous_public_form(tmp_path: Path):
