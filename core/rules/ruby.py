@@ -409,7 +409,29 @@ def _csrf_exposure(ctx: Context, doc: RubyDoc, only: set[str] | None) -> tuple[s
             f"the controller authenticates requests another way (`{m.group(0)}`): make sure every action does",
         )
     which = ", ".join(sorted(mutating)) if mutating else "every action"
+    if not _identity_seen(ctx, doc, mutating or actions):
+        return "warning", (
+            f"mutating action(s) {which} accept cross-site requests; no sign-in filter in the controller's chain "
+            "and no signed-in identity in the actions is visible here (a parent or gem may add one), so check "
+            "whether a forged request rides a session"
+        )
     return "error", f"mutating action(s) {which} accept cross-site requests"
+
+
+def _identity_seen(ctx: Context, doc: RubyDoc, actions: set[str]) -> bool:
+    """Whether the checker sees a signed-in identity a forged request would ride: a sign-in filter in the
+    controller's chain, identity read at class level or in one of `actions` (`current_user`, `sign_in`,
+    Devise's `super`), or a Devise controller (login CSRF)."""
+    if _signed_in_only(ctx, doc):
+        return True
+    facts = extract_facts(doc).controller or {}
+    if str(facts.get("superclass", "")).lstrip(":").startswith("Devise::"):
+        return True
+    if IDENTITY.search(COMMENT.sub("", _class_level_text(doc))):
+        return True
+    bodies = {node_text(doc, m.child_by_field_name("name")): COMMENT.sub("", node_text(doc, m))
+              for m in walk(doc.tree.root_node) if m.type == "method"}  # fmt: skip
+    return any(IDENTITY.search(bodies.get(a, "")) for a in actions)
 
 
 def _csrf(ctx: Context, doc: RubyDoc, root: Node) -> None:

@@ -112,3 +112,30 @@ def test_unknown_stream_action_stays_an_error_when_every_source_of_actions_is_re
         ("update.turbo_stream.erb", 1, "error"),
         ("update.turbo_stream.erb", 2, "error"),
     ]
+
+
+def test_csrf_skip_is_an_error_only_where_a_signed_in_identity_is_visible(tmp_path: Path):
+    app = write_app(
+        tmp_path,
+        {
+            "config/routes.rb": (
+                "Rails.application.routes.draw do\n  resources :imports, only: :create\n"
+                "  resource :profile, only: :update\nend\n"
+            ),
+            "app/controllers/application_controller.rb": "class ApplicationController < ActionController::Base\nend\n",
+            # the parent comes from a gem the checker cannot read, and the action reads no identity
+            "app/controllers/imports_controller.rb": (
+                "class ImportsController < Vendor::BaseController\n  skip_forgery_protection only: :create\n\n"
+                "  def create\n    Import.create!(payload: request.raw_post)\n    head :ok\n  end\nend\n"
+            ),
+            "app/controllers/profiles_controller.rb": (
+                "class ProfilesController < ApplicationController\n  before_action :authenticate_user!\n"
+                "  skip_forgery_protection only: :update\n\n"
+                "  def update\n    current_user.update!(name: params.expect(:name))\n    head :ok\n  end\nend\n"
+            ),
+        },
+    )
+    assert findings_of(app, "security/csrf-skip") == [
+        ("imports_controller.rb", 2, "warning"),
+        ("profiles_controller.rb", 3, "error"),
+    ]
