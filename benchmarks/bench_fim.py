@@ -212,11 +212,20 @@ class Server:
         self.client.initialized(types.InitializedParams())
         await self.updates()
 
-    async def updates(self) -> int:
-        """Files the server's watcher has re-indexed so far (the internals request; answered once the
-        index is built, as the initialized handler awaits it)."""
+    async def internal(self, key: str, default: int | str = 0) -> int | str:
+        """One figure of the internals request (answered once the index is built, as the initialized
+        handler awaits it)."""
         r = await self.client.protocol.send_request_async("hotwire-assist/internals", None)
-        return int(r.get("watcher_updates", 0) if isinstance(r, dict) else getattr(r, "watcher_updates", 0))
+        return r.get(key, default) if isinstance(r, dict) else getattr(r, key, default)
+
+    async def updates(self) -> int:
+        """Files the server's watcher has re-indexed so far."""
+        return int(await self.internal("watcher_updates"))
+
+    async def last_answer(self) -> tuple[str, bool]:
+        """What answered the last request (index | retrieval | model | cache | none; "" from a server that
+        does not say) and whether the model was asked for it."""
+        return str(await self.internal("last_source", "")), bool(await self.internal("last_model_asked"))
 
     async def watcher_saw(self, before: int, timeout: float = 8.0) -> bool:
         """Wait until the server's watcher has re-indexed more than `before` files in all."""
@@ -285,8 +294,20 @@ async def run_app(app: Path, holes: list[Hole], files: dict[str, list[str]], mod
                 synced = await server.watcher_saw(updates + changed - 1)
                 unsynced += not synced
                 suggestion, ms = await server.ask(hole.path, text, hole.line, hole.column)
+                source, model_asked = await server.last_answer()
                 base = baseline(files, hole)
-                rows.append(scored(app.name, hole, suggestion, base, latency_ms=round(ms, 1), watcher_synced=synced))
+                rows.append(
+                    scored(
+                        app.name,
+                        hole,
+                        suggestion,
+                        base,
+                        source=source,
+                        model_asked=model_asked,
+                        latency_ms=round(ms, 1),
+                        watcher_synced=synced,
+                    )
+                )
                 if k % 25 == 0:
                     print(f"  {app.name}: {k}/{len(holes)} holes", file=sys.stderr)
         finally:
@@ -341,7 +362,7 @@ class InProcess:
         t0 = time.perf_counter()
         s = await self.engine.complete(rel, request)
         ms = (time.perf_counter() - t0) * 1000
-        return (s.items if s else []), (s.source if s else ""), ms
+        return (s.items if s else []), (s.source if s else "none"), ms
 
     def close(self) -> None:
         self.engine.close()
@@ -376,6 +397,7 @@ async def run_app_in_process(
                         base,
                         items=items,
                         source=source,
+                        model_asked=self_asked(engine),
                         latency_ms=round(ms, 1),
                         watcher_synced=True,
                     )
@@ -383,6 +405,30 @@ async def run_app_in_process(
         finally:
             engine.close()
     return rows
+
+
+def self_asked(engine: InProcess) -> bool:
+    """Whether the engine asked the model for its last answer (False from an engine that does not say)."""
+    return bool(getattr(engine.engine, "last_model_asked", False))
+
+
+def latency_by_path(rows: list[dict]) -> dict:
+    """Latency split by what answered: `cheap` where the index or retrieval answered without the model (the
+    30 ms target's figure), `model` where the model was asked (its generation included), each with count.
+    Rows from a server that does not say what answered are left out."""
+    out = {}
+    for name, rs in (
+        ("cheap", [r for r in rows if r.get("source") and not r.get("model_asked")]),
+        ("model", [r for r in rows if r.get("source") and r.get("model_asked")]),
+    ):
+        lat = [r["latency_ms"] for r in rs]
+        out[name] = {
+            "holes": len(rs),
+            "p50_ms": round(percentile(lat, 50), 1),
+            "p95_ms": round(percentile(lat, 95), 1),
+            "sources": dict(Counter(r["source"] for r in rs)),
+        }
+    return out
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -411,6 +457,7 @@ def summarize(rows: list[dict]) -> dict:
         "markers": block(markers),
         "mid_line": block(by_marker.get("mid-line", [])),
         "per_marker": {m: block(rs) for m, rs in sorted(by_marker.items()) if m != "mid-line"},
+        "latency_by_path": latency_by_path(rows),
     }
 
 
@@ -425,6 +472,11 @@ def print_summary(title: str, s: dict) -> None:
         print(
             f"  {name:22} {b['holes']:5d} {b['exact']:6.3f} {b['baseline_exact']:6.3f} {b['similarity']:6.3f}"
             f" {b['baseline_similarity']:6.3f} {b['shown']:6.3f} {b['p50_ms']:7.1f} {b['p95_ms']:7.1f}{flag}"
+        )
+    for path, b in s.get("latency_by_path", {}).items():
+        label = "index/retrieval, no model" if path == "cheap" else "model asked"
+        print(
+            f"  latency, {label}: {b['holes']} holes, p50 {b['p50_ms']:.1f} ms, p95 {b['p95_ms']:.1f} ms {b['sources']}"
         )
 
 
@@ -457,9 +509,10 @@ def main(argv: list[str] | None = None) -> int:
         summary = summarize(rows)
         summary["seconds"] = round(time.perf_counter() - t0, 1)
         summary["empty_rest_left_out"] = len(empty)
+        summary["load_average"] = [round(x, 2) for x in os.getloadavg()]
         report["apps"][app.name] = summary
         all_rows += rows
-        print_summary(f"{app.name} ({summary['seconds']:.0f} s)", summary)
+        print_summary(f"{app.name} ({summary['seconds']:.0f} s, load average {summary['load_average']})", summary)
     if len(args.apps) > 1:
         report["all"] = summarize(all_rows)
         print_summary("ALL APPS", report["all"])

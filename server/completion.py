@@ -166,6 +166,10 @@ class CompletionEngine:
         self.lines = LineStore()
         self.sync_lines: Callable[[], None] = lambda: None
         self.answered_without_model = 0
+        # what answered the last request (index | retrieval | model | cache | none), and whether the model was
+        # asked for it: benchmarks split latency by it through the internals request
+        self.last_source = ""
+        self.last_model_asked = False
 
     def _debounce_s(self, doc: str, now: float) -> float:
         """The configured debounce, stretched while the user is typing faster than it: a request that
@@ -244,6 +248,7 @@ class CompletionEngine:
         if not shown:
             return None
         first = shown[0]
+        self.last_source = first.source
         self.cache.put(doc, cursor.prefix, cursor.suffix, first.text)
         return Suggestion(
             uuid.uuid4().hex,
@@ -258,7 +263,9 @@ class CompletionEngine:
         """The suggestion for a request (core.request.build_request) in document `doc`, or None."""
         t0 = time.perf_counter()
         prefix, suffix = request.prefix, request.suffix
+        self.last_source, self.last_model_asked = "none", False
         if (hit := self.cache.get(doc, prefix, suffix)) is not None:
+            self.last_source = "cache"
             return Suggestion(
                 uuid.uuid4().hex, hit, (time.perf_counter() - t0) * 1000, cached=True, request=request, source="cache"
             )
@@ -284,6 +291,7 @@ class CompletionEngine:
             raise
         if ticket.cancel.is_set():
             return None
+        self.last_model_asked = True
         hints = [cursor.line_prefix.strip() + c.text for c in ranked[:3]]
         future = asyncio.get_running_loop().run_in_executor(
             self._executor, self._generate, request, ticket.cancel, hints
@@ -345,9 +353,13 @@ class CompletionEngine:
         c, m = self.config.completion, self.config.model
         return c.known_words_only if c.known_words_only is not None else (m.backend == "llama_cpp" and not m.path)
 
-    def internals(self) -> dict[str, int]:
-        """Sizes of what the engine keeps, for bug reports and the load test (all must stay bounded)."""
+    def internals(self) -> dict[str, int | str]:
+        """Sizes of what the engine keeps, for bug reports and the load test (all must stay bounded), and what
+        answered the last request (benchmarks split latency by it)."""
         return {
+            "answered_without_model": self.answered_without_model,
+            "last_source": self.last_source,
+            "last_model_asked": int(self.last_model_asked),
             "cache_entries": len(self.cache),
             "tickets": len(self._tickets),
             "typing_clocks": len(self._last_request),

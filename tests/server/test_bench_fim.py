@@ -59,6 +59,10 @@ def test_a_run_over_stdio_on_a_planted_app_scores_the_known_answers(tmp_path: Pa
     by = {(r["path"], r["marker"]): r for r in rows}
     same_start = by[("app/views/items/show.html.erb", "data-controller")]
     assert same_start["baseline_exact"] and same_start["exact"], same_start  # the app's majority, from retrieval
+    # the server says what answered, so latency is split by it (index/retrieval without the model vs the model)
+    assert same_start["source"] in ("index", "retrieval") and not same_start["model_asked"], same_start
+    cheap = json.loads(out.read_text())["apps"]["planted"]["latency_by_path"]["cheap"]
+    assert cheap["holes"] >= 1 and cheap["p95_ms"] > 0, cheap
     targets = by[("app/javascript/controllers/search_controller.js", "static values")]
     assert targets["expected"] == "= { url: String }" and targets["similarity"] > 0.5, targets
     shutil.rmtree(app)
