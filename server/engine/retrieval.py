@@ -286,6 +286,47 @@ def shared_neighbours(theirs: Neighbour, ours: Neighbour, common: Callable[[str]
     return n
 
 
+_IVAR = re.compile(r"@\w+")
+_INCLUDE = re.compile(r"^\s*include\s+([A-Z]\w*(?:::[A-Z]\w*)*)")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def view_ivars(store: LineStore, cursor: Cursor) -> set[str] | None:
+    """The instance variables a view can read: those its controller (`app/views/cards/steps/x` ->
+    `cards/steps_controller.rb`) and the concerns it includes assign or read, and those the view's other
+    lines use. None where that is unknown (no view, or no controller file for its folder)."""
+    from hotwire_assist.core.appindex import view_name
+
+    view = view_name(cursor.path)
+    if cursor.kind != "erb" or view is None or "/" not in view:
+        return None
+    ctrl = store.file(f"app/controllers/{view.rpartition('/')[0]}_controller.rb")
+    if ctrl is None:
+        return None
+    files = [ctrl]
+    for line in ctrl.lines:
+        if m := _INCLUDE.match(line):
+            parts = m.group(1).split("::")
+            for rel in (
+                f"app/controllers/concerns/{'/'.join(_snake(x) for x in parts)}.rb",
+                f"app/controllers/{'/'.join(_snake(x) for x in parts)}.rb",
+            ):
+                if (f := store.file(rel)) is not None:
+                    files.append(f)
+    known = {m.group(0) for f in files for line in f.lines for m in _IVAR.finditer(line)}
+    return known | {m.group(0) for line in cursor.other_lines for m in _IVAR.finditer(line)}
+
+
+def _assigned(store: LineStore, ivar: str) -> bool:
+    """Whether the app's own code assigns `ivar` somewhere (`@page` set by a pagination gem's helper is
+    assigned nowhere in the app: a view may read it without its controller showing it)."""
+    set_ = re.compile(rf"{re.escape(ivar)}\s*(?:\|\|)?=(?![=~>])")
+    return any(not f.curated and set_.search(f.lines[n]) for f, n in store.lines_with(ivar))
+
+
 def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate]:
     """Continuations of the cursor's line, best first, scored 0..1 by their share of the evidence."""
     lp = cursor.line_prefix.lstrip()
@@ -329,6 +370,18 @@ def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate
     for v in votes.values():
         if (lp + v.text).strip() in own:
             v.weight *= 0.3
+    # A view reads the instance variables its controller sets: another view's line on `@filter` is no way
+    # on in a template whose controller never sets `@filter` (it would raise or render nothing).
+    ivars = view_ivars(store, cursor)
+    foreign = {
+        v.text
+        for v in votes.values()
+        if ivars is not None and any(x not in ivars and _assigned(store, x) for x in _IVAR.findall(v.text))
+    }
+    for v in votes.values():
+        if v.text in foreign:
+            v.weight *= 0.2
+            v.clone = 0
     total = sum(v.weight for v in votes.values())
     full_total = sum(v.full for v in votes.values())
     top_clone = max(v.clone for v in votes.values())
@@ -341,8 +394,12 @@ def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate
     # way comes before a commoner one elsewhere), else the commonest
     plural = (
         best[0]
-        if best[0].full
-        else max((v for v in votes.values() if v.full), key=lambda v: (v.full, v.weight), default=None)
+        if best[0].full and best[0].text not in foreign
+        else max(
+            (v for v in votes.values() if v.full),
+            key=lambda v: (v.text not in foreign, v.full, v.weight),
+            default=None,
+        )
     )
     if plural is not None and plural not in best:
         best.append(plural)
@@ -368,7 +425,7 @@ def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate
             # the app's most common way on after this very line start: shown where nothing better is (the
             # app's own line, not a guess), never enough alone to keep the model from being asked
             score = max(score, FALLBACK_SCORE)
-        if v.full and 2 * v.full > full_total:
+        if v.full and 2 * v.full > full_total and v.text not in foreign:
             # Most of the app's lines that start exactly like this one go on this way: on real apps that
             # rest is the line's own 3 times in 4 (a minority answer, 1 in 10). A lone such line is weaker.
             score = max(score, MAJORITY_SCORE if v.full >= 2 else LONE_SCORE)

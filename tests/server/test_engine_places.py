@@ -379,3 +379,55 @@ async def test_a_fragment_of_a_word_is_no_word_the_app_knows():
         s = await engine.complete("doc", request)
         engine.close()
         assert (s is not None and s.text == text) is shown, text
+
+
+# --- a view reads its controller's instance variables ------------------------------------------------
+
+
+def _stream_app(tmp_path: Path) -> Path:
+    """Three templates stream on `@filter` (the app's commonest stream line), one on `@card` (set by the
+    concern the steps controller includes)."""
+    line = '<%= turbo_stream.replace("toggle", partial: "filters/toggle", locals: { filter: @filter }) %>\n'
+    return make_app(
+        tmp_path,
+        {
+            "app/controllers/filters_controller.rb": "class FiltersController < ApplicationController\n"
+            "  def update\n    @filter = Filter.find(params[:id])\n  end\nend\n",
+            "app/controllers/concerns/card_scoped.rb": "module CardScoped\n  private\n"
+            "  def set_card\n    @card = Card.find(params[:card_id])\n  end\nend\n",
+            "app/controllers/cards/steps_controller.rb": "class Cards::StepsController < ApplicationController\n"
+            "  include CardScoped\n  def update\n    @step = @card.steps.find(params[:id])\n  end\nend\n",
+            "app/views/filters/update.turbo_stream.erb": line,
+            "app/views/filters/create.turbo_stream.erb": line,
+            "app/views/filters/destroy.turbo_stream.erb": line,
+            "app/views/cards/pins/create.turbo_stream.erb": "<%= turbo_stream.replace([ @card, :pin ], "
+            'partial: "cards/pin", locals: { card: @card }) %>\n',
+        },
+    )
+
+
+def test_a_view_gets_no_line_on_an_instance_variable_its_controller_never_sets(tmp_path):
+    """The app's commonest `turbo_stream.` line reads `@filter`; the steps controller (and the concern it
+    includes) set `@card` and `@step`, never `@filter`: the line on `@card` comes first there. In a filters
+    template the `@filter` line is still the answer."""
+    root = _stream_app(tmp_path)
+    found = ask(root, "app/views/cards/steps/edit.turbo_stream.erb", "<%= turbo_stream.\n", "turbo_stream.")
+    shown = [c for c in found if c.score >= SHOW]
+    assert shown and "@card" in shown[0].text and "@filter" not in shown[0].text, shown[:3]
+    found = ask(root, "app/views/filters/edit.turbo_stream.erb", "<%= turbo_stream.\n", "turbo_stream.")
+    assert "@filter" in found[0].text, found[:3]
+
+
+def test_an_instance_variable_no_app_code_sets_is_no_sign_of_another_view(tmp_path):
+    """`@page` is assigned nowhere in the app (a gem's helper sets it): a line reading it is not held back
+    in a view whose controller does not mention it."""
+    root = _stream_app(tmp_path)
+    (root / "app/views/filters/update.turbo_stream.erb").unlink()
+    (root / "app/views/filters/create.turbo_stream.erb").unlink()
+    (root / "app/views/cards/pins/create.turbo_stream.erb").unlink()
+    (root / "app/views/boards").mkdir()
+    (root / "app/views/boards/show.turbo_stream.erb").write_text(
+        '<%= turbo_stream.append("more", partial: "boards/page", locals: { page: @page }) %>\n'
+    )
+    found = ask(root, "app/views/cards/steps/edit.turbo_stream.erb", "<%= turbo_stream.\n", "turbo_stream.")
+    assert found and "@page" in found[0].text, found[:3]
