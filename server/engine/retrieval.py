@@ -320,6 +320,17 @@ def view_ivars(store: LineStore, cursor: Cursor) -> set[str] | None:
     return known | {m.group(0) for line in cursor.other_lines for m in _IVAR.finditer(line)}
 
 
+def _own_ivar(ivar: str, ivars: set[str], store: LineStore) -> str:
+    """The view's own instance variable in the place of another view's: `@right_column` in the left
+    positions template, whose controller sets `@left_column` (the one ivar of the view named alike, by
+    the last part of its name), else `ivar` as it is."""
+    if ivar in ivars or "_" not in ivar or not _assigned(store, ivar):
+        return ivar
+    tail = "_" + ivar.rpartition("_")[2]
+    alike = [x for x in ivars if x.endswith(tail)]
+    return alike[0] if len(alike) == 1 else ivar
+
+
 def _assigned(store: LineStore, ivar: str) -> bool:
     """Whether the app's own code assigns `ivar` somewhere (`@page` set by a pagination gem's helper is
     assigned nowhere in the app: a view may read it without its controller showing it)."""
@@ -373,6 +384,9 @@ def retrieve(store: LineStore, cursor: Cursor, limit: int = 5) -> list[Candidate
     # A view reads the instance variables its controller sets: another view's line on `@filter` is no way
     # on in a template whose controller never sets `@filter` (it would raise or render nothing).
     ivars = view_ivars(store, cursor)
+    if ivars is not None:
+        for v in votes.values():
+            v.text = _IVAR.sub(lambda m: _own_ivar(m.group(0), ivars, store), v.text)
     foreign = {
         v.text
         for v in votes.values()

@@ -431,3 +431,24 @@ def test_an_instance_variable_no_app_code_sets_is_no_sign_of_another_view(tmp_pa
     )
     found = ask(root, "app/views/cards/steps/edit.turbo_stream.erb", "<%= turbo_stream.\n", "turbo_stream.")
     assert found and "@page" in found[0].text, found[:3]
+
+
+def test_another_views_instance_variable_becomes_the_one_named_alike_here(tmp_path):
+    """The right-positions template streams after `@right_column`; in the left-positions template, whose
+    controller sets `@left_column` (and `@column`), that line is written with `@left_column`."""
+    root = make_app(
+        tmp_path,
+        {
+            "app/controllers/columns/right_positions_controller.rb": "class Columns::RightPositionsController\n"
+            "  def create\n    @column = Column.find(params[:column_id])\n"
+            "    @right_column = @column.right\n  end\nend\n",
+            "app/controllers/columns/left_positions_controller.rb": "class Columns::LeftPositionsController\n"
+            "  def create\n    @column = Column.find(params[:column_id])\n"
+            "    @left_column = @column.left\n  end\nend\n",
+            "app/views/columns/right_positions/create.turbo_stream.erb": "<%= turbo_stream.after(@right_column, "
+            'partial: "columns/column", locals: { column: @column }) %>\n',
+        },
+    )
+    text = "<%= turbo_stream.\n"
+    found = ask(root, "app/views/columns/left_positions/create.turbo_stream.erb", text, "turbo_stream.")
+    assert found and found[0].text.startswith("after(@left_column, "), found[:3]
