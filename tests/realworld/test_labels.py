@@ -7,7 +7,8 @@ at a folder holding them by name (fizzy, once-campfire, maybe, railsdevs.com, ru
 human-essentials, homeward-tails, manyfold, hcb, casa, theodinproject, stocks-in-the-future, writebook,
 skillrx), each at the labelled commit (a COMMITS file beside them, `name owner/repo sha` per line, is checked
 when present). A finding "comes back" when the same app, file, line and rule is reported at warning or error; an
-info lead on that spot is allowed.
+info lead on that spot is allowed. A label with `"open": true` is a false positive of the newest held-out app,
+measured and not fixed yet: it is left out here (fixing it removes the flag).
 CI reproduces every FP pattern in small apps instead (test_fp_patterns.py).
 """
 
@@ -56,7 +57,7 @@ def test_false_positives_do_not_come_back():
     commits = _commits(root)
     by_app: dict[str, list[dict]] = defaultdict(list)
     for r in _labels():
-        if r["verdict"] == "FP":
+        if r["verdict"] == "FP" and not r.get("open"):
             by_app[r["app"]].append(r)
     back: list[str] = []
     checked = 0
