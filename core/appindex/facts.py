@@ -82,6 +82,9 @@ class FileFacts:
     # registers controllers under names read at run time from window (a plugin list): `application.register(name,
     # window[controller])`; identifiers the index never sees may be registered
     registers_late: bool = False
+    # reads elements' data-action itself (`button.dataset.action`, `getAttribute("data-action")`): a bare word
+    # there (`data-action="bold"`) is that script's setting, not a Stimulus descriptor
+    reads_data_action: bool = False
     frame_missing_handler: bool = False  # listens for turbo:frame-missing (recovers from a response without the frame)
     # names that request data can write: params keys and permitted attributes in request-handling code, form
     # field names in views (`f.text_area :body`, `name="post[body]"`)
@@ -713,6 +716,7 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
     facts.loads_ujs = bool(_UJS.search(text))
     facts.turbo_forms_off = bool(_TURBO_FORMS_OFF.search(text))
     facts.frame_missing_handler = "turbo:frame-missing" in text
+    facts.reads_data_action = bool(re.search(r"""\.dataset\.action\b|\.getAttribute\(\s*["']data-action["']""", text))
     facts.registers_late = bool(re.search(r"\.register\(\s*(?![\"'`])[\w$.\[\]]+\s*,", text)) and bool(
         re.search(r"\bwindow\.\w+", text)
     )

@@ -314,6 +314,11 @@ class AppIndex:
         return any(f.frame_missing_handler for f in self.files.values())
 
     @_per_generation
+    def reads_data_action(self) -> bool:
+        """Whether a script reads elements' data-action attribute itself (a toolbar's `dataset.action`)."""
+        return any(f.reads_data_action for f in self.files.values())
+
+    @_per_generation
     def registers_late(self) -> bool:
         """Whether a script registers controllers under names it reads at run time from window (plugins'
         controllers: `window.App.config.controllers.forEach(([name, c]) => application.register(name, …))`), so

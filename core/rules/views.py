@@ -321,7 +321,13 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                 for d in st.split_descriptors(a.value):
                     m = st.ACTION_RE.match(d)
                     if not m:
-                        ctx.add("stimulus/malformed-action", a.value_start, a.value_end, _action_help(d))
+                        ctx.add(
+                            "stimulus/malformed-action",
+                            a.value_start,
+                            a.value_end,
+                            _action_help(d),
+                            severity=_bare_word_severity(d, index),
+                        )
                         continue
                     ident, method = m.group("ident"), m.group("method")
                     if not re.fullmatch(st.IDENT, ident) and ident not in known_ids:
@@ -475,6 +481,15 @@ def _uppercase(ctx: Context, el: Element, name: str, a) -> None:
                 a.start + len(name),
                 f"`{raw}`: HTML lowercases attribute names; write it in kebab-case",
             )
+
+
+def _bare_word_severity(d: str, index) -> str | None:
+    """A descriptor that is one bare word (`undo`, `bold`: no `#`, no `->`) breaks nothing certain: Stimulus logs
+    it and binds nothing. Where a script reads data-action itself it is that script's setting (info); elsewhere
+    very likely a mistake (warning). Anything shaped like a descriptor keeps the rule's error."""
+    if not re.fullmatch(r"[\w-]+", d):
+        return None
+    return "info" if index is not None and index.reads_data_action else "warning"
 
 
 def _action_help(d: str) -> str:

@@ -139,3 +139,27 @@ def test_csrf_skip_is_an_error_only_where_a_signed_in_identity_is_visible(tmp_pa
         ("imports_controller.rb", 2, "warning"),
         ("profiles_controller.rb", 3, "error"),
     ]
+
+
+def test_a_bare_word_data_action_is_no_error_and_is_a_scripts_setting_where_a_script_reads_it(tmp_path: Path):
+    view = (
+        '<div data-controller="editor">\n'
+        '  <button data-action="bold">B</button>\n'  # one bare word: Stimulus logs it and binds nothing
+        '  <button data-action="click->editor#save,">Save</button>\n'  # shaped like a descriptor: broken
+        "</div>\n"
+    )
+    controller = (
+        "import { Controller } from '@hotwired/stimulus'\nexport default class extends Controller {\n  save() {}\n}\n"
+    )
+    files = {"app/views/posts/edit.html.erb": view, "app/javascript/controllers/editor_controller.js": controller}
+    plain = write_app(tmp_path / "plain", files)
+    assert findings_of(plain, "stimulus/malformed-action") == [
+        ("edit.html.erb", 2, "warning"),
+        ("edit.html.erb", 3, "error"),
+    ]
+    toolbar = controller.replace("save() {}", "save() {}\n  run(event) { this.exec(event.target.dataset.action) }")
+    reads = write_app(tmp_path / "reads", {**files, "app/javascript/controllers/editor_controller.js": toolbar})
+    assert findings_of(reads, "stimulus/malformed-action") == [
+        ("edit.html.erb", 2, "info"),
+        ("edit.html.erb", 3, "error"),
+    ]
