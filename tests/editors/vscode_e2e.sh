@@ -145,7 +145,7 @@ NODE_PATH="$CACHE/node_modules" \
   E2E_WORKSPACE="$WORK/todo_app" \
   E2E_FILE="app/views/todos/create.turbo_stream.erb" \
   E2E_TYPE="<%= turbo_stream." \
-  E2E_EXPECT='append "todos", @todo %>' \
+  E2E_EXPECT_ANY="$(grep -rhoP '(?<=turbo_stream\.)\w.*' "$WORK/todo_app/app/views" | sed 's/[[:space:]]*$//')" \
   E2E_CHROMIUM="$CHROMIUM" \
   E2E_OUT="$OUT" \
   E2E_SERVER_LOG="$SERVER_LOG" \
