@@ -5,9 +5,11 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from hotwire_assist.core.appindex.facts import VIA, FileFacts, IdDef, StimulusController, extract_facts
 from hotwire_assist.core.appindex.gemfile import parse_gemfile_lock
@@ -73,17 +75,14 @@ def _template_has_label(rendered: str, labelled: list[str]) -> bool:
     return any(p.endswith(tails) for p in labelled)
 
 
+T = TypeVar("T")
+
+
 def _per_generation(query):
     """A property over all files, computed once per index generation (every change clears it): the checker
     and the completion engine ask the same queries once per file and per keystroke."""
     key = "@" + query.__name__
-
-    def get(self):
-        if key not in self._cache:
-            self._cache[key] = [query(self)]
-        return self._cache[key][0]
-
-    return property(functools.wraps(query)(get))
+    return property(functools.wraps(query)(lambda self: self.derived(key, lambda: query(self))))
 
 
 class AppIndex:
@@ -105,6 +104,13 @@ class AppIndex:
     def _changed(self) -> None:
         self._cache.clear()
         self.generation += 1
+
+    def derived(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()`, kept until the index next changes: for facts other modules derive from the whole
+        index (route names, controllers' inherited targets) and ask once per file or per keystroke."""
+        if key not in self._cache:
+            self._cache[key] = [compute()]
+        return self._cache[key][0]
 
     def update_file(self, path: str | Path, text: str | None = None) -> None:
         """Re-index one file (from `text` when given, else from disk); removes it when it is gone."""

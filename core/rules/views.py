@@ -440,7 +440,7 @@ def _lineage(index, ctrl) -> tuple[set[str], set[str], str]:
     """Targets and methods of a controller with those of its parent classes (Stimulus merges inherited static
     targets; methods are inherited), and the import a parent comes from when it cannot be read here (a package,
     a file that is not indexed): "" when the whole chain was read."""
-    memo = index._cache.setdefault("stimulus_lineage", [{}])[0]  # cleared when the index changes
+    memo: dict = index.derived("stimulus_lineage", dict)  # filled as asked, cleared when the index changes
     if ctrl.path in memo:
         return memo[ctrl.path]
     memo[ctrl.path] = out = _read_lineage(index, ctrl)
@@ -1266,21 +1266,15 @@ def _frames_in_responses(ctx: Context, doc: ErbDoc) -> None:
             )
         else:
             frame_id = el.get("id")
-        m = re.match(r"\s*(\w+)_(?:path|url)\b", src.code or "")
-        if not frame_id or m is None or m.group(1) not in names:
+        missing = _response_without_frame(index, names, src.code or "", frame_id) if frame_id else None
+        if missing is None:
             continue
-        action = names[m.group(1)]
-        view = _action_view(index, action)
-        if view is None:
-            continue
-        ids = _frame_ids_of(index, view)
-        if ids is None or any(ids_overlap(frame_id, i) for i in ids):
-            continue
+        helper, action, view = missing
         ctx.add(
             "turbo/frame-missing-in-response",
             src.start,
             src.end,
-            f"frame `{frame_id}` loads {m.group(0).strip()} ({action}), whose template {index.rel(view)} has no "
+            f"frame `{frame_id}` loads {helper} ({action}), whose template {index.rel(view)} has no "
             f'turbo frame `{frame_id}`: Turbo will show "Content missing"; wrap the response in '
             f'turbo_frame_tag "{frame_id}"',
         )
@@ -1325,38 +1319,52 @@ def _frame_links(ctx: Context, doc: ErbDoc) -> None:
         url = el.ruby_args[1] if len(el.ruby_args) > 1 and el.node.child_by_field_name("block") is None else None
         if url is None and el.node.child_by_field_name("block") is not None and el.ruby_args:
             url = el.ruby_args[0]  # `link_to path do … end`
-        m = re.match(r"\s*(\w+)_(?:path|url)\b", node_text(doc, url)) if url is not None else None
-        if m is None or m.group(1) not in names:
+        if url is None:
             continue
-        action = names[m.group(1)]
-        view = _action_view(index, action)
-        if view is None or view == doc.path:
+        missing = _response_without_frame(index, names, node_text(doc, url), frame_id, doc.path)
+        if missing is None:
             continue
-        ids = _frame_ids_of(index, view)
-        if ids is None or any(ids_overlap(frame_id, i) for i in ids):
-            continue
+        helper, action, view = missing
         ctx.add(
             "turbo/frame-missing-in-response",
             url.start_byte,
             url.end_byte,
-            f"this link is inside frame `{frame_id}`, so Turbo loads {m.group(0).strip()} ({action}) into it, but "
+            f"this link is inside frame `{frame_id}`, so Turbo loads {helper} ({action}) into it, but "
             f'{index.rel(view)} has no turbo frame `{frame_id}`: Turbo will show "Content missing"; add '
             'data: { turbo_frame: "_top" } to leave the frame, or wrap the response in the frame',
         )
 
 
+def _response_without_frame(
+    index, names: dict[str, str], code: str, frame_id: str, here: str | None = None
+) -> tuple[str, str, str] | None:
+    """(route helper, action, template) when `code` starts with a named GET route (`names`) whose action renders
+    its own template, other than `here`, and that template and its partials hold no frame `frame_id`; else None
+    (also when a frame id there cannot be read)."""
+    m = re.match(r"\s*(\w+)_(?:path|url)\b", code)
+    if m is None or m.group(1) not in names:
+        return None
+    action = names[m.group(1)]
+    view = _action_view(index, action)
+    if view is None or view == here:
+        return None
+    ids = _frame_ids_of(index, view)
+    if ids is None or any(ids_overlap(frame_id, i) for i in ids):
+        return None
+    return m.group(0).strip(), action, view
+
+
 def _route_names(index) -> dict[str, str]:
     """Named GET routes -> `controller#action`, only names that map to one action."""
-    cache = index._cache.setdefault("route_names", [])  # cleared when the index changes
-    if cache:
-        return cache[0]
+    return index.derived("route_names", lambda: _read_route_names(index))
+
+
+def _read_route_names(index) -> dict[str, str]:
     seen: dict[str, set[str]] = {}
     for r in index.routes:
         if r.get("verb") == "GET":
             seen.setdefault(route_name(r["path"]), set()).add(r["action"])
-    out = {n: next(iter(a)) for n, a in seen.items() if n and len(a) == 1}
-    cache.append(out)
-    return out
+    return {n: next(iter(a)) for n, a in seen.items() if n and len(a) == 1}
 
 
 def _action_view(index, action: str) -> str | None:

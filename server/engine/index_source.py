@@ -530,18 +530,19 @@ def _route_helpers(index: AppIndex | None) -> dict[str, set[str]]:
     routes (kept in the index's own cache, which every change clears)."""
     if index is None:
         return {}
-    cache = index._cache.setdefault("engine_route_helpers", [])
-    if not cache:
-        out: dict[str, set[str]] = {}
-        for r in index.routes:
-            if r.get("verb") == "GET" and (name := route_name(r.get("path", ""))):
-                names = out.setdefault(r.get("action", ""), set())
-                names.add(name)
-                if name.startswith("new_"):  # /cards/:card_id/assignments/new is new_card_assignment
-                    head, _, last = name.rpartition("_")
-                    names.add(f"{head}_{singularize(last)}")
-        cache.append(out)
-    return cache[0]
+    return index.derived("engine_route_helpers", lambda: _read_route_helpers(index))
+
+
+def _read_route_helpers(index: AppIndex) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for r in index.routes:
+        if r.get("verb") == "GET" and (name := route_name(r.get("path", ""))):
+            names = out.setdefault(r.get("action", ""), set())
+            names.add(name)
+            if name.startswith("new_"):  # /cards/:card_id/assignments/new is new_card_assignment
+                head, _, last = name.rpartition("_")
+                names.add(f"{head}_{singularize(last)}")
+    return out
 
 
 def _view_helper(index: AppIndex | None, folder: str, action: str) -> re.Pattern[str] | None:
