@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -176,8 +177,9 @@ def percentile(values: list[float], q: float) -> float:
 class Server:
     """`hotwire-assist serve` over stdio on the app copy, with the debounce at 0 and no cache."""
 
-    def __init__(self, root: Path, model: Path | None) -> None:
-        self.root, self.model = root, model
+    def __init__(self, root: Path, model: Path | None, ask_at_open: bool = False) -> None:
+        self.root, self.model, self.ask_at_open = root, model, ask_at_open
+        self.checked: dict[str, asyncio.Event] = {}  # uri -> set when the rules' findings for it came
 
     async def start(self) -> None:
         from lsprotocol import types
@@ -194,8 +196,8 @@ class Server:
         self.client = LanguageClient("bench-fim", "1")
 
         @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        def _diagnostics(params) -> None:  # opening a file runs the rules; nothing to do with them here
-            return None
+        def _diagnostics(params) -> None:  # opening a file runs the rules (Ruby and Herb too): done now
+            self.checked.setdefault(params.uri, asyncio.Event()).set()
 
         @self.client.feature(types.WINDOW_SHOW_MESSAGE)
         def _message(params) -> None:
@@ -241,9 +243,13 @@ class Server:
         from lsprotocol import types
 
         uri = (self.root / rel).as_uri()
+        checked = self.checked[uri] = asyncio.Event()
         self.client.text_document_did_open(
             types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, _language_id(rel), 1, text))
         )
+        if not self.ask_at_open:  # as a user who has the file open: the check that opening runs is over
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(checked.wait(), 20)
         t0 = time.perf_counter()
         r = await self.client.text_document_inline_completion_async(
             types.InlineCompletionParams(
@@ -270,12 +276,14 @@ def _language_id(rel: str) -> str:
     return {".erb": "erb", ".rb": "ruby", ".js": "javascript", ".ts": "typescript"}.get(Path(rel).suffix, "")
 
 
-async def run_app(app: Path, holes: list[Hole], files: dict[str, list[str]], model: Path | None) -> list[dict]:
+async def run_app(
+    app: Path, holes: list[Hole], files: dict[str, list[str]], model: Path | None, ask_at_open: bool = False
+) -> list[dict]:
     """Ask the server at every hole of one app (cut on disk first), beside the baseline."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-fim-") as tmp:
         root = copy_app(app, Path(tmp) / app.name)
-        server = Server(root, model)
+        server = Server(root, model, ask_at_open)
         await server.start()
         unsynced = 0
         previous: str | None = None  # the file of the last hole, still cut on disk
@@ -493,6 +501,12 @@ def main(argv: list[str] | None = None) -> int:
         help="call the server's engine in this process instead of over stdio (same holes, same cutting; "
         "for development: latencies are not the server's)",
     )
+    ap.add_argument(
+        "--ask-at-open",
+        action="store_true",
+        help="ask the moment the document opens, racing the rules check that opening starts (Ruby, Herb); "
+        "by default the request waits for that check's findings, as for a file the user has open",
+    )
     args = ap.parse_args(argv)
     report: dict = {"apps": {}, "rows": []}
     all_rows: list[dict] = []
@@ -504,8 +518,10 @@ def main(argv: list[str] | None = None) -> int:
         holes = spread([h for h in holes if h.expected], args.limit) + mid_line_holes(files, args.mid_line)
         print(f"{app.name}: {len(holes)} holes ({len(empty)} marker lines with nothing after the marker left out)")
         t0 = time.perf_counter()
-        run = run_app_in_process if args.in_process else run_app
-        rows = asyncio.run(run(app, holes, files, args.model))
+        if args.in_process:
+            rows = asyncio.run(run_app_in_process(app, holes, files, args.model))
+        else:
+            rows = asyncio.run(run_app(app, holes, files, args.model, args.ask_at_open))
         summary = summarize(rows)
         summary["seconds"] = round(time.perf_counter() - t0, 1)
         summary["empty_rest_left_out"] = len(empty)

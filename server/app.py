@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import re
@@ -236,6 +237,11 @@ class HotwireServer(LanguageServer):
         except (OSError, ValueError) as e:
             log.warning("no curated examples for prompts: %s", e)
         await asyncio.to_thread(self._load_lines, index)  # the line store workspace retrieval reads
+        if self.engine is not None:
+            await asyncio.to_thread(self.engine.warm)
+        # What exists now (the index, the line store, modules) lives as long as the server: the cyclic
+        # collector stops rescanning it, which otherwise stalls a keystroke's answer for tens of ms now and then.
+        gc.freeze()
         return index
 
     async def ready_index(self) -> AppIndex | None:

@@ -30,6 +30,18 @@ log = logging.getLogger(__name__)
 TYPING_GAP_S = 0.3  # requests closer than this are one typing burst
 HINTS_PATH = "lines of this app like the current one"  # the retrieval facts' pseudo-file in the prompt
 _FIRST_WORD = re.compile(r"\s*([A-Za-z_@$][\w$-]*)")
+# One cursor per kind of file, for `CompletionEngine.warm` (made-up files; nothing is read or written).
+WARM_CURSORS = (
+    Cursor("app/views/hotwire_assist_warm/show.html.erb", '<div data-controller="', '">\n</div>\n'),
+    Cursor(
+        "app/controllers/hotwire_assist_warm_controller.rb", "class W\n  def show\n    respond_to", "\n  end\nend\n"
+    ),
+    Cursor(
+        "app/javascript/controllers/hotwire_assist_warm_controller.js",
+        "class extends Controller {\n  static targets",
+        "}",
+    ),
+)
 MODEL_CONFIDENCE = 0.6  # the model's own text, before ranking (its source prior scales it further)
 
 
@@ -232,6 +244,12 @@ class CompletionEngine:
         except Exception:  # a bug in one source must not cost the user the model's suggestion
             log.exception("cheap candidates failed for %s", cursor.path)
             return []
+
+    def warm(self) -> None:
+        """Run the cheap path and the veto once for each kind of file, answers dropped: the lazy setup
+        (parsers, rules, facts derived from the whole index) is paid at start, not by the first keystroke."""
+        for cursor in WARM_CURSORS:
+            self._shown(rank(self.cheap(cursor)), cursor)
 
     def _shown(self, ranked: list[Candidate], cursor: Cursor) -> list[Candidate]:
         """What may be shown: vetoed candidates dropped, nothing below SHOW, no secret, at most three items."""

@@ -8,7 +8,9 @@ file), or when the line with the suggestion inserted gains an error-level findin
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 from hotwire_assist.server.engine.cursor import Candidate, Cursor
 
@@ -111,40 +113,41 @@ def _window(cursor: Cursor, text: str) -> tuple[str, str, int, bool]:
     return "\n".join(head), "\n".join(tail), len(head) - 1, whole
 
 
+def _line_errors(text: str, cursor: Cursor, path: str, index) -> set[str]:
+    """Error-level rules on the cursor's line of the window with `text` inserted."""
+    head, tail, line, whole = _window(cursor, text)
+    return _error_rules(path, head + tail, line, index, whole)
+
+
 def gains_error(
-    text: str, cursor: Cursor, index=None, full_path: str | None = None, before: set[str] | None = None
+    text: str,
+    cursor: Cursor,
+    index=None,
+    full_path: str | None = None,
+    before: Callable[[], set[str]] | None = None,
 ) -> bool:
-    """Whether inserting `text` gives the cursor's line an error-level rules finding it did not have."""
+    """Whether inserting `text` gives the cursor's line an error-level rules finding it did not have. The
+    line without it (`before`, computed when not given) is checked only when the line with it has an error."""
     path = full_path or cursor.path
     try:
-        if before is None:
-            head, tail, line, whole = _window(cursor, "")
-            before = _error_rules(path, head + tail, line, index, whole)
-        head, tail, line, whole = _window(cursor, text)
-        after = _error_rules(path, head + tail, line, index, whole)
+        after = _line_errors(text, cursor, path, index)
+        return bool(after and after - (before() if before else _line_errors("", cursor, path, index)))
     except Exception:  # a rules bug must not hide every suggestion, nor take the server down
         return False
-    return bool(after - before)
 
 
 def allowed(
     candidates: list[Candidate], cursor: Cursor, index=None, full_path: str | None = None, limit: int = 3
 ) -> list[Candidate]:
-    """Up to `limit` candidates that pass the veto, in order (each rules check parses the buffer once)."""
+    """Up to `limit` candidates that pass the veto, in order (each rules check parses a window of the
+    buffer once; the window without a suggestion at most once, and only when a suggestion's has an error)."""
+    path = full_path or cursor.path
+    before = functools.cache(lambda: _line_errors("", cursor, path, index))
     out: list[Candidate] = []
-    before: set[str] | None = None
     for c in candidates:
         if len(out) >= limit:
             break
-        if why_not(c.text, cursor):
-            continue
-        if before is None:
-            try:
-                head, tail, line, whole = _window(cursor, "")
-                before = _error_rules(full_path or cursor.path, head + tail, line, index, whole)
-            except Exception:
-                before = set()
-        if gains_error(c.text, cursor, index, full_path, before):
+        if why_not(c.text, cursor) or gains_error(c.text, cursor, index, path, before):
             continue
         out.append(c)
     return out

@@ -192,6 +192,27 @@ def test_veto_drops_a_suggestion_that_gives_the_line_an_error_finding():
     assert [c.text for c in allowed([broken, good], cursor)] == ['="search#submit"']
 
 
+def test_veto_checks_the_line_without_a_suggestion_only_when_one_has_an_error(monkeypatch):
+    """The rules run once per candidate; the window without any only when a candidate's has an error (an error
+    the line already had is no reason to hide a suggestion)."""
+    from hotwire_assist.server.engine import veto
+
+    windows: list[str] = []
+    real = veto._error_rules
+    monkeypatch.setattr(veto, "_error_rules", lambda path, text, *a: windows.append(text) or real(path, text, *a))
+    cursor = Cursor(
+        "app/views/items/show.html.erb", '<div data-controller="search">\n  <button data-action', ">Go</button>"
+    )
+    good = [Candidate('="search#submit"', "retrieval", 0.9), Candidate('="search#reset"', "retrieval", 0.8)]
+    assert len(allowed(good, cursor)) == 2 and len(windows) == 2
+    windows.clear()
+    broken = Candidate('="search#"', "retrieval", 0.95)
+    assert [c.text for c in allowed([broken, *good], cursor)] == ['="search#submit"', '="search#reset"']
+    assert len(windows) == 4  # three candidates, and the line without one once
+    already = Cursor("app/views/items/show.html.erb", '<div data-controller="search">\n  <a data-action="x#"', ">")
+    assert allowed([Candidate(' data-turbo="false"', "retrieval", 0.9)], already)  # the error was there before
+
+
 # --- completion items (#17) -------------------------------------------------------------------------
 
 
