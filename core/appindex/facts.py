@@ -85,6 +85,10 @@ class FileFacts:
     # reads elements' data-action itself (`button.dataset.action`, `getAttribute("data-action")`): a bare word
     # there (`data-action="bold"`) is that script's setting, not a Stimulus descriptor
     reads_data_action: bool = False
+    # data attributes a script finds elements by, `name` or `name=value` (`querySelector('[data-delete-target]')`,
+    # `'[data-map-target="tip"]'` -> `data-map-target=tip`): markers that script reads itself, used even where no
+    # Stimulus controller declares them as targets
+    selector_attributes: list[str] = field(default_factory=list)
     frame_missing_handler: bool = False  # listens for turbo:frame-missing (recovers from a response without the frame)
     # names that request data can write: params keys and permitted attributes in request-handling code, form
     # field names in views (`f.text_area :body`, `name="post[body]"`)
@@ -109,6 +113,7 @@ class FileFacts:
     form_builders: dict[str, list[str]] = field(default_factory=dict)
     builder_helpers: dict[str, str] = field(default_factory=dict)  # `def app_form_for(…) = form_for(…, builder: X)`
     has_label: bool = False  # a view or component template that renders a <label> (label/label_tag included)
+    announces: bool = False  # a template whose markup is a live region itself (role="alert"/"status", aria-live)
 
 
 def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
@@ -117,6 +122,7 @@ def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
     facts.written_words = _words(_FIELD_WORDS, doc.text)
     this_view = view_name(doc.path)
     facts.has_label = any(el.name in ("label", "label_tag") for el in doc.elements)
+    facts.announces = bool(_ANNOUNCES.search(doc.text))
     for el in doc.elements:
         if el.origin == "html" and el.name == "turbo-frame":
             a = el.attrs.get("id")
@@ -364,6 +370,11 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
             "broadcasts": sorted(set(broadcasts)),
             # methods the model defines: a value they compute may come from anything (not a stored column)
             "methods": sorted(set(re.findall(r"^\s*def\s+(?:self\.)?(\w+[?!]?)", doc.text, re.M))),
+            # attributes the model assigns itself (`self.visited_countries = points.pluck(…)`), minus its
+            # associations: stored values (an array column), whose `.count` counts in memory
+            "stored": sorted(
+                set(re.findall(r"\bself\.(\w+)\s*=(?!=)", doc.text)) - set(re.findall(_ASSOCIATION, doc.text))
+            ),
             # a plain Ruby class (no superclass, no ActiveModel) with its own initialize: `new` takes arguments
             "plain": cls is not None
             and cls.child_by_field_name("superclass") is None
@@ -380,6 +391,8 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
         facts.loads_ujs = bool(_UJS.search(doc.text))
 
 
+_ANNOUNCES = re.compile(r"""\brole\s*[=:]\s*["'](alert|status|log)["']|\baria-live\s*=|\baria:\s*\{[^}]*\blive:""")
+_ASSOCIATION = re.compile(r"^\s*(?:has_many|has_one|has_and_belongs_to_many|belongs_to)\s+:(\w+)", re.M)
 VIA = "via:"  # in FileFacts.form_builders: `via:<method>:<component or partial>` it renders
 NESTS = "nests:"  # in FileFacts.form_builders: a builder method that yields a nested builder (`nests:name`)
 # `return "" unless options[:label]`, `if opts[:label]`: a label only when asked for (`label:` is read elsewhere)
@@ -595,7 +608,13 @@ _JS_ARROW = re.compile(r"^[ \t]+([A-Za-z_$][\w$]*)\s*(?::\s*[^=\n]+)?=\s*(?:asyn
 _JS_KEYWORDS = {"if", "for", "while", "switch", "catch", "function", "return", "constructor", "super"}
 
 
-_LITERAL_RHS = re.compile(r"""\s*(["'])(?:(?!\1)[^\n\\])*\1\s*(;|\n)""")
+# a fixed string assigned (escapes and a trailing `// comment` allowed), or passed after insertAdjacentHTML's
+# position argument (`insertAdjacentHTML("afterend", '<p>Sorry, we couldn\'t…</p>')`)
+_LITERAL_RHS = re.compile(
+    r"""\s*(?:["'][\w-]+["']\s*,\s*)?(["'])(?:\\.|(?!\1)[^\n\\])*\1\s*(?:\)\s*)?;?\s*(?://[^\n]*)?(\n|$)"""
+)
+# elements that are no markup built from data: a canvas probe, a style/script/link tag, a textarea for copying
+_NON_MARKUP_ELEMENT = re.compile(r"""\s*["'](canvas|style|script|link|textarea)["']""")
 # a controller that draws data (charts, graphs, maps): building its elements in JS is the library's job
 _VIZ = re.compile(
     r"from\s+[\"'](d3[\w-]*|chart\.js[\w/-]*|echarts|highcharts|plotly[\w.-]*|vega[\w-]*|apexcharts|leaflet|"
@@ -711,12 +730,21 @@ def _parent_source(text: str) -> str:
     return "" if imp.group(1) in ("@hotwired/stimulus", "stimulus") else imp.group(1)
 
 
+# `[data-x]` or `[data-x="v"]` in a selector: `data-x` or `data-x=v`
+_SELECTOR_ATTR = re.compile(r"""\[\s*(data-[\w-]+)\s*(?:[~|^$*]?=\s*["']?([\w-]+))?""")
+# the selector string of a DOM query (`querySelector("…")`, `closest('…')`, `matches(`…`)`)
+_SELECTOR_CALL = re.compile(r"""\b(?:querySelector(?:All)?|closest|matches)\(\s*(["'`])((?:(?!\1).)*)\1""")
+
+
 def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
     text = doc.text
     facts.loads_ujs = bool(_UJS.search(text))
     facts.turbo_forms_off = bool(_TURBO_FORMS_OFF.search(text))
     facts.frame_missing_handler = "turbo:frame-missing" in text
     facts.reads_data_action = bool(re.search(r"""\.dataset\.action\b|\.getAttribute\(\s*["']data-action["']""", text))
+    facts.selector_attributes = sorted(
+        {f"{a}={v}" if v else a for m in _SELECTOR_CALL.finditer(text) for a, v in _SELECTOR_ATTR.findall(m.group(2))}
+    )
     facts.registers_late = bool(re.search(r"\.register\(\s*(?![\"'`])[\w$.\[\]]+\s*,", text)) and bool(
         re.search(r"\bwindow\.\w+", text)
     )
@@ -748,7 +776,12 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
             | set(re.findall(r"""getAttribute\(\s*["'](data-[\w-]+)["']""", text))
         ),
     )
-    if re.search(r"\bfetch\s*\(|\baxios\b|XMLHttpRequest|\$\.ajax", text):
+    # a fetch whose answer is read (`.json()`, `.text()`, axios' `.data`, jQuery's callback): a fetch that only
+    # posts (progress, a ping) and reads at most `response.ok` brings no markup in
+    reads_answer = re.search(
+        r"\.(json|text)\s*\(\s*\)|JSON\.parse|responseText|\baxios\b|\$\.ajax|XMLHttpRequest", text
+    )
+    if re.search(r"\bfetch\s*\(|\baxios\b|XMLHttpRequest|\$\.ajax", text) and reads_answer:
         for m in re.finditer(r"\.(innerHTML|outerHTML)\s*\+?=(?!\s*[\"'`]{2})|insertAdjacentHTML\s*\(", text):
             if _LITERAL_RHS.match(text, m.end()):
                 continue  # a fixed string (`label.innerHTML = 'Name <span>(optional)</span>'`): no fetched data
@@ -765,6 +798,8 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
         )
         if re.search(r"\.json\s*\(\s*\)|JSON\.parse", text) and not _VIZ.search(text) and data_text:
             for m in re.finditer(r"document\.createElement\s*\(", text):
+                if _NON_MARKUP_ELEMENT.match(text, m.end()):
+                    continue  # `createElement("canvas")` to probe WebGL: no markup
                 ctrl.fetches_html.append(doc.line_of(len(text[: m.start()].encode())))
         ctrl.fetches_html = sorted(set(ctrl.fetches_html))
     facts.stimulus = ctrl

@@ -325,6 +325,11 @@ class AppIndex:
         return any(f.reads_data_action for f in self.files.values())
 
     @_per_generation
+    def selector_attributes(self) -> set[str]:
+        """Data attributes scripts find elements by (`querySelector('[data-delete-target]')`)."""
+        return set(self._all("selector_attributes"))
+
+    @_per_generation
     def registers_late(self) -> bool:
         """Whether a script registers controllers under names it reads at run time from window (plugins'
         controllers: `window.App.config.controllers.forEach(([name, c]) => application.register(name, …))`), so
@@ -392,7 +397,11 @@ def find_app_root(path: Path) -> Path | None:
 @lru_cache(maxsize=1024)
 def _root_of_dir(folder: str) -> Path | None:
     d = Path(folder)
-    if (d / "Gemfile").is_file() or (d / "app").is_dir() or (d / "config" / "routes.rb").is_file():
+    if (d / "Gemfile").is_file() or (d / "config" / "routes.rb").is_file():
+        return d
+    # a folder holding `app/` is a root, except inside an app's own tree: `app/views/app/` holds the views of an
+    # `App::` namespace, and `app/views` is not an app
+    if (d / "app").is_dir() and "app" not in d.parts[:-1] and d.name != "app":
         return d
     return None if d.parent == d else _root_of_dir(str(d.parent))
 

@@ -95,12 +95,22 @@ CONFIG_VALUE = re.compile(
 
 def _configuration_only(line: str) -> bool:
     """Whether every `<%= … %>` on the line outputs the app's configuration (Rails.configuration, credentials,
-    ENV, a CONSTANT) or a boolean or number: the deployer's value or a scalar, not user input."""
+    ENV, a CONSTANT), a boolean or number, or a literal asset's path: the deployer's value or a scalar, not user
+    input."""
     exprs = re.findall(r"<%=\s*(.*?)\s*-?%>", line)
     user = re.compile(r"\b(params|request|cookies|session|current_\w+)\b|@")
     return bool(exprs) and all(
-        (CONFIG_VALUE.fullmatch(e) and not user.search(e)) or SCALAR_VALUE.fullmatch(e) for e in exprs
+        (CONFIG_VALUE.fullmatch(e) and not user.search(e)) or SCALAR_VALUE.fullmatch(e) or ASSET_VALUE.fullmatch(e)
+        for e in exprs
     )
+
+
+# the path of an asset named by a literal (`asset_path "spider-sprite.webp"`), or an argument-less route helper
+# (`root_path`): a path the app builds and URL-escapes, no user data
+ASSET_VALUE = re.compile(
+    r"""(?:asset|image|font|javascript|stylesheet|audio|video)_(?:path|url)\s*\(?\s*["'][^"'#]*["']\s*\)?"""
+    r"|\w+_(?:path|url)"
+)
 
 
 # a value that prints as a boolean or a number (`user_signed_in?`, `@posts.count`, `42`): nothing to inject

@@ -99,21 +99,7 @@ def _render_turbo_stream(ctx: Context, doc: RubyDoc) -> None:
             continue
         if not any(pair_key(doc, p) == "turbo_stream" for p in option_pairs(call)):
             continue
-        p = call.parent
-        guarded = False
-        while p is not None and p.type not in ("method", "class"):
-            if p.type in ("block", "do_block") and p.parent is not None and p.parent.type == "call":
-                owner = p.parent
-                recv = owner.child_by_field_name("receiver")
-                if call_name(doc, owner) in ("respond_to", "turbo_stream") or (
-                    recv is not None and call_name(doc, owner) == "turbo_stream"
-                ):
-                    guarded = True
-            cond = p.child_by_field_name("condition") if p.type in BRANCHES else None
-            if cond is not None and FORMAT_CHECK.search(node_text(doc, cond)):
-                guarded = True
-            p = p.parent
-        if guarded:
+        if _format_guarded(doc, call) or _only_called_guarded(doc, call):
             continue
         value = next(
             (p.child_by_field_name("value") for p in option_pairs(call) if pair_key(doc, p) == "turbo_stream"), None
@@ -128,6 +114,43 @@ def _render_turbo_stream(ctx: Context, doc: RubyDoc) -> None:
             + (" (this one feeds a widget that fetches it as a stream: no HTML request comes here)" if widget else ""),
             severity="info" if widget else None,
         )
+
+
+def _format_guarded(doc: RubyDoc, node: Node, owners: tuple[str, ...] = ("respond_to", "turbo_stream")) -> bool:
+    """Whether `node` runs only for a stream request: inside respond_to / `format.turbo_stream { }` (`owners`),
+    or a branch that checks the format."""
+    p = node.parent
+    while p is not None and p.type not in ("method", "class"):
+        if p.type in ("block", "do_block") and p.parent is not None and p.parent.type == "call":
+            owner = p.parent
+            if call_name(doc, owner) in owners:
+                return True
+        cond = p.child_by_field_name("condition") if p.type in BRANCHES else None
+        if cond is not None and FORMAT_CHECK.search(node_text(doc, cond)):
+            return True
+        p = p.parent
+    return False
+
+
+def _only_called_guarded(doc: RubyDoc, node: Node) -> bool:
+    """Whether `node` sits in a method of this file that is called here, and only from stream-only places
+    (`format.turbo_stream { render_reply_error(error) }`)."""
+    m = node.parent
+    while m is not None and m.type != "method":
+        m = m.parent
+    if m is None:
+        return False
+    name = node_text(doc, m.child_by_field_name("name"))
+    uses = [
+        n
+        for n in walk(doc.tree.root_node)
+        if n.type in ("identifier", "call")
+        and not (m.start_byte <= n.start_byte < m.end_byte)
+        and (node_text(doc, n) == name if n.type == "identifier" else call_name(doc, n) == name)
+        and not (n.type == "identifier" and n.parent is not None and n.parent.type == "call"
+                 and n.parent.child_by_field_name("method") == n)
+    ]  # fmt: skip
+    return bool(uses) and all(_format_guarded(doc, n, ("turbo_stream",)) for n in uses)
 
 
 # a stream built for a JS widget that fetches it itself (hotwire_combobox's async options endpoint)
@@ -383,7 +406,7 @@ def _csrf_exposure(ctx: Context, doc: RubyDoc, only: set[str] | None) -> tuple[s
     actions = own
     if only is not None:
         actions = only if "<dynamic>" not in only else own
-    mutating = actions - READ_ACTIONS
+    mutating = actions - READ_ACTIONS - _returning_at_once(doc)
     if ctx.index is not None and ctx.index.routes and actions:
         key = _controller_key(doc)
         verbs = {r["verb"] for r in ctx.index.routes if _routes_to(r, key) and
@@ -391,7 +414,7 @@ def _csrf_exposure(ctx: Context, doc: RubyDoc, only: set[str] | None) -> tuple[s
         if verbs and verbs <= {"GET"}:
             return None, "only GET routes"
     if actions and not mutating:
-        return None, "only read actions"
+        return None, "only read actions, or actions that return before doing anything"
     if mutating and all(re.search(r"webhook", a) for a in mutating):
         return "info", "webhook actions never rely on the session; make sure each verifies its sender"
     public = _public_actions(doc)
@@ -416,6 +439,20 @@ def _csrf_exposure(ctx: Context, doc: RubyDoc, only: set[str] | None) -> tuple[s
             "whether a forged request rides a session"
         )
     return "error", f"mutating action(s) {which} accept cross-site requests"
+
+
+def _returning_at_once(doc: RubyDoc) -> set[str]:
+    """Actions whose first statement is an unconditional `return` (`return render json: ...`, `return head :ok`):
+    a stub that changes nothing, so a forged request to it does nothing either."""
+    out: set[str] = set()
+    for m in walk(doc.tree.root_node):
+        if m.type != "method":
+            continue
+        body = m.child_by_field_name("body")
+        first = next((c for c in body.named_children if c.type != "comment"), None) if body is not None else None
+        if first is not None and first.type == "return":
+            out.add(node_text(doc, m.child_by_field_name("name")))
+    return out
 
 
 def _identity_seen(ctx: Context, doc: RubyDoc, actions: set[str]) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from hotwire_assist.core.appindex import route_name, view_name
 from hotwire_assist.core.hotwire import TURBO_STREAM_ACTIONS, TURBO_STREAM_CONTENT_ACTIONS
 from hotwire_assist.core.parsing import (
     Element,
@@ -239,6 +240,32 @@ def _ujs(ctx: Context, rule: str, start: int, end: int, message: str, fix=None) 
         ctx.add(rule, start, end, message, fix)
 
 
+def _answers_with_stream(index, url_code: str) -> bool:
+    """Whether the route helper a form posts to (`url: email_subscribers_path`) reaches only actions that answer
+    with a Turbo Stream (`format.turbo_stream`, or an `<action>.turbo_stream.erb` template)."""
+    m = re.match(r"\s*(\w+)_(?:path|url)\b", url_code)
+    if m is None:
+        return False
+    by_key = {}
+    for c in index.controllers:
+        key = re.sub(r"(?<!^)(?=[A-Z])", "_", str(c.get("name", "")).removesuffix("Controller").replace("::", "/"))
+        by_key[key.lower().replace("/_", "/")] = c
+    actions = {r["action"] for r in index.routes if r.get("verb") != "GET" and route_name(r["path"]) == m.group(1)}
+    if not actions:  # a route the index could not read: `resources :subscribers` posts `subscribers_path` to create
+        actions = {f"{k}#create" for k in by_key if k.rsplit("/", 1)[-1] == m.group(1)}
+    if len(actions) != 1 and not any(r["action"] in actions for r in index.routes):
+        return False
+    stream_views = {view_name(p) for p in index.views if ".turbo_stream." in p}
+    for action in actions:
+        ctrl, _, name = action.partition("#")
+        c = by_key.get(ctrl)
+        if f"{ctrl}/{name}" in stream_views:
+            continue
+        if c is None or "turbo_stream" not in c.get("actions", {}).get(name, []):
+            return False
+    return True
+
+
 def check_ujs(ctx: Context, elements: list[Element]) -> None:
     for el in elements:
         if el.origin != "ruby":
@@ -256,18 +283,40 @@ def check_ujs(ctx: Context, elements: list[Element]) -> None:
                 ]
             else:
                 edits = [(pair.start_byte, pair.end_byte, f"data: {{ turbo_method: {verb} }}")]
-            _ujs(
-                ctx,
-                "ujs/method-delete",
-                method.start,
-                method.end,
-                f"`method: {verb}` on {el.name} is Rails-UJS; Turbo ignores it and sends a GET. "
-                f"Use `data: {{ turbo_method: {verb} }}` (or button_to)",
-                ctx.fix(f"Use data: {{ turbo_method: {verb} }}", *edits),
-            )
+            if el.has("data-turbo-method"):  # `method: :delete, data: { turbo_method: :delete }`: Turbo's is there
+                ctx.add(
+                    "ujs/method-delete",
+                    method.start,
+                    method.end,
+                    f"`method: {verb}` is a Rails-UJS leftover beside `data-turbo-method`, which Turbo reads: drop it",
+                    ctx.fix(f"Remove method: {verb}", ctx.removal(pair.start_byte, pair.end_byte)),
+                    severity="info",
+                )
+            else:
+                _ujs(
+                    ctx,
+                    "ujs/method-delete",
+                    method.start,
+                    method.end,
+                    f"`method: {verb}` on {el.name} is Rails-UJS; Turbo ignores it and sends a GET. "
+                    f"Use `data: {{ turbo_method: {verb} }}` (or button_to)",
+                    ctx.fix(f"Use data: {{ turbo_method: {verb} }}", *edits),
+                )
         for name in ("remote", "data-remote"):
             remote = el.attrs.get(name)
             if remote is not None and remote.value == "true" and (el.name in REMOTE_HELPERS or name == "data-remote"):
+                told = [a for a in (*TURBO_FORM_ATTRS, "data-turbo-method") if a in el.attrs]
+                if told:  # the element already tells Turbo how to submit it: remote: true only sits there
+                    ctx.add(
+                        "ujs/remote",
+                        remote.start,
+                        remote.end,
+                        f"`remote: true` is a Rails-UJS leftover: this element already sets {told[0]} for Turbo; "
+                        "drop it",
+                        ctx.fix("Remove remote: true", ctx.removal(remote.start, remote.end)),
+                        severity="info",
+                    )
+                    continue
                 _ujs(
                     ctx,
                     "ujs/remote",
@@ -284,7 +333,21 @@ def check_ujs(ctx: Context, elements: list[Element]) -> None:
             # Drive (or its form handling) off app-wide: Turbo submits no form outside a frame, so the form
             # does what its author meant; `local: true` is only a leftover there too
             off = ctx.index is not None and ctx.index.turbo_forms_off
-            if told:
+            method = el.attrs.get("method")
+            get = method is not None and (method.value or (method.code or "").strip(" :\"'")).lower() == "get"
+            url = el.attrs.get("url")
+            streams = ctx.index is not None and url is not None and _answers_with_stream(ctx.index, url.code or "")
+            if get:
+                msg = (
+                    "`local: true` is a Rails-UJS leftover: a GET form that Turbo submits as a visit to the same "
+                    "URL a full submit loads; drop it"
+                )
+            elif streams:
+                msg = (
+                    "`local: true` is a Rails-UJS leftover: the action this form posts to answers Turbo with a "
+                    "stream, so Turbo submitting it is intended; drop it"
+                )
+            elif told:
                 msg = f"`local: true` is a Rails-UJS leftover: this form already sets {told[0]}, so drop it"
             elif off:
                 msg = (
@@ -302,7 +365,7 @@ def check_ujs(ctx: Context, elements: list[Element]) -> None:
                 local.end,
                 msg,
                 ctx.fix("Remove local: true", ctx.removal(local.start, local.end)),
-                severity="info" if told or off else None,
+                severity="info" if told or off or get or streams else None,
             )
         for old, new, rule in (
             ("data-confirm", "data-turbo-confirm", "ujs/data-confirm"),

@@ -39,6 +39,10 @@ TRANSFORMS = {
     "tr", "delete", "chomp", "chop", "center", "ljust", "rjust", "freeze", "dup", "itself", "flatten", "uniq",
     "reverse", "squeeze", "html_safe?", "then", "to_sentence", "prepend", "format", "sprintf", "%",
 }  # fmt: skip
+# the pagination object a controller hands to its views (`@pagy = pagy(scope)`)
+PAGINATOR = re.compile(r"@?pagy")
+# attributes that hold a number or a time by Rails convention (ids, counter caches, timestamps, dates' parts)
+NUMERIC_ATTR = re.compile(r"id|\w+_id|\w+_count|count|size|length|\w+_at|\w+_on|year|month|day|hour|position")
 PRERENDERED = re.compile(r"html|rendered|markdown|rich_text|formatted|sanitized")
 MAPPERS = {"map", "collect", "filter_map", "flat_map", "map!", "collect!"}
 _CONSTANT_TYPES = {"constant", "scope_resolution"}
@@ -193,6 +197,8 @@ def _call_origin(doc: SourceText, node: Node, *, json: bool) -> int:
         return origin(doc, recv, json=json)
     if name in ESCAPING or name.endswith(("_tag", "_path", "_url")) or (recv_text == "tag" and recv is not None):
         return SAFE
+    if PAGINATOR.fullmatch(recv_text) and re.fullmatch(r"\w*nav(_js)?", name):
+        return SAFE  # `@pagy.series_nav`: the pagination gem builds and escapes its own links
     if name == "to_json" or name == "as_json":
         return SAFE if json else max(UNKNOWN, origin(doc, recv, json=json))
     block = node.child_by_field_name("block")
@@ -213,6 +219,8 @@ def _call_origin(doc: SourceText, node: Node, *, json: bool) -> int:
         if recv.type in _CONSTANT_TYPES:
             return UNKNOWN  # Rails.env, Current.user: the app's own values
         if _attribute_chain(doc, recv):
+            if NUMERIC_ATTR.fullmatch(name):
+                return SAFE  # `stat.year`, `post.comments_count`, `@event.starts_at`: a number or a time, no markup
             if PRERENDERED.search(name):
                 return UNKNOWN  # `body_html`, `rendered_bio`: HTML the app renders (and escapes) before storing
             return MODEL  # an attribute of a record: @post.body, comment.user.name

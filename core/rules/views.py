@@ -243,12 +243,15 @@ def _turbo_markup(ctx: Context, doc: ErbDoc) -> None:
 
 def _reads_own_attribute(index, ident: str, attr: str) -> bool:
     """Whether controller `ident` declares no targets and reads `attr` itself (through `dataset` or
-    getAttribute): a setting of its own, such as a CSS selector, not a Stimulus target."""
-    ctrl = index.stimulus_controllers.get(ident)
-    if ctrl is None or ctrl.targets:
-        return False
+    getAttribute), or another controller reads it: a setting of that script, such as a CSS selector or a section
+    name, not a Stimulus target."""
     camel = re.sub(r"-([a-z0-9])", lambda m: m.group(1).upper(), attr.removeprefix("data-"))
-    return camel in ctrl.own_attributes or attr in ctrl.own_attributes
+    ctrl = index.stimulus_controllers.get(ident)
+    if ctrl is not None and not ctrl.targets and (camel in ctrl.own_attributes or attr in ctrl.own_attributes):
+        return True
+    # another controller reads it off the element (`event.currentTarget.dataset.toggleTarget`): its setting
+    return any(camel in c.own_attributes or attr in c.own_attributes
+               for i, c in index.stimulus_controllers.items() if i != ident)  # fmt: skip
 
 
 def _dynamic(el: Element, name: str) -> bool:
@@ -326,7 +329,7 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                             a.value_start,
                             a.value_end,
                             _action_help(d),
-                            severity=_bare_word_severity(d, index),
+                            severity=_bare_word_severity(d, index, doc),
                         )
                         continue
                     ident, method = m.group("ident"), m.group("method")
@@ -391,6 +394,12 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                     continue  # a CSS selector for another library (Bootstrap's data-bs-target="#modal")
                 if index is not None and _reads_own_attribute(index, ident, name):
                     continue  # the controller reads the attribute itself (`this.element.dataset.delegateClickTarget`)
+                if (
+                    index is not None
+                    and (found := index.selector_attributes)
+                    and (name in found or all(f"{name}={t}" in found for t in a.value.split()))
+                ):
+                    continue  # a script finds the element by it (`querySelector('[data-map-target="tip"]')`)
                 for t in a.value.split():
                     if not st.TARGET_NAME_RE.match(t):
                         ctx.add(
@@ -483,13 +492,20 @@ def _uppercase(ctx: Context, el: Element, name: str, a) -> None:
             )
 
 
-def _bare_word_severity(d: str, index) -> str | None:
+def _bare_word_severity(d: str, index, doc: ErbDoc) -> str | None:
     """A descriptor that is one bare word (`undo`, `bold`: no `#`, no `->`) breaks nothing certain: Stimulus logs
-    it and binds nothing. Where a script reads data-action itself it is that script's setting (info); elsewhere
-    very likely a mistake (warning). Anything shaped like a descriptor keeps the rule's error."""
+    it and binds nothing. Where a script reads data-action itself it is that script's setting (info), as it is
+    where the template loads a third-party script (a captcha widget such as Turnstile reads `data-action`);
+    elsewhere very likely a mistake (warning). Anything shaped like a descriptor keeps the rule's error."""
     if not re.fullmatch(r"[\w-]+", d):
         return None
-    return "info" if index is not None and index.reads_data_action else "warning"
+    if index is not None and index.reads_data_action:
+        return "info"
+    return "info" if EXTERNAL_SCRIPT.search(doc.text) else "warning"
+
+
+# `<script src="https://challenges.cloudflare.com/…">`: a third-party script this checker does not read
+EXTERNAL_SCRIPT = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["'](?:https?:)?//""", re.I)
 
 
 def _action_help(d: str) -> str:
@@ -510,6 +526,8 @@ def _in_scope(ctx: Context, doc: ErbDoc, el: Element, ident: str, scopes, a, wha
         return
     index = ctx.index
     verdict: bool | None = False
+    if _inside_hash_built_here(doc, el, ident):
+        return
     if index is not None:
         if _inside_helper(doc, el, index.helpers_emitting(ident)):
             return
@@ -540,6 +558,29 @@ def _in_scope(ctx: Context, doc: ErbDoc, el: Element, ident: str, scopes, a, wha
         msg + (" (not every place this markup is rendered could be traced)" if unresolved else ""),
         severity="info" if unresolved else None,
     )
+
+
+def _id_shape(code: str) -> str:
+    """A Ruby string id with interpolations as a shape: `"theme_#{name}"` -> `theme_{name}`."""
+    code = code.strip()
+    if len(code) < 2 or code[0] != '"' or code[-1] != '"':
+        return ""
+    return re.sub(r"#\{\s*(.*?)\s*\}", r"{\1}", code[1:-1])
+
+
+def _inside_hash_built_here(doc: ErbDoc, el: Element, ident: str) -> bool:
+    """Whether the element sits in the block of a tag helper given a hash variable (`tag.div(**wrapper) do`)
+    and this template's own Ruby builds a data hash naming the controller (`{ controller: "dialog" }`)."""
+    if not re.search(rf"""\bcontroller["']?\s*(?::|=>)\s*["']([\w-]+\s+)*{re.escape(ident)}\b""", doc.text):
+        return False
+    for call in doc.calls:
+        if not (call.start_byte <= el.start < call.end_byte) or call.child_by_field_name("block") is None:
+            continue
+        args = call.child_by_field_name("arguments")
+        if args is not None and any(a.type in ("hash_splat_argument", "splat_argument", "identifier")
+                                    for a in args.named_children):  # fmt: skip
+            return True
+    return False
 
 
 def _inside_helper(doc: ErbDoc, el: Element, helpers: set[str]) -> bool:
@@ -741,6 +782,12 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
         for el in html
         if el.name == "label" and (a := el.attrs.get("for")) and a.value is None and a.code
     }
+    # `<label for="theme_<%= name %>">` as a shape (`theme_{name}`), to meet `id: "theme_#{name}"`
+    label_for_shapes = {
+        re.sub(r"<%=?\s*(.*?)\s*-?%>", r"{\1}", doc.slice(a.value_start, a.value_end))
+        for el in html
+        if el.name == "label" and (a := el.attrs.get("for")) and a.value is None and a.code
+    }
     labelling = _labelling_builders(
         doc,
         ctx.index.form_builders if ctx.index is not None else {},
@@ -810,6 +857,8 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
                 own_id.value in label_for or (own_id.code and own_id.code.strip() in label_for_code)
             ):
                 has_label = True  # `radio_button :x, v, id: "y"` beside `<label for="y">`
+            if own_id is not None and own_id.value is None and _id_shape(own_id.code or "") in label_for_shapes:
+                has_label = True  # `id: "theme_#{name}"` beside `<label for="theme_<%= name %>">`
             if (
                 el.receiver
                 and any(
@@ -1097,6 +1146,23 @@ def _click(
     )
 
 
+def _renders_announcing_partial(doc: ErbDoc, el: Element, index) -> bool:
+    """Whether a partial rendered inside the element announces itself (its markup has role="alert"/"status" or
+    aria-live): what a stream adds there is that partial again, announced as it lands."""
+    here = view_name(doc.path)
+    wanted: set[str] = set()
+    for call in doc.calls:
+        if el.tag_end <= call.start_byte < el.end and call_name(doc, call) == "render":
+            args = positional_args(call)
+            name = literal(doc, args[0]) if args else None
+            if name:
+                folder, _, base = (
+                    name if "/" in name or here is None else f"{here.rpartition('/')[0]}/{name}"
+                ).rpartition("/")
+                wanted.add(f"{folder}/_{base}")
+    return bool(wanted) and any(f.announces for p, f in index.files.items() if view_name(p) in wanted)
+
+
 def _live_region(ctx: Context, el: Element) -> None:
     id_attr = el.attrs.get("id")
     if id_attr is None or id_attr.value is None or not NOTIFY_ID.search(id_attr.value.lower()):
@@ -1108,6 +1174,8 @@ def _live_region(ctx: Context, el: Element) -> None:
     if el.name in CONTROL_ELEMENTS:
         return  # a control (`<button id="toggle-notifications">`) is no region messages appear in
     index = ctx.index
+    if index is not None and _renders_announcing_partial(ctx.doc, el, index):
+        return  # each message it holds is a live region itself (`<div role="alert">` in the flash partial)
     unknown = index is None or not index.stream_targets  # nothing known streams: a script may fill it
     streamed = not unknown and any(t.id != "*" and ids_overlap(t.id, id_attr.value) for t in index.stream_targets)
     if not (streamed or unknown):
@@ -1185,6 +1253,10 @@ def _partial_queries(ctx: Context, doc: ErbDoc) -> None:
         rooted_local = root.type == "identifier" and node_text(doc, root) in locals_ and recv is not root
         if not (rooted_local or root.type == "constant"):
             continue
+        if rooted_local and recv.type == "call" and recv.child_by_field_name("receiver") == root:
+            attr = call_name(doc, recv)  # `trip.visited_countries.count`
+            if index is not None and any(attr in m.get("stored", []) for m in index.models):
+                continue  # a value the model stores itself (an array column): counted in memory, no query
         method = call.child_by_field_name("method")
         fix = None
         if name == "count" and call.child_by_field_name("arguments") is None and method is not None:

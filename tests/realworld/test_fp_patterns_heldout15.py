@@ -1,0 +1,359 @@
+"""False-positive patterns found on the fifteenth and sixteenth held-out apps (labels.jsonl, `held-out-15`:
+summer-of-making; `held-out-16`: dawarich, pagecord), each reproduced in a small app written for this test, next
+to the real defect the same rule must keep reporting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from support.small_app import STIMULUS_CONTROLLER, findings_of, write_app
+
+from hotwire_assist.core.rules.herb import to_findings
+
+SIGNED_IN_BASE = "class ApplicationController < ActionController::Base\n  before_action :authenticate_user!\nend\n"
+
+
+def test_csrf_skip_on_an_action_that_returns_at_once(tmp_path: Path):
+    """A skipped action whose first statement is `return render json: ...` (a stub) changes nothing, so a forged
+    request does nothing: not reported. The same skip on an action that writes stays an error."""
+    app = write_app(
+        tmp_path,
+        {
+            "app/controllers/application_controller.rb": SIGNED_IN_BASE,
+            "app/controllers/pings_controller.rb": (
+                "class PingsController < ApplicationController\n"
+                "  skip_before_action :verify_authenticity_token, only: [:create]\n"
+                "  def create\n    # stub for now\n    return render json: { ok: true }\n\n"
+                "    Ping.create!(user: current_user)\n  end\nend\n"
+            ),
+            "app/controllers/likes_controller.rb": (
+                "class LikesController < ApplicationController\n"
+                "  skip_before_action :verify_authenticity_token, only: [:create]\n"
+                "  def create\n    return head :not_found unless params[:id]\n\n"
+                "    Like.create!(user: current_user)\n  end\nend\n"
+            ),
+        },
+    )
+    assert findings_of(app, "security/csrf-skip", loud=True) == [("likes_controller.rb", 2, "error")]
+
+
+def test_data_attribute_a_script_finds_elements_by(tmp_path: Path):
+    """`data-delete-target` with no `delete` controller, read by another controller through
+    `querySelector("[data-delete-target]")`; a `data-toggle-target="slug"` that the editor controller reads off the
+    clicked element (`dataset.toggleTarget`); a `data-map-target="tip"` the map controller does not declare but
+    finds by selector: markers a script uses, not stray targets. A target nobody reads stays a warning."""
+    app = write_app(
+        tmp_path,
+        {
+            "app/javascript/controllers/editor_controller.js": STIMULUS_CONTROLLER
+            % (
+                '  trash() { this.element.querySelector("[data-delete-target]").click() }\n'
+                "  show(event) { this.open(event.currentTarget.dataset.toggleTarget) }\n"
+            ),
+            "app/javascript/controllers/toggle_controller.js": STIMULUS_CONTROLLER % '  static targets = ["element"]\n',
+            "app/javascript/controllers/map_controller.js": STIMULUS_CONTROLLER
+            % (
+                '  static targets = ["canvas"]\n'
+                "  show(el) { el.querySelector('[data-map-target=\"tip\"]').textContent = 'x' }\n"
+            ),
+            "app/views/posts/_menu.html.erb": (
+                '<%= button_to "Delete", trash_path, data: { delete_target: true } %>\n'
+            ),
+            "app/views/posts/edit.html.erb": (
+                '<div data-controller="editor toggle"><%= render "menu" %>'
+                '<a data-action="editor#show" data-toggle-target="slug">Slug</a></div>\n'
+                '<div data-controller="map">\n'
+                '  <span data-map-target="tip"></span>\n'
+                '  <span data-map-target="stale"></span>\n'
+                "</div>\n"
+            ),
+        },
+    )
+    loud = findings_of(app, "stimulus/unknown-target", loud=True) + findings_of(
+        app, "stimulus/outside-controller", loud=True
+    )
+    assert loud == [("edit.html.erb", 4, "warning")]
+
+
+def test_controller_in_a_data_hash_the_partial_builds(tmp_path: Path):
+    """A partial builds `{ controller: "dialog" }` in its own Ruby and wraps its markup in
+    `tag.div(**wrapper) do`: its actions and targets are inside the controller. A partial that never names the
+    controller stays a warning."""
+    ctrl = STIMULUS_CONTROLLER % '  static targets = ["dialog"]\n  open() {}\n'
+    app = write_app(
+        tmp_path,
+        {
+            "app/javascript/controllers/dialog_controller.js": ctrl,
+            "app/views/shared/_dialog.html.erb": (
+                '<%\n  data = { controller: "dialog" }\n  wrapper = { data: data }\n%>\n'
+                "<%= tag.div(**wrapper) do %>\n"
+                '  <button data-action="dialog#open">Open</button>\n'
+                '  <dialog data-dialog-target="dialog"></dialog>\n'
+                "<% end %>\n"
+            ),
+            "app/views/shared/_other.html.erb": (
+                '<% wrapper = { class: "box" } %>\n'
+                "<%= tag.div(**wrapper) do %>\n"
+                '  <button data-action="dialog#open">Open</button>\n'
+                "<% end %>\n"
+            ),
+            "app/views/posts/show.html.erb": '<%= render "shared/dialog" %>\n<%= render "shared/other" %>\n',
+        },
+    )
+    assert findings_of(app, "stimulus/outside-controller", loud=True) == [("_other.html.erb", 3, "warning")]
+
+
+def test_views_of_an_app_namespace_belong_to_the_whole_app(tmp_path: Path):
+    """Views of an `App::` namespace live in app/views/app/: app/views is not an app root of its own, so the
+    cross-file rules see the app's Stimulus controllers and layouts (here the layout's data-controller) from
+    there too. A page that never gets the controller stays a warning."""
+    ctrl = STIMULUS_CONTROLLER % "  open() {}\n"
+    app = write_app(
+        tmp_path,
+        {
+            "app/javascript/controllers/menu_controller.js": ctrl,
+            "app/views/layouts/app.html.erb": '<body data-controller="menu"><%= yield %></body>\n',
+            "app/controllers/app/posts_controller.rb": (
+                'class App::PostsController < ApplicationController\n  layout "app"\n  def index; end\nend\n'
+            ),
+            "app/views/app/posts/index.html.erb": '<button data-action="menu#open">Menu</button>\n',
+            "app/views/app/posts/_row.html.erb": '<button data-action="menu#opne">Menu</button>\n',
+        },
+    )
+    assert findings_of(app, "stimulus/unknown-method", loud=True) == [("_row.html.erb", 1, "warning")]
+
+
+def test_label_for_an_interpolated_id(tmp_path: Path):
+    """`form.radio_button :theme, name, id: "theme_#{name}"` beside `<label for="theme_<%= name %>">` is labelled
+    (the same id, written once in Ruby and once in ERB). A label for another id leaves the radio unlabelled."""
+    app = write_app(
+        tmp_path,
+        {
+            "app/views/settings/_themes.html.erb": (
+                "<% THEMES.each do |name| %>\n"
+                '  <%= form.radio_button :theme, name, id: "theme_#{name}" %>\n'
+                '  <label for="theme_<%= name %>"><%= name %></label>\n'
+                '  <%= form.radio_button :font, name, id: "font_#{name}" %>\n'
+                '  <label for="typeface_<%= name %>"><%= name %></label>\n'
+                "<% end %>\n"
+            ),
+        },
+    )
+    assert findings_of(app, "a11y/input-label", loud=True) == [("_themes.html.erb", 4, "warning")]
+
+
+def test_ujs_leftovers_beside_turbos_own_attributes(tmp_path: Path):
+    """`method: :delete` beside `data: { turbo_method: :delete }` and `remote: true` on a button_to that sets
+    `data: { turbo_method: :post }`: Turbo reads its own attribute, so the leftovers break nothing (info). Alone,
+    each is still a warning (no rails-ujs in this app)."""
+    app = write_app(
+        tmp_path,
+        {
+            "app/views/pages/_actions.html.erb": (
+                '<%= link_to "Unlink", page_path, method: :delete, data: { turbo_method: :delete } %>\n'
+                '<%= link_to "Remove", page_path, method: :delete %>\n'
+                '<%= button_to "Like", like_path, remote: true, data: { turbo_method: :post } %>\n'
+                '<%= button_to "Star", star_path, remote: true %>\n'
+            ),
+        },
+    )
+    assert findings_of(app, "ujs/method-delete") == [
+        ("_actions.html.erb", 1, "info"),
+        ("_actions.html.erb", 2, "warning"),
+    ]
+    assert findings_of(app, "ujs/remote") == [("_actions.html.erb", 3, "info"), ("_actions.html.erb", 4, "warning")]
+
+
+def test_local_true_where_turbo_submitting_is_intended(tmp_path: Path):
+    """`local: true` on a GET filter form (a Turbo visit loads what a full submit would), and on a form whose
+    action answers `format.turbo_stream` (Turbo submission is intended): harmless leftovers, info. On a POST form
+    to an action that only answers HTML it stays a warning."""
+    app = write_app(
+        tmp_path,
+        {
+            "config/routes.rb": (
+                "Rails.application.routes.draw do\n  resources :subscribers, only: [:create]\n"
+                "  resources :reports, only: [:index, :create]\nend\n"
+            ),
+            "app/controllers/subscribers_controller.rb": (
+                "class SubscribersController < ApplicationController\n  def create\n    respond_to do |format|\n"
+                "      format.turbo_stream\n      format.html { redirect_to root_path }\n    end\n  end\nend\n"
+            ),
+            # a route the index does not read (inside a constraint block in the real app): found by convention
+            "app/controllers/blogs/newsletters_controller.rb": (
+                "class Blogs::NewslettersController < ApplicationController\n  def create\n"
+                "    respond_to do |format|\n      format.turbo_stream\n    end\n  end\nend\n"
+            ),
+            "app/controllers/reports_controller.rb": (
+                "class ReportsController < ApplicationController\n  def index; end\n"
+                "  def create\n    redirect_to reports_path\n  end\nend\n"
+            ),
+            "app/views/reports/index.html.erb": (
+                "<%= form_with url: reports_path, method: :get, local: true do |f| %><% end %>\n"
+                "<%= form_with url: subscribers_path, local: true do |f| %><% end %>\n"
+                "<%= form_with url: reports_path, local: true do |f| %><% end %>\n"
+                "<%= form_with url: newsletters_path, local: true do |f| %><% end %>\n"
+            ),
+        },
+    )
+    assert findings_of(app, "turbo/form-local") == [
+        ("index.html.erb", 1, "info"),
+        ("index.html.erb", 2, "info"),
+        ("index.html.erb", 3, "warning"),
+        ("index.html.erb", 4, "info"),
+    ]
+
+
+def test_spa_fetch_html_that_builds_no_fetched_markup(tmp_path: Path):
+    """In controllers that fetch: a constant SVG for a button (a trailing `// comment`), a constant error sentence
+    after insertAdjacentHTML's position (an escaped quote in it), a canvas made to probe WebGL, and text from
+    the controller's own script where the only fetch posts progress and reads nothing back: no server markup is
+    rebuilt. Markup built from a fetched answer stays a warning."""
+    js = {
+        "icons": (
+            "  async load() {\n    const data = await (await fetch('/x')).json()\n"
+            '    this.button.innerHTML =\n      \'<svg width="18"><circle r="2"/></svg>\' // gear\n'
+            '    this.element.insertAdjacentHTML("afterend",\n'
+            "      '<p class=\"error\">Sorry, we couldn\\'t load it.</p>'\n    )\n"
+            '    const c = document.createElement("canvas")\n    c.textContent = data.name\n  }\n'
+        ),
+        "tour": (
+            "  static targets = ['text']\n"
+            "  show(step) {\n    this.textTarget.innerHTML = this.steps[step].text || ''\n  }\n"
+            "  async done() {\n    const response = await fetch('/tour/done', { method: 'POST' })\n"
+            "    if (!response.ok) console.error('failed')\n  }\n"
+        ),
+        "feed": (
+            "  async load() {\n    const data = await (await fetch('/feed')).json()\n"
+            "    this.element.innerHTML = `<ul>${data.items.map((i) => `<li>${i}</li>`).join('')}</ul>`\n  }\n"
+        ),
+    }
+    files = {f"app/javascript/controllers/{k}_controller.js": STIMULUS_CONTROLLER % v for k, v in js.items()}
+    app = write_app(tmp_path, files)
+    assert findings_of(app, "stimulus/spa-fetch-html", loud=True) == [("feed_controller.js", 5, "warning")]
+
+
+def test_render_turbo_stream_in_a_helper_called_only_for_streams(tmp_path: Path):
+    """A private method that does `render turbo_stream:` and is called only from `format.turbo_stream { }`
+    answers stream requests only. The same helper also called from `format.html` stays a warning."""
+    body = (
+        '  def create\n    respond_to do |format|\n      format.turbo_stream { show_error("no") }\n'
+        "      format.html { redirect_to root_path }\n    end\n  end\n\n"
+        '  def update\n    respond_to do |format|\n      format.turbo_stream { show_error("no") }\n'
+        "      format.html { %s }\n    end\n  end\n\n  private\n\n"
+        '  def show_error(msg)\n    render turbo_stream: turbo_stream.replace("form", msg)\n  end\nend\n'
+    )
+    app = write_app(
+        tmp_path,
+        {
+            "app/controllers/replies_controller.rb": "class RepliesController < ApplicationController\n"
+            + body % "redirect_to root_path",
+            "app/controllers/notes_controller.rb": "class NotesController < ApplicationController\n"
+            + body % 'show_error("no")',
+        },
+    )
+    assert findings_of(app, "rails/turbo-stream-no-html", loud=True) == [("notes_controller.rb", 19, "warning")]
+
+
+def test_bare_word_data_action_beside_a_third_party_script(tmp_path: Path):
+    """A captcha widget's `data-action="signup"` in a template that loads the widget's script from its CDN is the
+    widget's setting (info). A bare word where no outside script is loaded stays a warning."""
+    app = write_app(
+        tmp_path,
+        {
+            "app/views/shared/_captcha.html.erb": (
+                '<script src="https://challenges.example.com/widget/api.js" async></script>\n'
+                '<div class="captcha" data-sitekey="k" data-action="signup"></div>\n'
+            ),
+            "app/views/shared/_toolbar.html.erb": '<button data-action="bold">B</button>\n',
+        },
+    )
+    assert findings_of(app, "stimulus/malformed-action") == [
+        ("_captcha.html.erb", 2, "info"),
+        ("_toolbar.html.erb", 1, "warning"),
+    ]
+
+
+def test_pagination_markup_of_the_pagy_object(tmp_path: Path):
+    """`<%== @pagy.series_nav %>` (Pagy's newer API) outputs the gem's own escaped links: no warning. A record's
+    attribute output raw stays a warning."""
+    app = write_app(
+        tmp_path,
+        {
+            "app/views/posts/index.html.erb": "<%== @pagy.series_nav %>\n<%== @post.body %>\n",
+        },
+    )
+    assert findings_of(app, "security/erb-raw-output", loud=True) == [("index.html.erb", 2, "warning")]
+
+
+def test_count_of_a_value_the_model_stores_itself(tmp_path: Path):
+    """`trip.visited_countries.count` where the model assigns `self.visited_countries = …` (an array column): an
+    in-memory count, no query. An association's `.count` in the same row partial stays a warning."""
+    app = write_app(
+        tmp_path,
+        {
+            "app/models/trip.rb": (
+                "class Trip < ApplicationRecord\n  has_many :points\n"
+                "  def remember_countries\n    self.visited_countries = points.pluck(:country).uniq\n  end\nend\n"
+            ),
+            "app/views/trips/_trip.html.erb": (
+                "<%= trip.visited_countries.count %> countries\n<%= trip.points.count %> points\n"
+            ),
+            "app/views/trips/index.html.erb": "<%= render @trips %>\n",
+        },
+    )
+    assert findings_of(app, "perf/partial-query", loud=True) == [("_trip.html.erb", 2, "warning")]
+
+
+def test_stream_target_whose_messages_announce_themselves(tmp_path: Path):
+    """#flash-messages renders each message through a partial whose root has role="alert", and streams add that
+    partial: every message is announced as it lands. A stream target filled with plain markup stays a warning."""
+    app = write_app(
+        tmp_path,
+        {
+            "app/views/shared/_flash.html.erb": (
+                '<div id="flash-messages">\n  <% flash.each do |type, msg| %>\n'
+                '    <%= render "shared/flash_message", msg: msg %>\n  <% end %>\n</div>\n'
+            ),
+            "app/views/shared/_flash_message.html.erb": '<div role="alert" class="alert"><%= msg %></div>\n',
+            "app/views/shared/_notices.html.erb": '<div id="notice-messages"><%= render "shared/notice" %></div>\n',
+            "app/views/shared/_notice.html.erb": "<p><%= notice %></p>\n",
+            "app/views/posts/create.turbo_stream.erb": (
+                '<%= turbo_stream.append "flash-messages", partial: "shared/flash_message", locals: { msg: "" } %>\n'
+                '<%= turbo_stream.update "notice-messages", partial: "shared/notice" %>\n'
+            ),
+        },
+    )
+    assert findings_of(app, "a11y/live-region", loud=True) == [("_notices.html.erb", 1, "warning")]
+
+
+def test_literal_asset_path_in_a_script_string():
+    """Herb's unsafe-script-interpolation on `"<%= asset_path "sprite.webp" %>"` inside a <script>: the path of a
+    literal asset the app fingerprints, no user data (info). A record's attribute there stays a warning."""
+    text = (
+        '<script>\n  new Bugs({\n    sprite: "<%= asset_path "sprite.webp" %>",\n'
+        '    name: "<%= @user.name %>",\n  })\n</script>\n'
+    )
+    offenses = [
+        {"code": "erb-no-unsafe-script-interpolation", "message": "Unsafe ERB output in <script>.",
+         "location": {"start": {"line": line, "column": 4}}}
+        for line in (3, 4)
+    ]  # fmt: skip
+    got = [(f.line, f.severity) for f in to_findings("layout.html.erb", offenses, text)]
+    assert got == [(3, "info"), (4, "warning")]
+
+
+def test_html_safe_of_numbers_constants_and_helper_markup(tmp_path: Path):
+    """`"#{icon name} #{Date::MONTHNAMES[stat.month]} #{stat.year}".html_safe`: an icon helper's markup, a
+    constant's month name and the integer year carry no user-written text (not a warning). A record's text
+    attribute in the same string stays a warning."""
+    app = write_app(
+        tmp_path,
+        {
+            "app/views/stats/_stat.html.erb": (
+                '<%= "#{icon "calendar"} #{Date::MONTHNAMES[stat.month]} #{stat.year}".html_safe %>\n'
+                '<%= "#{icon "calendar"} #{stat.title}".html_safe %>\n'
+            ),
+        },
+    )
+    assert findings_of(app, "security/html-safe", loud=True) == [("_stat.html.erb", 2, "warning")]
