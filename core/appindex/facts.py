@@ -611,7 +611,10 @@ _JS_KEYWORDS = {"if", "for", "while", "switch", "catch", "function", "return", "
 # a fixed string assigned (escapes and a trailing `// comment` allowed), or passed after insertAdjacentHTML's
 # position argument (`insertAdjacentHTML("afterend", '<p>Sorry, we couldn\'t…</p>')`)
 _LITERAL_RHS = re.compile(
-    r"""\s*(?:["'][\w-]+["']\s*,\s*)?(["'])(?:\\.|(?!\1)[^\n\\])*\1\s*(?:\)\s*)?;?\s*(?://[^\n]*)?(\n|$)"""
+    r"""\s*(?:["'][\w-]+["']\s*,\s*)?(?:(["'])(?:\\.|(?!\1)[^\n\\])*\1|`(?:\\.|\$(?!\{)|[^`\\$])*`)"""
+    r"""\s*(?:\)\s*)?;?\s*(?://[^\n]*)?(\n|$)"""
+    # or a copy of markup already on the page (`frame.innerHTML = skeleton.innerHTML`: a loading placeholder)
+    r"""|\s*[\w$.]+\.innerHTML\s*;?\s*(\n|$)"""
 )
 # elements that are no markup built from data: a canvas probe, a style/script/link tag, a textarea for copying
 _NON_MARKUP_ELEMENT = re.compile(r"""\s*["'](canvas|style|script|link|textarea)["']""")

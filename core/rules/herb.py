@@ -312,6 +312,15 @@ def to_findings(display: str, offenses: list[dict], text: str) -> list[Finding]:
             lead = 0 < at <= len(lines) and _filled_by_script(text, lines[at - 1])
             # an empty heading with an id is a slot a script fills at run time (a shared popover's title)
             lead = lead or (0 < at <= len(lines) and bool(re.search(r"<h[1-6]\b[^>]*\bid=", lines[at - 1])))
+            # a Stimulus target (`<h4 data-map-target="infoTitle">`): its controller fills it before showing it
+            lead = lead or (
+                0 < at <= len(lines) and bool(re.search(r"<h[1-6]\b[^>]*\bdata-[\w-]+-target=", lines[at - 1]))
+            )
+        if code == "erb-no-unsafe-js-attribute":
+            at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
+            # `onclick="dialog_<%= user.id %>.showModal()"`: every value on the line is a number or boolean
+            exprs = re.findall(r"<%=\s*(.*?)\s*-?%>", lines[at - 1]) if 0 < at <= len(lines) else []
+            lead = bool(exprs) and all(SCALAR_VALUE.fullmatch(e) for e in exprs)
         if code == "erb-no-unsafe-script-interpolation":
             at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
             lead = 0 < at <= len(lines) and _configuration_only(lines[at - 1])

@@ -205,8 +205,9 @@ def test_local_true_where_turbo_submitting_is_intended(tmp_path: Path):
 
 
 def test_spa_fetch_html_that_builds_no_fetched_markup(tmp_path: Path):
-    """In controllers that fetch: a constant SVG for a button (a trailing `// comment`), a constant error sentence
-    after insertAdjacentHTML's position (an escaped quote in it), a canvas made to probe WebGL, and text from
+    """In controllers that fetch: a constant SVG for a button (a trailing `// comment`, or a template literal
+    without `${}`), a constant error sentence after insertAdjacentHTML's position (an escaped quote in it), a
+    canvas made to probe WebGL, a loading skeleton copied from the page (`innerHTML = skeleton.innerHTML`), text from
     the controller's own script where the only fetch posts progress and reads nothing back: no server markup is
     rebuilt. Markup built from a fetched answer stays a warning."""
     js = {
@@ -215,7 +216,9 @@ def test_spa_fetch_html_that_builds_no_fetched_markup(tmp_path: Path):
             '    this.button.innerHTML =\n      \'<svg width="18"><circle r="2"/></svg>\' // gear\n'
             '    this.element.insertAdjacentHTML("afterend",\n'
             "      '<p class=\"error\">Sorry, we couldn\\'t load it.</p>'\n    )\n"
-            '    const c = document.createElement("canvas")\n    c.textContent = data.name\n  }\n'
+            '    const c = document.createElement("canvas")\n    c.textContent = data.name\n'
+            '    this.icon.innerHTML = `<svg viewBox="0 0 24 24">\n<path d="M1 1"/></svg>`\n'
+            "    this.frame.innerHTML = this.skeleton.innerHTML\n  }\n"
         ),
         "tour": (
             "  static targets = ['text']\n"
@@ -357,3 +360,23 @@ def test_html_safe_of_numbers_constants_and_helper_markup(tmp_path: Path):
         },
     )
     assert findings_of(app, "security/html-safe", loud=True) == [("_stat.html.erb", 2, "warning")]
+
+
+def test_herb_js_attribute_with_an_id_and_an_empty_heading_a_controller_fills():
+    """Herb's unsafe-js-attribute on `onclick="dialog_<%= user.id %>.showModal()"` (an integer id) and its
+    empty-heading on an `<h4>` that is a Stimulus target (filled by the controller): info. JSON printed raw into a
+    double-quoted onload attribute, and an empty heading nothing fills, stay warnings."""
+    text = (
+        '<button onclick="dialog_<%= user.id %>.showModal()">Delete</button>\n'
+        '<script src="x.js" onload="start(<%= ENV["MODE"].to_json.html_safe %>)"></script>\n'
+        '<h4 class="title" data-map-target="infoTitle"></h4>\n'
+        '<h4 class="title"></h4>\n'
+    )
+
+    def offense(line: int, code: str) -> dict:
+        return {"code": code, "message": "m", "location": {"start": {"line": line, "column": 0}}}
+
+    offenses = [offense(1, "erb-no-unsafe-js-attribute"), offense(2, "erb-no-unsafe-js-attribute")]
+    offenses += [offense(3, "html-no-empty-headings"), offense(4, "html-no-empty-headings")]
+    got = [(f.line, f.severity) for f in to_findings("users.html.erb", offenses, text)]
+    assert got == [(1, "info"), (2, "warning"), (3, "info"), (4, "warning")]
