@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
+from hotwire_assist.core.parsing import RubyDoc
+from hotwire_assist.core.rules import taint
 from hotwire_assist.core.rules.findings import RULES, Finding, Rule, Severity, register_rule
 
 # code -> (our rule id or None for herb/<code>, dimension, severity)
@@ -111,6 +113,20 @@ ASSET_VALUE = re.compile(
     r"""(?:asset|image|font|javascript|stylesheet|audio|video)_(?:path|url)\s*\(?\s*["'][^"'#]*["']\s*\)?"""
     r"|\w+_(?:path|url)"
 )
+
+
+def _no_record_data(line: str) -> bool:
+    """Whether no `<%= … %>` on the line reads request data or a record's attribute (the taint contract: a
+    helper's or class method's value is a lead, info); `to_json` is the escaping a script wants."""
+    exprs = re.findall(r"<%=\s*(.*?)\s*-?%>", line)
+    for e in exprs:
+        doc = RubyDoc("expression.rb", e)
+        root = doc.tree.root_node
+        if root.has_error or not root.named_children:
+            return False
+        if taint.origin(doc, root.named_children[0], json=True) > taint.UNKNOWN:
+            return False
+    return bool(exprs)
 
 
 # a value that prints as a boolean or a number (`user_signed_in?`, `@posts.count`, `42`): nothing to inject
@@ -323,7 +339,7 @@ def to_findings(display: str, offenses: list[dict], text: str) -> list[Finding]:
             lead = bool(exprs) and all(SCALAR_VALUE.fullmatch(e) for e in exprs)
         if code == "erb-no-unsafe-script-interpolation":
             at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
-            lead = 0 < at <= len(lines) and _configuration_only(lines[at - 1])
+            lead = 0 < at <= len(lines) and (_configuration_only(lines[at - 1]) or _no_record_data(lines[at - 1]))
         if code == "erb-no-unsafe-script-interpolation":
             at = int(((off.get("location") or {}).get("start") or {}).get("line", 0))
             if any(a <= at <= b for a, b in inert):

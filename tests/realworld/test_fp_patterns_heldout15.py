@@ -380,3 +380,24 @@ def test_herb_js_attribute_with_an_id_and_an_empty_heading_a_controller_fills():
     offenses += [offense(3, "html-no-empty-headings"), offense(4, "html-no-empty-headings")]
     got = [(f.line, f.severity) for f in to_findings("users.html.erb", offenses, text)]
     assert got == [(1, "info"), (2, "warning"), (3, "info"), (4, "warning")]
+
+
+def test_herb_script_interpolation_of_helper_and_class_values():
+    """Herb's unsafe-script-interpolation on values no request or record reaches (`Subscription.price(:annual)`, an
+    argument-less helper, `to_json` of a record's attribute): info, as our taint contract has it. A record's
+    attribute printed raw into the script, or a request parameter, stays a warning."""
+    text = (
+        "<script>\n"
+        '  var price = "<%= Subscription.price(:annual) %>";\n'
+        "  Paddle.Environment.set('<%= paddle_environment %>');\n"
+        "  var name = <%= current_user.name.to_json %>;\n"
+        '  var title = "<%= @post.title %>";\n'
+        '  var q = "<%= params[:q] %>";\n'
+        "</script>\n"
+    )
+    offenses = [
+        {"code": "erb-no-unsafe-script-interpolation", "message": "m", "location": {"start": {"line": n, "column": 2}}}
+        for n in (2, 3, 4, 5, 6)
+    ]
+    got = [(f.line, f.severity) for f in to_findings("page.html.erb", offenses, text)]
+    assert got == [(2, "info"), (3, "info"), (4, "info"), (5, "warning"), (6, "warning")]
