@@ -8,6 +8,7 @@ retrieval alone, and the model is asked; below `SHOW` nothing is shown at all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from hotwire_assist.server.engine.cursor import SOURCE_PRIORS, Candidate
@@ -15,6 +16,7 @@ from hotwire_assist.server.engine.cursor import SOURCE_PRIORS, Candidate
 THRESHOLD = 0.3  # an index/retrieval candidate at least this good answers without the model
 SHOW = 0.12  # nothing below this is ever shown
 AGREEMENT = 0.25
+_LABELLED = re.compile(r"(.*?[\"'])>[^<>]*</[\w-]+>")
 
 
 def rank(candidates: list[Candidate], likelihood: Callable[[list[str]], list[float]] | None = None) -> list[Candidate]:
@@ -77,6 +79,10 @@ def extends(longer: str, shorter: str) -> bool:
     """`longer` starts with `shorter`, the tag end `>` the shorter one closes with aside (the index's
     `="dialog">` and the app's `="dialog" data-dialog-modal-value="true">` agree on the identifier)."""
     if longer.startswith(shorter):
+        return True
+    # the index's one-line button (`="dialog#close">Close</button>`) and the app's (`…">Cancel</button>`)
+    # agree on the descriptor; the label is a guess
+    if (m := _LABELLED.fullmatch(shorter)) and longer.startswith(m.group(1) + ">"):
         return True
     short = shorter.removesuffix(">").rstrip()
     return short != shorter and len(short) > 2 and longer.startswith(short) and longer.endswith(">")

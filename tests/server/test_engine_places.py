@@ -175,14 +175,12 @@ def test_neighbours_the_app_writes_everywhere_tell_no_place_apart(tmp_path):
 def test_the_commonest_way_on_is_shown_where_no_way_is_sure_and_the_model_is_still_asked(tmp_path):
     """Seven other lines start like the cursor's and go on six ways (2, 1, 1, 1, 1, 1): no majority, so
     nothing is confident, but the commonest is shown rather than nothing, above the embedded model's text."""
-    rests = ['"browse-a" do %>', '"browse-a" do %>'] + [f'"browse-{c}" do %>' for c in "bcefg"]
-    files = {
-        f"app/views/p{k}/show.html.erb": f"<div>\n  <%= turbo_frame_tag {r}\n</div>\n" for k, r in enumerate(rests)
-    }
+    rests = ['"browse/a" %>', '"browse/a" %>'] + [f'"browse/{c}" %>' for c in "bcefg"]
+    files = {f"app/views/p{k}/show.html.erb": f"<div>\n  <%= render {r}\n</div>\n" for k, r in enumerate(rests)}
     root = make_app(tmp_path, files)
-    text = '<div>\n  <%= turbo_frame_tag "browse-d" do %>\n</div>\n'
-    found = ask(root, "app/views/q/show.html.erb", text, "turbo_frame_tag")
-    assert found[0].text.strip() == '"browse-a" do %>'
+    text = '<div>\n  <%= render "browse/d" %>\n</div>\n'
+    found = ask(root, "app/views/q/show.html.erb", text, "render")
+    assert found[0].text.strip() == '"browse/a" %>'
     assert not confident(found)
     assert found[0].score >= SHOW and found[0].score > SOURCE_PRIORS["model"] * MODEL_CONFIDENCE
 
@@ -339,17 +337,17 @@ async def test_the_apps_commonest_way_on_stays_above_the_models_text_once_the_mo
     from hotwire_assist.server.completion import CompletionEngine
 
     engine = CompletionEngine(
-        Config.model_validate({"completion": {"debounce_ms": 0, "cache_size": 0}}), _Says(' "browse-z" do %>')
+        Config.model_validate({"completion": {"debounce_ms": 0, "cache_size": 0}}), _Says(' "browse/z" %>')
     )
-    rests = ['"browse-a" do %>', '"browse-a" do %>'] + [f'"browse-{c}" do %>' for c in "bcefg"]
+    rests = ['"browse/a" %>', '"browse/a" %>'] + [f'"browse/{c}" %>' for c in "bcefg"]
     for k, r in enumerate(rests):
-        engine.lines.set_file(f"app/views/p{k}/show.html.erb", f"<div>\n  <%= turbo_frame_tag {r}\n</div>\n")
-    text = "<div>\n  <%= turbo_frame_tag\n</div>\n"
+        engine.lines.set_file(f"app/views/p{k}/show.html.erb", f"<div>\n  <%= render {r}\n</div>\n")
+    text = "<div>\n  <%= render\n</div>\n"
     request = build_request("app/views/q/show.html.erb", text, text.index("\n</div>"), None)
     s = await engine.complete("doc", request)
     engine.close()
     assert engine.generations_started == 1
-    assert s is not None and s.items[:2] == [' "browse-a" do %>', ' "browse-z" do %>'], s
+    assert s is not None and s.items[:2] == [' "browse/a" %>', ' "browse/z" %>'], s
 
 
 def test_a_list_is_written_as_the_files_other_lists_are(tmp_path):

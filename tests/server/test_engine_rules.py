@@ -63,7 +63,10 @@ def _dialog_views() -> dict[str, str]:
 
 def test_data_action_offers_the_method_the_app_wires_most_as_the_app_writes_it(tmp_path):
     root = make_app(tmp_path, _dialog_views())
-    text = '<div data-controller="dialog">\n  <button class="other" data-action="click->dialog#open:stop"></button>\n'
+    text = (
+        '<div data-controller="dialog">\n  <button class="other" data-action="click->dialog#open:stop">\n'
+        "    Open menu\n  </button>\n</div>\n"
+    )
     found = ask(root, "app/views/posts/_menu.html.erb", text, "data-action")
     # `open` is wired in 3 views (captureKey once each on a dialog, declared first): with its event and option
     assert found[0].text == '="click->dialog#open:stop">'

@@ -1,0 +1,165 @@
+"""Engine rules from the fifth round of holes cut in real apps: which controllers a new `data-action` can
+reach (a target on the element, a closed sibling's declaration, a partial's own references), one-line
+buttons and links closed with a label, and a controller file's comments. Each on a small app written
+here; the hole is cut before anything is indexed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hotwire_assist.core.appindex import index_app, read_text
+from hotwire_assist.server.engine import Cursor, LineStore, cheap_candidates
+
+JS = "app/javascript/controllers/{}_controller.js"
+
+
+def make_app(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    (root / "config").mkdir(exist_ok=True)
+    (root / "config" / "routes.rb").write_text("Rails.application.routes.draw do\nend\n")
+    return root
+
+
+def ask(root: Path, rel: str, text: str, marker: str):
+    """Write `text` cut right after the last `marker` to `rel`, index the app, rank the candidates."""
+    cut = text.rindex(marker) + len(marker)
+    prefix, suffix = text[:cut], text[cut:].split("\n", 1)
+    buffer = prefix + "\n" + (suffix[1] if len(suffix) > 1 else "")
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_text(buffer)
+    index = index_app(root)
+    store = LineStore()
+    store.sync(index.files, lambda p: read_text(Path(p)), index.rel)
+    return cheap_candidates(Cursor(rel, prefix, buffer[len(prefix) :]), index, store)
+
+
+def controller(*methods: str) -> str:
+    return "export default class extends Controller {\n" + "".join(f"  {m}() {{}}\n" for m in methods) + "}\n"
+
+
+# --- which controllers a data-action reaches -----------------------------------------------------------
+
+
+def test_a_target_on_the_element_puts_it_in_its_controllers_scope(tmp_path):
+    """No declaration in the partial, but the button is `data-manual-payee-target`: it is inside that
+    controller, and wired to it (silence before)."""
+    root = make_app(tmp_path, {JS.format("manual_payee"): controller("enable"), JS.format("menu"): controller("open")})
+    text = (
+        '<div class="row">\n'
+        '  <button type="button" data-manual-payee-target="enableButton" data-action="manual-payee#enable">\n'
+        "    Enter details\n  </button>\n</div>\n"
+    )
+    found = ask(root, "app/views/payments/_picker.html.erb", text, "data-action")
+    assert found and found[0].text == '="manual-payee#enable">', [(c.text, c.score) for c in found]
+
+
+def test_a_closed_siblings_declaration_is_not_the_enclosing_controller(tmp_path):
+    """`<input data-controller="autocomplete">` and a block-less ERB tag declaring `rich-text` are closed
+    before the cursor: the button belongs to the `composer` around them."""
+    files = {
+        JS.format("composer"): controller("toggleToolbar"),
+        JS.format("autocomplete"): controller("search"),
+        JS.format("rich_text"): controller("blur"),
+    }
+    root = make_app(tmp_path, files)
+    text = (
+        '<div class="composer" data-controller="composer">\n'
+        '  <input type="text" data-controller="autocomplete" data-action="input->autocomplete#search">\n'
+        '  <%= form.text_area :body, data: { controller: "rich-text", action: "blur->rich-text#blur" } %>\n'
+        '  <button type="button" data-action="composer#toggleToolbar">\n'
+        '    <img src="x.svg">\n  </button>\n</div>\n'
+    )
+    found = ask(root, "app/views/rooms/_composer.html.erb", text, "data-action")
+    assert found[0].text == '="composer#toggleToolbar">', [(c.text, c.score) for c in found]
+
+
+def test_a_partial_without_declarations_wires_the_controllers_its_other_lines_use(tmp_path):
+    files = {JS.format("payout_methods"): controller("editRow"), JS.format("menu"): controller("open")}
+    root = make_app(tmp_path, files)
+    text = (
+        '<tr data-payout-methods-target="row">\n'
+        '  <td data-payout-methods-target="label"><%= method.name %></td>\n'
+        '  <td><button type="button" data-action="payout-methods#editRow">\n    Edit row\n  </button></td>\n'
+        "</tr>\n"
+    )
+    found = ask(root, "app/views/users/_payout_method_row.html.erb", text, "data-action")
+    assert found and found[0].text == '="payout-methods#editRow">', [(c.text, c.score) for c in found]
+
+
+# --- one-line buttons --------------------------------------------------------------------------------------
+
+
+def test_a_one_line_button_is_closed_with_a_label_after_its_action(tmp_path):
+    """No `</button>` below before the next button: this one closes on its own line, as the app's one-line
+    buttons do; its label is named after its action."""
+    root = make_app(tmp_path, {JS.format("chart"): controller("selectAll")})
+    text = (
+        '<div data-controller="chart">\n'
+        '  <button type="button" data-action="chart#selectAll">Select all</button>\n'
+        '  <button type="button" class="b">Other</button>\n</div>\n'
+    )
+    found = ask(root, "app/views/reports/_chart.html.erb", text, "data-action")
+    assert found[0].text == '="chart#selectAll">Select all</button>', [(c.text, c.score) for c in found]
+
+
+def test_a_button_closed_below_gets_no_label(tmp_path):
+    root = make_app(tmp_path, {JS.format("chart"): controller("selectAll")})
+    text = (
+        '<div data-controller="chart">\n'
+        '  <button type="button" data-action="chart#selectAll">\n    <%= icon "check" %>\n  </button>\n</div>\n'
+    )
+    found = ask(root, "app/views/reports/_chart.html.erb", text, "data-action")
+    assert found[0].text == '="chart#selectAll">', [(c.text, c.score) for c in found]
+
+
+# --- a controller file's comments ----------------------------------------------------------------------
+
+
+def test_a_block_comment_in_a_controller_names_its_own_identifier(tmp_path):
+    root = make_app(tmp_path, {"app/views/a/_a.html.erb": "<p>x</p>\n"})
+    text = '/**\n * Connects to data-controller="file-input"\n */\n' + controller("pick")
+    found = ask(root, JS.format("file_input"), text, "data-controller")
+    assert found[0].text == '="file-input"'
+    text = '/*\n * Usage:\n * <div data-controller="file-input">\n */\n' + controller("pick")
+    found = ask(root, JS.format("file_input"), text, "data-controller")
+    assert found[0].text == '="file-input">'
+
+
+# --- a frame nothing else names -----------------------------------------------------------------------
+
+
+def _frames(n: int, folder: str = "other") -> dict[str, str]:
+    """`n` pages of a folder, each with a frame of its own, ids written as symbols."""
+    return {f"app/views/{folder}/page{k}.html.erb": f"<%= turbo_frame_tag :box{k} do %>\n<% end %>\n" for k in range(n)}
+
+
+def test_a_frame_nothing_names_is_named_after_its_partial_quoted_as_the_app_quotes(tmp_path):
+    root = make_app(tmp_path, _frames(3))
+    text = "<%= turbo_frame_tag :recent_activity do %>\n  <p>Hi</p>\n<% end %>\n"
+    found = ask(root, "app/views/events/_recent_activity.html.erb", text, "turbo_frame_tag")
+    assert found[0].text == " :recent_activity do %>", [(c.text, c.score) for c in found]
+
+
+def test_a_frame_without_a_block_below_ends_the_tag(tmp_path):
+    """No `<% end %>` below closes a block: the frame is empty (lazy) and the tag ends on the line; a resource's
+    index page names it after the resource."""
+    root = make_app(tmp_path, _frames(3))
+    text = "<h1>Tasks</h1>\n<%= turbo_frame_tag :tasks %>\n<p>More</p>\n"
+    found = ask(root, "app/views/tasks/index.html.erb", text, "turbo_frame_tag")
+    assert found[0].text == " :tasks %>", [(c.text, c.score) for c in found]
+
+
+def test_a_frame_most_pages_of_the_section_repeat_wins_over_the_name(tmp_path):
+    """Three of the four framed pages under `events/` open with the same frame: that line, not a name."""
+    files = {
+        f"app/views/events/{tab}/index.html.erb": "<%= turbo_frame_tag dom_id(@event), target: :_top do %>\n<% end %>\n"
+        for tab in ("talks", "speakers", "videos")
+    }
+    files["app/views/events/other/index.html.erb"] = "<%= turbo_frame_tag :other do %>\n<% end %>\n"
+    root = make_app(tmp_path, files)
+    text = "<%= turbo_frame_tag dom_id(@event), target: :_top do %>\n  <p>x</p>\n<% end %>\n"
+    found = ask(root, "app/views/events/cfp/index.html.erb", text, "turbo_frame_tag")
+    assert found[0].text == " dom_id(@event), target: :_top do %>", [(c.text, c.score) for c in found]
