@@ -591,7 +591,12 @@ def _controller_facts(doc: RubyDoc) -> dict:
         "superclass": node_text(doc, sup).lstrip("<").strip() if sup is not None else "",
         # a filter that signs in, authenticates or authorises the user: its actions ride the user's session
         "guarded": bool(_SIGN_IN_FILTER.search(doc.text)),
+        # `default_form_builder AppFormBuilder`: every form of this controller's views uses that builder
+        "form_builder": (m.group(1) if (m := _DEFAULT_BUILDER.search(doc.text)) else ""),
     }
+
+
+_DEFAULT_BUILDER = re.compile(r"^\s*default_form_builder\s*\(?\s*:*([A-Z][\w:]*)", re.M)
 
 
 # --- JavaScript: Stimulus controllers --------------------------------------------------------------

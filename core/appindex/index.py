@@ -283,6 +283,17 @@ class AppIndex:
         return out
 
     @_per_generation
+    def default_form_builders(self) -> dict[str, str]:
+        """Controller (`admin/users`, `application` for ApplicationController) -> the builder class its
+        `default_form_builder` names, for the forms of its views."""
+        out: dict[str, str] = {}
+        for c in self.controllers:
+            if c.get("form_builder"):
+                key = re.sub(r"(?<!^)(?=[A-Z])", "_", str(c["name"]).removesuffix("Controller").replace("::", "/"))
+                out[key.lower().replace("/_", "/")] = c["form_builder"]
+        return out
+
+    @_per_generation
     def builder_helpers(self) -> dict[str, str]:
         """Helpers that open a form with one of the app's builders (`solidus_form_for` -> its builder class)."""
         return {h: b for f in self.files.values() for h, b in f.builder_helpers.items()}

@@ -792,6 +792,7 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
         doc,
         ctx.index.form_builders if ctx.index is not None else {},
         ctx.index.builder_helpers if ctx.index is not None else {},
+        _default_builder(ctx.index, doc),
     )
     controls = [e.start for e in doc.elements if _focusable_control(e)]
     forms = [(e.start, e.end) for e in doc.elements if e.name in FORM_CALLS]
@@ -946,13 +947,23 @@ def _block_param(call) -> str | None:
     return first.text.decode() if first is not None else None
 
 
+def _default_builder(index, doc: ErbDoc) -> str | None:
+    """The builder class `default_form_builder` gives this view's forms: its own controller's, else
+    ApplicationController's (None when the app sets none)."""
+    if index is None or not (defaults := index.default_form_builders):
+        return None
+    v = view_name(doc.path) or ""
+    return defaults.get(v.rpartition("/")[0]) or defaults.get("application")
+
+
 def _labelling_builders(
-    doc: ErbDoc, app_builders: dict[str, set[str]], builder_helpers: dict[str, str]
+    doc: ErbDoc, app_builders: dict[str, set[str]], builder_helpers: dict[str, str], default: str | None = None
 ) -> list[tuple[str, int, int, set | None]]:
     """(block parameter, start, end, field methods or None for all) of the builders whose field helpers render
     the field's <label>: bootstrap_form's (unless `skip_label: true`), a form given the app's own builder that
     does (`builder: SpectreFormBuilder`, whose `text_field` wraps the field with its label, or an app helper
-    such as `solidus_form_for` that passes one), and the `fields_for`/`fields` blocks they open."""
+    such as `solidus_form_for` that passes one, or the controller's `default_form_builder`), and the
+    `fields_for`/`fields` blocks they open."""
     out: list[tuple[str, int, int, set | None]] = []
     for call in sorted(doc.calls, key=lambda c: c.start_byte):
         name = call_name(doc, call)
@@ -966,6 +977,10 @@ def _labelling_builders(
                 continue
         elif recv is None and name in builder_helpers:  # `solidus_form_for @x do |f|`: the helper names the builder
             methods = _builder_methods(app_builders, builder_helpers[name])
+            if not methods:
+                continue
+        elif recv is None and default and name in ("form_with", "form_for"):  # `default_form_builder AppBuilder`
+            methods = _builder_methods(app_builders, default)
             if not methods:
                 continue
         elif name in LABELLING_FORMS and recv is None:

@@ -401,3 +401,36 @@ def test_herb_script_interpolation_of_helper_and_class_values():
     ]
     got = [(f.line, f.severity) for f in to_findings("page.html.erb", offenses, text)]
     assert got == [(2, "info"), (3, "info"), (4, "info"), (5, "warning"), (6, "warning")]
+
+
+def test_fields_of_the_default_form_builder_that_labels_them(tmp_path: Path):
+    """`default_form_builder AppFormBuilder` in ApplicationController: every `form_with` in the app uses that
+    builder, whose `text_field` renders the field's label. Its `text_area` does not, and an admin controller with
+    Rails' own builder as its default leaves its views' fields unlabelled: those stay warnings."""
+    app = write_app(
+        tmp_path,
+        {
+            "app/controllers/application_controller.rb": (
+                "class ApplicationController < ActionController::Base\n  default_form_builder AppFormBuilder\nend\n"
+            ),
+            "app/controllers/admin/posts_controller.rb": (
+                "class Admin::PostsController < ApplicationController\n"
+                "  default_form_builder ActionView::Helpers::FormBuilder\n  def edit; end\nend\n"
+            ),
+            "app/form_builders/app_form_builder.rb": (
+                "class AppFormBuilder < ActionView::Helpers::FormBuilder\n"
+                "  def text_field(method, **options)\n    label(method) + super\n  end\nend\n"
+            ),
+            "app/views/posts/_form.html.erb": (
+                "<%= form_with model: @post do |f| %>\n  <%= f.text_field :title %>\n  <%= f.text_area :body %>\n"
+                "<% end %>\n"
+            ),
+            "app/views/admin/posts/edit.html.erb": (
+                "<%= form_with model: @post do |f| %>\n  <%= f.text_field :title %>\n<% end %>\n"
+            ),
+        },
+    )
+    assert findings_of(app, "a11y/input-label", loud=True) == [
+        ("_form.html.erb", 3, "warning"),
+        ("edit.html.erb", 2, "warning"),
+    ]
