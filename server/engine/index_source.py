@@ -438,11 +438,46 @@ def _view_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -
             usual = _usual_rest(store, cursor.path, f'data-controller="{ident}"')
             if usual is not None and not cursor.mid_line and not continues:
                 close = usual
+            elif not cursor.mid_line and not continues and index is not None:
+                close = _required_attributes(index, store, ident) + close
             if (rest := _complete(typed, f'="{ident}"{close}')) is not None:
                 out.append(Candidate(rest, "index", 0.75, f"the element's children use `{ident}`"))
     if (typed := _after(lp, "data-action")) is not None and not typed.strip(" =\"'"):
         out.extend(_action_candidates(cursor, index, typed, store))
     return out
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).lower()
+
+
+_EMPTY_VALUE = {"Array": "[]", "Object": "{}", "Number": "0"}
+
+
+def _required_attributes(index: AppIndex, store: LineStore, ident: str) -> str:
+    """The data attributes an element of a controller no other view declares must carry, as its code reads
+    them (values filled in by the user): the classes it uses unchecked (Stimulus raises on a missing one) and
+    the values it reads without a default or a `has…Value` check (` data-x-url-value=""`, an empty one of
+    its type where `""` would not parse)."""
+    controller = index.stimulus_controllers.get(ident)
+    f = store.file(index.rel(controller.path)) if controller is not None else None
+    if f is None:
+        return ""
+    body = "\n".join(f.lines)
+    out = []
+    for name in controller.classes:
+        if not re.search(rf"this\.has{re.escape(name[:1].upper() + name[1:])}Class\b", body):
+            out.append(f' data-{ident}-{_kebab(name)}-class=""')
+    for name in controller.values:
+        cap = re.escape(name[:1].upper() + name[1:])
+        if re.search(rf"\b{re.escape(name)}\s*:\s*\{{[^}}]*\bdefault\s*:", body) or re.search(
+            rf"this\.has{cap}Value\b", body
+        ):
+            continue
+        if re.search(rf"this\.{re.escape(name)}Value\b", body):
+            empty = _EMPTY_VALUE.get(controller.values[name], "")  # `""` is no Array: Stimulus's JSON.parse fails
+            out.append(f' data-{ident}-{_kebab(name)}-value="{empty}"')
+    return "".join(out)
 
 
 def _open_tag(lp: str) -> str:
@@ -845,9 +880,9 @@ def _named_frame_candidates(cursor: Cursor, store: LineStore, view: str) -> list
     framed = set().union(*shared.values()) if shared else set()
     if any(len(files) >= max(SHARED_FRAME, len(framed) / 2) for files in shared.values()):
         return []  # most of the section's pages repeat one frame (`dom_id(@event)` on every event tab)
-    if not styles:
+    if not styles and not any(not f.curated and f.rel != cursor.path for f, _ in store.lines_with("turbo_frame_tag")):
         return []  # an app with no frame yet: no habit to follow
-    quote = styles.most_common(1)[0][0]
+    quote = styles.most_common(1)[0][0] if styles else '"'
     frame = f":{name}" if quote == ":" else f"{quote}{name}{quote}"
     end = " do %>" if _opens_block(cursor.suffix) else " %>"
     text = f"{'' if typed else ' '}{frame}{end}"

@@ -163,3 +163,27 @@ def test_a_frame_most_pages_of_the_section_repeat_wins_over_the_name(tmp_path):
     text = "<%= turbo_frame_tag dom_id(@event), target: :_top do %>\n  <p>x</p>\n<% end %>\n"
     found = ask(root, "app/views/events/cfp/index.html.erb", text, "turbo_frame_tag")
     assert found[0].text == " dom_id(@event), target: :_top do %>", [(c.text, c.score) for c in found]
+
+
+# --- the attributes a controller's element must carry -----------------------------------------------------
+
+
+def test_a_controller_no_other_view_declares_comes_with_the_attributes_its_code_reads(tmp_path):
+    """`boost-delete` is declared nowhere else: its element carries the classes the code uses unchecked and
+    the values it reads without a default (an Array's empty value is `[]`: `""` would not parse); the
+    optional class (`hasHiddenClass`) and the value with a default stay out."""
+    js = (
+        "export default class extends Controller {\n"
+        '  static classes = ["perform", "hidden"]\n'
+        "  static values = { boosterId: Number, tags: Array, delay: { type: Number, default: 5 } }\n"
+        "  go() {\n    this.element.classList.add(this.performClass)\n"
+        "    if (this.hasHiddenClass) this.element.classList.add(this.hiddenClass)\n"
+        "    fetch(this.boosterIdValue, this.tagsValue, this.delayValue)\n  }\n}\n"
+    )
+    root = make_app(tmp_path, {JS.format("boost_delete"): js})
+    text = '<div class="boost" data-controller="boost-delete">\n  <span data-action="click->boost-delete#go">x</span>\n'
+    found = ask(root, "app/views/boosts/_boost.html.erb", text, "data-controller")
+    assert found[0].text == (
+        '="boost-delete" data-boost-delete-perform-class="" data-boost-delete-booster-id-value="0"'
+        ' data-boost-delete-tags-value="[]">'
+    ), [(c.text, c.score) for c in found]
