@@ -113,7 +113,7 @@ class FileFacts:
     form_builders: dict[str, list[str]] = field(default_factory=dict)
     builder_helpers: dict[str, str] = field(default_factory=dict)  # `def app_form_for(…) = form_for(…, builder: X)`
     has_label: bool = False  # a view or component template that renders a <label> (label/label_tag included)
-    announces: bool = False  # a template whose markup is a live region itself (role="alert"/"status", aria-live)
+    announces: bool = False  # a template whose markup announces itself when inserted (role="alert")
 
 
 def _view_facts(doc: ErbDoc, facts: FileFacts) -> None:
@@ -178,6 +178,19 @@ _MORPH = re.compile(
 _TARGET_ATTR = re.compile(r"data-([\w-]+?)-(?:target|[\w-]+-value|[\w-]+-outlet)")
 
 
+def _assigned_string(doc: ErbDoc, node):
+    """The string a local is set to when the template assigns it once (`frame_id = "track-info-#{id}"`)."""
+    if node.type != "identifier":
+        return None
+    name = node_text(doc, node)
+    values = [
+        a.child_by_field_name("right")
+        for a in walk(doc.ruby_tree.root_node)
+        if a.type == "assignment" and node_text(doc, a.child_by_field_name("left")) == name
+    ]
+    return values[0] if len(values) == 1 and values[0] is not None and values[0].type == "string" else None
+
+
 def _erb_id_glob(doc: ErbDoc, start: int, end: int) -> str:
     """Glob for an HTML attribute value mixing text and ERB: `todo_<%= t.id %>` -> todo_*; dom_id read properly."""
     tags = doc.erb_in(start, end)
@@ -187,7 +200,7 @@ def _erb_id_glob(doc: ErbDoc, start: int, end: int) -> str:
         ce = tags[0].code_end - len(code[len(code.rstrip()) :].encode())
         node = doc.ruby_tree.root_node.descendant_for_byte_range(cs, ce)
         if node is not None and node.start_byte == cs and node.end_byte == ce:
-            return id_pattern(doc, node)
+            return id_pattern(doc, _assigned_string(doc, node) or node)
         return "*"
     out, pos = "", start
     for t in tags:
@@ -391,7 +404,9 @@ def _ruby_facts(doc: RubyDoc, facts: FileFacts) -> None:
         facts.loads_ujs = bool(_UJS.search(doc.text))
 
 
-_ANNOUNCES = re.compile(r"""\brole\s*[=:]\s*["'](alert|status|log)["']|\baria-live\s*=|\baria:\s*\{[^}]*\blive:""")
+# role="alert": announced when it is inserted, as a flash message is (an aria-live region inserted together with
+# its text is not reliably announced: the region has to be there before its content changes)
+_ANNOUNCES = re.compile(r"""\brole\s*[=:]\s*["']alert["']""")
 _ASSOCIATION = re.compile(r"^\s*(?:has_many|has_one|has_and_belongs_to_many|belongs_to)\s+:(\w+)", re.M)
 VIA = "via:"  # in FileFacts.form_builders: `via:<method>:<component or partial>` it renders
 NESTS = "nests:"  # in FileFacts.form_builders: a builder method that yields a nested builder (`nests:name`)

@@ -134,7 +134,7 @@ def _format_guarded(doc: RubyDoc, node: Node, owners: tuple[str, ...] = ("respon
 
 def _only_called_guarded(doc: RubyDoc, node: Node) -> bool:
     """Whether `node` sits in a method of this file that is called here, and only from stream-only places
-    (`format.turbo_stream { render_reply_error(error) }`)."""
+    (`format.turbo_stream { render_reply_error(error) }`) of respond_to blocks that also answer HTML."""
     m = node.parent
     while m is not None and m.type != "method":
         m = m.parent
@@ -150,7 +150,17 @@ def _only_called_guarded(doc: RubyDoc, node: Node) -> bool:
         and not (n.type == "identifier" and n.parent is not None and n.parent.type == "call"
                  and n.parent.child_by_field_name("method") == n)
     ]  # fmt: skip
-    return bool(uses) and all(_format_guarded(doc, n, ("turbo_stream",)) for n in uses)
+    return bool(uses) and all(_format_guarded(doc, n, ("turbo_stream",)) and _answers_html(doc, n) for n in uses)
+
+
+def _answers_html(doc: RubyDoc, node: Node) -> bool:
+    """Whether the respond_to around `node` also answers HTML (`format.html { redirect_to … }`)."""
+    p = node.parent
+    while p is not None and p.type not in ("method", "class"):
+        if p.type in ("block", "do_block") and p.parent is not None and call_name(doc, p.parent) == "respond_to":
+            return bool(re.search(r"\b\w+\.html\b", node_text(doc, p)))
+        p = p.parent
+    return False
 
 
 # a stream built for a JS widget that fetches it itself (hotwire_combobox's async options endpoint)

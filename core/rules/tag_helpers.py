@@ -333,16 +333,9 @@ def check_ujs(ctx: Context, elements: list[Element]) -> None:
             # Drive (or its form handling) off app-wide: Turbo submits no form outside a frame, so the form
             # does what its author meant; `local: true` is only a leftover there too
             off = ctx.index is not None and ctx.index.turbo_forms_off
-            method = el.attrs.get("method")
-            get = method is not None and (method.value or (method.code or "").strip(" :\"'")).lower() == "get"
             url = el.attrs.get("url")
             streams = ctx.index is not None and url is not None and _answers_with_stream(ctx.index, url.code or "")
-            if get:
-                msg = (
-                    "`local: true` is a Rails-UJS leftover: a GET form that Turbo submits as a visit to the same "
-                    "URL a full submit loads; drop it"
-                )
-            elif streams:
+            if streams:
                 msg = (
                     "`local: true` is a Rails-UJS leftover: the action this form posts to answers Turbo with a "
                     "stream, so Turbo submitting it is intended; drop it"
@@ -365,7 +358,7 @@ def check_ujs(ctx: Context, elements: list[Element]) -> None:
                 local.end,
                 msg,
                 ctx.fix("Remove local: true", ctx.removal(local.start, local.end)),
-                severity="info" if told or off or get or streams else None,
+                severity="info" if told or off or streams else None,
             )
         for old, new, rule in (
             ("data-confirm", "data-turbo-confirm", "ujs/data-confirm"),

@@ -394,12 +394,14 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                     continue  # a CSS selector for another library (Bootstrap's data-bs-target="#modal")
                 if index is not None and _reads_own_attribute(index, ident, name):
                     continue  # the controller reads the attribute itself (`this.element.dataset.delegateClickTarget`)
-                if (
+                # a script finds the element by it (`querySelector('[data-map-target="tip"]')`): used, declared or not
+                by_selector = bool(
                     index is not None
                     and (found := index.selector_attributes)
                     and (name in found or all(f"{name}={t}" in found for t in a.value.split()))
-                ):
-                    continue  # a script finds the element by it (`querySelector('[data-map-target="tip"]')`)
+                )
+                if by_selector and ident not in known_ids:
+                    continue  # a marker of another script (`[data-delete-target]`), no Stimulus controller at all
                 for t in a.value.split():
                     if not st.TARGET_NAME_RE.match(t):
                         ctx.add(
@@ -408,7 +410,12 @@ def _stimulus(ctx: Context, doc: ErbDoc) -> None:
                             a.value_end,
                             f"target name `{t}` is not an identifier",
                         )
-                    elif check_known and ident in known and t not in (lineage := _lineage(index, known[ident]))[0]:
+                    elif (
+                        check_known
+                        and not by_selector
+                        and ident in known
+                        and t not in (lineage := _lineage(index, known[ident]))[0]
+                    ):
                         unseen = lineage[2]
                         ctx.add(
                             "stimulus/unknown-target",
@@ -663,10 +670,15 @@ def _declared_around(index, doc: ErbDoc, ident: str) -> bool | None:
         if index.declares_controller(ident, sorted(seen)):
             return True
     hosts = _hosts(index, sorted(seen | {doc.path}))
-    if hosts:
-        above, _ = _render_chain(index, hosts)
-        if index.declares_controller(ident, sorted(set(hosts) | above)):
+    level, visited = hosts, set(seen) | {doc.path}
+    for _ in range(3):  # a frame response inside a frame that is itself a frame response (lazy frames nested)
+        if not level:
+            break
+        above, _ = _render_chain(index, level)
+        if index.declares_controller(ident, sorted(set(level) | above)):
             return True
+        visited |= set(level) | above
+        level = [h for h in _hosts(index, sorted(set(level) | above)) if h not in visited]
     if not complete or any(not p.endswith((".erb", ".html")) for p in seen):
         return None  # part of the way is not known, or Ruby renders it (a component, a helper, a broadcast)
     on_the_way = seen | {doc.path}
@@ -1162,8 +1174,9 @@ def _click(
 
 
 def _renders_announcing_partial(doc: ErbDoc, el: Element, index) -> bool:
-    """Whether a partial rendered inside the element announces itself (its markup has role="alert"/"status" or
-    aria-live): what a stream adds there is that partial again, announced as it lands."""
+    """Whether a partial rendered inside the element announces itself (its markup has role="alert", which screen
+    readers announce on insertion; a polite live region inserted with its text is not): what a stream adds there
+    is that partial again, announced as it lands."""
     here = view_name(doc.path)
     wanted: set[str] = set()
     for call in doc.calls:

@@ -165,9 +165,9 @@ def test_ujs_leftovers_beside_turbos_own_attributes(tmp_path: Path):
 
 
 def test_local_true_where_turbo_submitting_is_intended(tmp_path: Path):
-    """`local: true` on a GET filter form (a Turbo visit loads what a full submit would), and on a form whose
-    action answers `format.turbo_stream` (Turbo submission is intended): harmless leftovers, info. On a POST form
-    to an action that only answers HTML it stays a warning."""
+    """`local: true` on a form whose action answers `format.turbo_stream` (Turbo submission is intended): a
+    harmless leftover, info. On a POST form to an action that only answers HTML it stays a warning, and so does a
+    GET filter form (earlier rounds labelled that a warning-worthy leftover)."""
     app = write_app(
         tmp_path,
         {
@@ -197,7 +197,7 @@ def test_local_true_where_turbo_submitting_is_intended(tmp_path: Path):
         },
     )
     assert findings_of(app, "turbo/form-local") == [
-        ("index.html.erb", 1, "info"),
+        ("index.html.erb", 1, "warning"),
         ("index.html.erb", 2, "info"),
         ("index.html.erb", 3, "warning"),
         ("index.html.erb", 4, "info"),
@@ -237,8 +237,9 @@ def test_spa_fetch_html_that_builds_no_fetched_markup(tmp_path: Path):
 
 
 def test_render_turbo_stream_in_a_helper_called_only_for_streams(tmp_path: Path):
-    """A private method that does `render turbo_stream:` and is called only from `format.turbo_stream { }`
-    answers stream requests only. The same helper also called from `format.html` stays a warning."""
+    """A private method that does `render turbo_stream:` and is called only from `format.turbo_stream { }` beside a
+    `format.html` answer serves stream requests only. The same helper also called from `format.html`, or where the
+    respond_to answers no HTML at all (a plain browser gets 406), stays a warning."""
     body = (
         '  def create\n    respond_to do |format|\n      format.turbo_stream { show_error("no") }\n'
         "      format.html { redirect_to root_path }\n    end\n  end\n\n"
@@ -253,9 +254,14 @@ def test_render_turbo_stream_in_a_helper_called_only_for_streams(tmp_path: Path)
             + body % "redirect_to root_path",
             "app/controllers/notes_controller.rb": "class NotesController < ApplicationController\n"
             + body % 'show_error("no")',
+            "app/controllers/pins_controller.rb": "class PinsController < ApplicationController\n"
+            + body.replace("      format.html { %s }\n", "      format.json { head :ok }\n"),
         },
     )
-    assert findings_of(app, "rails/turbo-stream-no-html", loud=True) == [("notes_controller.rb", 19, "warning")]
+    assert findings_of(app, "rails/turbo-stream-no-html", loud=True) == [
+        ("notes_controller.rb", 19, "warning"),
+        ("pins_controller.rb", 19, "warning"),
+    ]
 
 
 def test_bare_word_data_action_beside_a_third_party_script(tmp_path: Path):
@@ -310,7 +316,8 @@ def test_count_of_a_value_the_model_stores_itself(tmp_path: Path):
 
 def test_stream_target_whose_messages_announce_themselves(tmp_path: Path):
     """#flash-messages renders each message through a partial whose root has role="alert", and streams add that
-    partial: every message is announced as it lands. A stream target filled with plain markup stays a warning."""
+    partial: every message is announced as it lands. A stream target whose partial brings its own aria-live region
+    (inserted together with its text, so not reliably announced) stays a warning."""
     app = write_app(
         tmp_path,
         {
@@ -320,7 +327,7 @@ def test_stream_target_whose_messages_announce_themselves(tmp_path: Path):
             ),
             "app/views/shared/_flash_message.html.erb": '<div role="alert" class="alert"><%= msg %></div>\n',
             "app/views/shared/_notices.html.erb": '<div id="notice-messages"><%= render "shared/notice" %></div>\n',
-            "app/views/shared/_notice.html.erb": "<p><%= notice %></p>\n",
+            "app/views/shared/_notice.html.erb": '<p aria-live="assertive"><%= notice %></p>\n',
             "app/views/posts/create.turbo_stream.erb": (
                 '<%= turbo_stream.append "flash-messages", partial: "shared/flash_message", locals: { msg: "" } %>\n'
                 '<%= turbo_stream.update "notice-messages", partial: "shared/notice" %>\n'
@@ -434,3 +441,34 @@ def test_fields_of_the_default_form_builder_that_labels_them(tmp_path: Path):
         ("_form.html.erb", 3, "warning"),
         ("edit.html.erb", 2, "warning"),
     ]
+
+
+def test_frame_response_inside_a_lazy_frame_of_another_frame_response(tmp_path: Path):
+    """A partial rendered in the response for a lazy frame (`info-*`, its id set through a local) that sits in the
+    response for another frame (`feed-frame`), whose requester is inside the map controller's element: two frames
+    down, the action is inside the controller. A frame response that no page requests stays a warning."""
+    ctrl = STIMULUS_CONTROLLER % "  replay() {}\n"
+    app = write_app(
+        tmp_path,
+        {
+            "app/javascript/controllers/map_controller.js": ctrl,
+            "app/views/maps/index.html.erb": '<div data-controller="map"><%= render "maps/panel" %></div>\n',
+            "app/views/maps/_panel.html.erb": '<turbo-frame id="feed-frame" src="/feed"></turbo-frame>\n',
+            "app/views/feeds/index.html.erb": (
+                '<turbo-frame id="feed-frame"><%= render "feeds/entry", entry: @entry %></turbo-frame>\n'
+            ),
+            "app/views/feeds/_entry.html.erb": (
+                '<% frame_id = "info-#{entry.id}" %>\n'
+                '<turbo-frame id="<%= frame_id %>" src="/info" loading="lazy"></turbo-frame>\n'
+            ),
+            "app/views/infos/show.html.erb": (
+                '<turbo-frame id="info-<%= @entry.id %>"><%= render "infos/details" %></turbo-frame>\n'
+            ),
+            "app/views/infos/_details.html.erb": '<button data-action="map#replay">Replay</button>\n',
+            "app/views/others/show.html.erb": (
+                '<turbo-frame id="other-<%= @x.id %>"><%= render "others/stray" %></turbo-frame>\n'
+            ),
+            "app/views/others/_stray.html.erb": '<button data-action="map#replay">Replay</button>\n',
+        },
+    )
+    assert findings_of(app, "stimulus/outside-controller", loud=True) == [("_stray.html.erb", 1, "warning")]
