@@ -651,20 +651,46 @@ def _stream_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore,
     out = []
     if any(f"turbo_stream.{stream}" in here for stream in STREAM_FOR_ACTION[action]):
         return []  # the template has its record's stream already: the other lines are for other things
+    explicit, parens = _stream_style(store)
+    singular = ivar[1:]
+    partial = f"{folder}/{singular}"
+    named = explicit and store.file(f"app/views/{folder}/_{singular}.html.erb") is not None
     for k, stream in enumerate(STREAM_FOR_ACTION[action]):
         if stream in ("append", "prepend"):
             plural = folder.rpartition("/")[2]
             ids = {d.id for d in index.ids} if index is not None else set()
             if plural not in ids:
                 continue
-            full = f'{stream} "{plural}", {ivar} %>'
+            args = f'"{plural}", {ivar}'
         else:
-            full = f"{stream} {ivar} %>"
+            args = ivar
+        if named and stream != "remove":  # the app names the partial and its locals in its stream lines
+            args = f'{args.rpartition(", ")[0] or ivar}, partial: "{partial}", locals: {{ {singular}: {ivar} }}'
+        full = f"{stream}({args}) %>" if parens else f"{stream} {args} %>"
         if (rest := _complete(typed, full)) is not None:
             # the record's own stream comes first in a template: below other streams it is rarely the one
             score = (0.5 if "turbo_stream." not in cursor.prefix[: -len(lp) or None] else 0.2) / (k + 1)
             out.append(Candidate(rest, "index", score, f"`{action}` usually {stream}s its record"))
     return out
+
+
+def _stream_style(store: LineStore) -> tuple[bool, bool]:
+    """How the app writes its stream actions that render: (most name the partial, `partial: "…"`; most put
+    the arguments in parentheses, `replace(@x, …)`)."""
+    partial = parens = total = 0
+    for f, n in store.lines_with("turbo_stream"):
+        if f.curated:
+            continue
+        for m in re.finditer(r"turbo_stream\.(?:append|prepend|replace|update|before|after)(\(|\s)(.*)", f.lines[n]):
+            total += 1
+            parens += m.group(1) == "("
+            partial += "partial:" in m.group(2)
+    if total < STYLE_EVIDENCE:
+        return False, False  # too few lines to say the app has a way
+    return 2 * partial > total, 2 * parens > total
+
+
+STYLE_EVIDENCE = 3
 
 
 _ERB_OPENER = r"<%-?\s*(?:if|unless|case|while|until|for|begin)\b"

@@ -187,3 +187,27 @@ def test_a_controller_no_other_view_declares_comes_with_the_attributes_its_code_
         '="boost-delete" data-boost-delete-perform-class="" data-boost-delete-booster-id-value="0"'
         ' data-boost-delete-tags-value="[]">'
     ), [(c.text, c.score) for c in found]
+
+
+# --- a stream line written as the app writes them --------------------------------------------------------
+
+
+def test_a_records_stream_names_its_partial_and_locals_where_the_apps_streams_do(tmp_path):
+    """Most of the app's rendering stream lines name the partial and its locals, in parentheses: the update
+    template's `replace` of its record does too, with the record's own partial."""
+    files = {
+        f"app/views/things{k}/create.turbo_stream.erb": f'<%= turbo_stream.prepend("list{k}", '
+        f'partial: "things{k}/row", locals: {{ row: @row }}) %>\n'
+        for k in range(3)
+    }
+    files["app/controllers/cards/comments_controller.rb"] = (
+        "class Cards::CommentsController < ApplicationController\n  def update\n"
+        "    @comment = Comment.find(params[:id])\n    @comment.update!(x)\n  end\nend\n"
+    )
+    files["app/views/cards/comments/_comment.html.erb"] = "<div><%= comment.body %></div>\n"
+    root = make_app(tmp_path, files)
+    text = '<%= turbo_stream.replace(@comment, partial: "cards/comments/comment", locals: { comment: @comment }) %>\n'
+    found = ask(root, "app/views/cards/comments/update.turbo_stream.erb", text, "turbo_stream.")
+    assert found[0].text == 'replace(@comment, partial: "cards/comments/comment", locals: { comment: @comment }) %>', [
+        (c.text, c.score) for c in found
+    ]
