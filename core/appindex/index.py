@@ -412,7 +412,7 @@ def _root_of_dir(folder: str) -> Path | None:
         return d
     # a folder holding `app/` is a root, except inside an app's own tree: `app/views/app/` holds the views of an
     # `App::` namespace, and `app/views` is not an app
-    if (d / "app").is_dir() and "app" not in d.parts[:-1] and d.name != "app":
+    if (d / "app").is_dir() and "app" not in d.parts[:-1]:
         return d
     return None if d.parent == d else _root_of_dir(str(d.parent))
 

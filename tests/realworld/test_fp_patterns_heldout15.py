@@ -472,3 +472,18 @@ def test_frame_response_inside_a_lazy_frame_of_another_frame_response(tmp_path: 
         },
     )
     assert findings_of(app, "stimulus/outside-controller", loud=True) == [("_stray.html.erb", 1, "warning")]
+
+
+def test_app_root_of_namespaced_views_and_of_a_project_named_app(tmp_path: Path):
+    """app/views/app/… belongs to the app above app/ (not to app/views), and a project folder that is itself named
+    `app` (no Gemfile, its own app/ inside) is still a root."""
+    from hotwire_assist.core.appindex import find_app_root
+    from hotwire_assist.core.appindex.index import _root_of_dir
+
+    _root_of_dir.cache_clear()
+    namespaced = write_app(tmp_path / "shop", {"app/views/app/posts/index.html.erb": "<p></p>\n"})
+    assert find_app_root(namespaced / "app/views/app/posts/index.html.erb") == namespaced.resolve()
+    bare = tmp_path / "elsewhere" / "app"
+    (bare / "app/views/posts").mkdir(parents=True)
+    (bare / "app/views/posts/index.html.erb").write_text("<p></p>\n")
+    assert find_app_root(bare / "app/views/posts/index.html.erb") == bare.resolve()
