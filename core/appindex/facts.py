@@ -53,6 +53,8 @@ class StimulusController:
     parent: str = ""
     # data attributes the controller reads from its element itself (`dataset.delegateClickTarget`, getAttribute)
     own_attributes: list[str] = field(default_factory=list)
+    # listens for keys on the whole page itself (`document.addEventListener("keydown", …)`: Escape closes it)
+    page_keys: bool = False
 
 
 @dataclass
@@ -804,6 +806,7 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
     reads_answer = re.search(
         r"\.(json|text)\s*\(\s*\)|JSON\.parse|responseText|\baxios\b|\$\.ajax|XMLHttpRequest", text
     )
+    ctrl.page_keys = bool(re.search(r"\b(?:document|window)\.addEventListener\(\s*[\"']key(?:down|up|press)", text))
     if re.search(r"\bfetch\s*\(|\baxios\b|XMLHttpRequest|\$\.ajax", text) and reads_answer:
         for m in re.finditer(r"\.(innerHTML|outerHTML)\s*\+?=(?!\s*[\"'`]{2})|insertAdjacentHTML\s*\(", text):
             if _LITERAL_RHS.match(text, m.end()):

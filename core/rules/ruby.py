@@ -230,6 +230,18 @@ def _params_unprotected(ctx: Context) -> bool:
     return False
 
 
+def _permit_follows(doc: RubyDoc, call: Node) -> bool:
+    """Whether `call` is the receiver of a `permit(...)` with arguments (`permit!.permit(*resource.fields)`)."""
+    outer = call.parent
+    return (
+        outer is not None
+        and outer.type == "call"
+        and outer.child_by_field_name("receiver") == call
+        and call_name(doc, outer) == "permit"
+        and outer.child_by_field_name("arguments") is not None
+    )
+
+
 def _strong_params(ctx: Context, doc: RubyDoc) -> None:
     for call in doc.calls:
         name = call_name(doc, call)
@@ -238,6 +250,8 @@ def _strong_params(ctx: Context, doc: RubyDoc) -> None:
             recv = call.child_by_field_name("receiver")
             if recv is None or not _controller_params(doc, recv):
                 continue
+            if _permit_follows(doc, call):
+                continue  # `permit!.permit(*allowed)`: the next call keeps only the listed keys
             guarded = _signed_in_only(ctx, doc) and call_name(doc, recv) == "require"
             ctx.add(
                 "security/permit-bang",

@@ -785,6 +785,8 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
         return  # rendered to a PDF (wicked_pdf, grover): no assistive technology reads this HTML
     html = doc.html_elements
     keyboard = _window_key_controllers(doc)
+    if ctx.index is not None:  # controllers that add their own page-wide key listener (Escape closes the menu)
+        keyboard |= {i for i, c in ctx.index.stimulus_controllers.items() if c.page_keys}
     on_controls = _control_actions(doc)
     links = [e.start for e in doc.elements if _link(e)]
     native = [(e.tag_end, e.end) for e in doc.elements if e.origin == "html" and e.name in ("summary", "button", "a")]

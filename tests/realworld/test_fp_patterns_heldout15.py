@@ -487,3 +487,46 @@ def test_app_root_of_namespaced_views_and_of_a_project_named_app(tmp_path: Path)
     (bare / "app/views/posts").mkdir(parents=True)
     (bare / "app/views/posts/index.html.erb").write_text("<p></p>\n")
     assert find_app_root(bare / "app/views/posts/index.html.erb") == bare.resolve()
+
+
+def test_permit_bang_followed_by_a_permit_list(tmp_path: Path):
+    """`params.fetch(:post, {}).permit!.permit(*allowed)`: the chained permit keeps only the listed keys, so no
+    mass assignment (held-out-17, madmin). `permit!` used as the last word stays an error."""
+    app = write_app(
+        tmp_path,
+        {
+            "app/controllers/application_controller.rb": SIGNED_IN_BASE,
+            "app/controllers/posts_controller.rb": (
+                "class PostsController < ApplicationController\n  def create\n"
+                "    Post.create(params.fetch(:post, {}).permit!.permit(*Post::FIELDS))\n"
+                "    Note.create(params.fetch(:note, {}).permit!)\n  end\nend\n"
+            ),
+        },
+    )
+    assert findings_of(app, "security/permit-bang", loud=True) == [("posts_controller.rb", 4, "error")]
+
+
+def test_backdrop_of_a_controller_that_listens_for_keys_on_the_page(tmp_path: Path):
+    """A menu overlay with `click->mobile-nav#close` whose controller adds its own document keydown listener
+    (Escape closes the menu): the keyboard path exists, info. A clickable div of a controller without one stays a
+    warning."""
+    app = write_app(
+        tmp_path,
+        {
+            "app/javascript/controllers/mobile_nav_controller.js": STIMULUS_CONTROLLER
+            % (
+                '  connect() { document.addEventListener("keydown", this.onKey) }\n'
+                "  close() {}\n  onKey = (e) => { if (e.key === 'Escape') this.close() }\n"
+            ),
+            "app/javascript/controllers/card_controller.js": STIMULUS_CONTROLLER % "  open() {}\n",
+            "app/views/layouts/application.html.erb": (
+                '<body data-controller="mobile-nav card">\n<%= yield %>\n'
+                '<div class="overlay" data-action="click->mobile-nav#close"></div>\n'
+                '<div class="card" data-action="click->card#open">Open</div>\n</body>\n'
+            ),
+        },
+    )
+    assert findings_of(app, "a11y/click-handler") == [
+        ("application.html.erb", 3, "info"),
+        ("application.html.erb", 4, "warning"),
+    ]
