@@ -559,10 +559,29 @@ def _action_candidates(cursor: Cursor, index: AppIndex | None, typed: str, store
             end = close
             if close == ">" and tag in _LABELLED and not _closes_below(cursor.suffix, tag):
                 end = f">{_label(m)}</{tag}>"  # the button is one line: its label, named after its action
-            if (rest := _complete(typed, f'="{descriptor}"{end}')) is not None:
+            full = f'="{descriptor}"{end}'
+            if m not in here and (twin := _sibling_form(cursor, ident, m)) is not None:
+                full = twin
+            if (rest := _complete(typed, full)) is not None:
                 why = f"the app wires `{ident}#{m}`" if weight[m] else f"`{ident}#{m}` is not wired in the app yet"
                 out.append(Candidate(rest, "index", round(score, 4), why))
     return out
+
+
+def _sibling_form(cursor: Cursor, ident: str, method: str) -> str | None:
+    """The rest of a line of this file that starts like the cursor's and wires one other method of `ident`,
+    with `method` in its place: the file's own way for this controller's elements (`="click->theme#setDark"
+    data-theme-target="darkButton">` beside it gives `="click->theme#setAuto" data-theme-target=…`)."""
+    start = cursor.line_prefix.strip()
+    if not _open_tag(start):
+        return None  # an attribute on a line of its own: the line says nothing of which element it is
+    one = re.compile(rf'^=\s*"((?:[\w:.@-]+->)?){re.escape(ident)}#(\w+)((?::\w+)*)"')
+    above = cursor.prefix.split("\n")[:-1]
+    for line in [*reversed(above), *cursor.suffix.split("\n")[1:]]:  # the nearest one above first
+        line = line.strip()
+        if start and line.startswith(start) and (m := one.match(rest := line[len(start) :])):
+            return f'="{m.group(1)}{ident}#{method}"' + rest[m.end() :]
+    return None
 
 
 _LABELLED = ("button", "a")

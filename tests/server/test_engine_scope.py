@@ -211,3 +211,15 @@ def test_a_records_stream_names_its_partial_and_locals_where_the_apps_streams_do
     assert found[0].text == 'replace(@comment, partial: "cards/comments/comment", locals: { comment: @comment }) %>', [
         (c.text, c.score) for c in found
     ]
+
+
+def test_a_method_not_wired_yet_is_written_as_the_files_twin_line_writes_its_sibling(tmp_path):
+    """The two lines above start like the cursor's and wire `theme`'s other methods with `click->` and a
+    target: the third method is written the same way (only the method differs), not bare."""
+    root = make_app(tmp_path, {JS.format("theme"): controller("setLight", "setDark", "setAuto")})
+    row = '  <input type="radio" name="theme" data-action="click->theme#set{0}" data-theme-target="{1}Button">\n'
+    text = row.format("Light", "light") + row.format("Dark", "dark") + row.format("Auto", "auto")
+    found = ask(root, "app/views/users/_theme.html.erb", text, "data-action")
+    assert found[0].text == '="click->theme#setAuto" data-theme-target="darkButton">', [
+        (c.text, c.score) for c in found
+    ]
