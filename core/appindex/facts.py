@@ -806,7 +806,9 @@ def _js_facts(doc: JsDoc, facts: FileFacts) -> None:
     reads_answer = re.search(
         r"\.(json|text)\s*\(\s*\)|JSON\.parse|responseText|\baxios\b|\$\.ajax|XMLHttpRequest", text
     )
-    ctrl.page_keys = bool(re.search(r"\b(?:document|window)\.addEventListener\(\s*[\"']key(?:down|up|press)", text))
+    ctrl.page_keys = bool(  # `document.addEventListener("keydown", …)` or `document[method]("keydown", …)`
+        re.search(r"\b(?:document|window)(?:\.addEventListener|\[\w+\])\(\s*[\"']key(?:down|up|press)", text)
+    )
     if re.search(r"\bfetch\s*\(|\baxios\b|XMLHttpRequest|\$\.ajax", text) and reads_answer:
         for m in re.finditer(r"\.(innerHTML|outerHTML)\s*\+?=(?!\s*[\"'`]{2})|insertAdjacentHTML\s*\(", text):
             if _LITERAL_RHS.match(text, m.end()):

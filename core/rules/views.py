@@ -785,8 +785,8 @@ def _a11y(ctx: Context, doc: ErbDoc) -> None:
         return  # rendered to a PDF (wicked_pdf, grover): no assistive technology reads this HTML
     html = doc.html_elements
     keyboard = _window_key_controllers(doc)
-    if ctx.index is not None:  # controllers that add their own page-wide key listener (Escape closes the menu)
-        keyboard |= {i for i, c in ctx.index.stimulus_controllers.items() if c.page_keys}
+    if ctx.index is not None:  # controllers with their own page-wide key listener: Escape is how their close runs
+        keyboard |= {f"esc:{i}" for i, c in ctx.index.stimulus_controllers.items() if c.page_keys}
     on_controls = _control_actions(doc)
     links = [e.start for e in doc.elements if _link(e)]
     native = [(e.tag_end, e.end) for e in doc.elements if e.origin == "html" and e.name in ("summary", "button", "a")]
@@ -1146,6 +1146,15 @@ def _click(
     if role in ("presentation", "none"):
         return
     paged = bool(click_ctrls) and not el.has("onclick") and click_ctrls <= keyboard
+    # a backdrop that closes what a controller also closes on Escape (its own document keydown listener)
+    paged = paged or (
+        bool(click_methods)
+        and not el.has("onclick")
+        and all(
+            f"esc:{cm.partition('#')[0]}" in keyboard and re.match(r"(close|hide|dismiss|cancel)", cm.partition("#")[2])
+            for cm in click_methods
+        )
+    )
     wraps = any(el.tag_end <= c < el.end for c in controls)  # a checkbox's keyboard click bubbles up to it
     if el.get("onclick"):
         click_methods.add("onclick:" + el.get("onclick").strip())
