@@ -929,7 +929,9 @@ def _named_frame_candidates(cursor: Cursor, store: LineStore, view: str) -> list
         return []  # an app with no frame yet: no habit to follow
     quote = styles.most_common(1)[0][0] if styles else '"'
     frame = f":{name}" if quote == ":" else f"{quote}{name}{quote}"
-    end = " do %>" if _opens_block(cursor.suffix) else " %>"
+    nxt = next((line.strip() for line in cursor.suffix.split("\n")[1:] if line.strip()), "")
+    # the tag's options going on on the next line (`src: …, loading: :lazy do %>`), a block, or neither
+    end = "," if re.match(r"\w+:\s", nxt) else " do %>" if _opens_block(cursor.suffix) else " %>"
     text = f"{'' if typed else ' '}{frame}{end}"
     return [Candidate(text, "index", NAMED_FRAME_SCORE, "a frame named after its page")]
 

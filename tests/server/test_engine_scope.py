@@ -223,3 +223,10 @@ def test_a_method_not_wired_yet_is_written_as_the_files_twin_line_writes_its_sib
     assert found[0].text == '="click->theme#setAuto" data-theme-target="darkButton">', [
         (c.text, c.score) for c in found
     ]
+
+
+def test_a_named_frame_whose_options_go_on_below_ends_with_a_comma(tmp_path):
+    root = make_app(tmp_path, _frames(3))
+    text = "<%= turbo_frame_tag :tasks,\n      src: tasks_path, loading: :lazy do %>\n<% end %>\n"
+    found = ask(root, "app/views/tasks/index.html.erb", text, "turbo_frame_tag")
+    assert found[0].text == " :tasks,", [(c.text, c.score) for c in found]
