@@ -694,13 +694,15 @@ def _stream_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore,
 
 
 def _stream_style(store: LineStore) -> tuple[bool, bool]:
-    """How the app writes its stream actions that render: (most name the partial, `partial: "…"`; most put
-    the arguments in parentheses, `replace(@x, …)`)."""
+    """How the app writes the stream actions that render a record itself (`@x`, `"xs", @x`): (most name the
+    partial, `partial: "…"`; most put the arguments in parentheses, `replace(@x, …)`)."""
     partial = parens = total = 0
     for f, n in store.lines_with("turbo_stream"):
         if f.curated:
             continue
         for m in re.finditer(r"turbo_stream\.(?:append|prepend|replace|update|before|after)(\(|\s)(.*)", f.lines[n]):
+            if not _RECORD_STREAM.match(m.group(2)):
+                continue  # a stream of something else (`"flash"`, a form): its partial is no record's
             total += 1
             parens += m.group(1) == "("
             partial += "partial:" in m.group(2)
@@ -710,6 +712,10 @@ def _stream_style(store: LineStore) -> tuple[bool, bool]:
 
 
 STYLE_EVIDENCE = 3
+# a stream of a record itself, as this source writes them: `@x`, `"xs", @x`, `"xs", partial: …, locals: { x: @x }`
+_RECORD_STREAM = re.compile(
+    r"\s*(?:@\w+\b(?!\.)|(?:\"[^\"]*\"|:\w+),\s*(?:@\w+\b(?!\.)|partial:\s*\"[^\"]*\",\s*locals:\s*\{\s*\w+:\s*@\w+\s*\}))"
+)
 
 
 _ERB_OPENER = r"<%-?\s*(?:if|unless|case|while|until|for|begin)\b"

@@ -193,10 +193,11 @@ def test_a_controller_no_other_view_declares_comes_with_the_attributes_its_code_
 
 
 def test_a_records_stream_names_its_partial_and_locals_where_the_apps_streams_do(tmp_path):
-    """Most of the app's rendering stream lines name the partial and its locals, in parentheses: the update
-    template's `replace` of its record does too, with the record's own partial."""
+    """Most of the app's stream lines of a record name the partial and its locals, in parentheses: the update
+    template's `replace` of its record does too, with the record's own partial. (Streams of other things,
+    `"flash"` with its partial, say nothing of how the app streams records: the quickstart's todo app.)"""
     files = {
-        f"app/views/things{k}/create.turbo_stream.erb": f'<%= turbo_stream.prepend("list{k}", '
+        f"app/views/things{k}/update.turbo_stream.erb": f"<%= turbo_stream.replace(@row, "
         f'partial: "things{k}/row", locals: {{ row: @row }}) %>\n'
         for k in range(3)
     }
