@@ -65,6 +65,13 @@ def rank(candidates: list[Candidate], likelihood: Callable[[list[str]], list[flo
         for other in out:
             if other is not c and other.source != c.source and c.key != other.key and extends(c.key, other.key):
                 c.score = max(c.score, round(other.score + 0.001, 4))
+    for c in out:  # the index's label is a guess: the app's own button for that descriptor goes before it
+        if c.source == "index" and (m := _LABELLED.fullmatch(c.key)):
+            own_way = [o for o in out if o.source != "index" and o.key[len(m.group(1)) :][:1] in (" ", ">")]
+            own_way = [o for o in own_way if o.key.startswith(m.group(1)) and o.key != c.key]
+            if own_way:
+                best = max(own_way, key=lambda o: o.score)
+                best.score = max(best.score, round(c.score + 0.001, 4))
     out.sort(key=lambda c: (-c.score, len(c.text), c.text))
     if likelihood is not None and len(out) > 1:
         close = [c for c in out if out[0].score - c.score < 0.1]

@@ -105,6 +105,28 @@ def test_a_one_line_button_is_closed_with_a_label_after_its_action(tmp_path):
     assert found[0].text == '="chart#selectAll">Select all</button>', [(c.text, c.score) for c in found]
 
 
+def test_the_apps_own_button_for_the_action_beats_the_guessed_label(tmp_path):
+    """The app writes this action's button with more attributes and its own label (`class=… >Cancel`), though
+    not always alike: its commonest such line, not the label guessed from the method name (`>Close`)."""
+    cancel = '  <button type="button" data-action="modal#close" class="btn btn-secondary">Cancel</button>\n'
+    others = [
+        cancel,
+        cancel,
+        '  <button type="button" data-action="modal#close" class="btn">Dismiss</button>\n',
+        '  <button type="button" data-action="modal#open" class="btn">Open</button>\n',
+        '  <button type="button" data-action="modal#open" class="btn btn-primary">Edit</button>\n',
+    ]
+    views = {
+        f"app/views/p{k}/_dialog.html.erb": f'<div data-controller="modal">\n{x}</div>\n' for k, x in enumerate(others)
+    }
+    root = make_app(tmp_path, {JS.format("modal"): controller("open", "close"), **views})
+    text = f'<div data-controller="modal">\n{cancel}  <p>Sure?</p>\n</div>\n'
+    found = ask(root, "app/views/q/_dialog.html.erb", text, "data-action")
+    assert found[0].text == '="modal#close" class="btn btn-secondary">Cancel</button>', [
+        (c.text, c.source, c.score) for c in found
+    ]
+
+
 def test_a_button_closed_below_gets_no_label(tmp_path):
     root = make_app(tmp_path, {JS.format("chart"): controller("selectAll")})
     text = (
