@@ -6,36 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hotwire_assist.core.appindex import index_app, read_text
+from engine_app import JS, ask, make_app
+
 from hotwire_assist.server.completion import MODEL_CONFIDENCE
-from hotwire_assist.server.engine import SHOW, Cursor, LineStore, cheap_candidates, confident
+from hotwire_assist.server.engine import SHOW, confident
 from hotwire_assist.server.engine.cursor import SOURCE_PRIORS
-
-JS = "app/javascript/controllers/{}_controller.js"
-
-
-def make_app(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    (root / "config").mkdir(exist_ok=True)
-    (root / "config" / "routes.rb").write_text("Rails.application.routes.draw do\nend\n")
-    return root
-
-
-def ask(root: Path, rel: str, text: str, marker: str):
-    """Write `text` cut right after the last `marker` to `rel`, index the app, rank the candidates."""
-    cut = text.rindex(marker) + len(marker)
-    prefix, suffix = text[:cut], text[cut:].split("\n", 1)
-    buffer = prefix + "\n" + (suffix[1] if len(suffix) > 1 else "")
-    (root / rel).parent.mkdir(parents=True, exist_ok=True)
-    (root / rel).write_text(buffer)
-    index = index_app(root)
-    store = LineStore()
-    store.sync(index.files, lambda p: read_text(Path(p)), index.rel)
-    return cheap_candidates(Cursor(rel, prefix, buffer[len(prefix) :]), index, store)
-
 
 # --- static values ------------------------------------------------------------------------------------
 

@@ -4,10 +4,9 @@ written here: the hole is cut before anything is indexed, and the original rest 
 
 from __future__ import annotations
 
-from pathlib import Path
+from engine_app import ask, make_app
 
-from hotwire_assist.core.appindex import index_app, read_text
-from hotwire_assist.server.engine import Candidate, Cursor, LineStore, cheap_candidates, confident, rank
+from hotwire_assist.server.engine import Candidate, Cursor, LineStore, confident, rank
 
 DIALOG_JS = """import { Controller } from "@hotwired/stimulus"
 
@@ -18,32 +17,6 @@ export default class extends Controller {
   toggle() {}
 }
 """
-
-
-def make_app(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    (root / "config").mkdir(exist_ok=True)
-    (root / "config" / "routes.rb").write_text("Rails.application.routes.draw do\nend\n")
-    return root
-
-
-def ask(root: Path, rel: str, text: str, marker: str, store_extra=None):
-    """Write `text` cut right after the last `marker` to `rel`, index the app, rank the candidates."""
-    cut = text.rindex(marker) + len(marker)
-    prefix, suffix = text[:cut], text[cut:].split("\n", 1)
-    buffer = prefix + "\n" + (suffix[1] if len(suffix) > 1 else "")
-    (root / rel).parent.mkdir(parents=True, exist_ok=True)
-    (root / rel).write_text(buffer)
-    index = index_app(root)
-    store = LineStore()
-    if store_extra:
-        store_extra(store)
-    store.sync(index.files, lambda p: read_text(Path(p)), index.rel)
-    cursor = Cursor(rel, prefix, buffer[len(prefix) :])
-    return cheap_candidates(cursor, index, store)
 
 
 # --- data-action ------------------------------------------------------------------------------------
