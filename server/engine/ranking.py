@@ -67,8 +67,12 @@ def rank(candidates: list[Candidate], likelihood: Callable[[list[str]], list[flo
                 c.score = max(c.score, round(other.score + 0.001, 4))
     for c in out:  # the index's label is a guess: the app's own button for that descriptor goes before it
         if c.source == "index" and (m := _LABELLED.fullmatch(c.key)):
-            own_way = [o for o in out if o.source != "index" and o.key[len(m.group(1)) :][:1] in (" ", ">")]
-            own_way = [o for o in own_way if o.key.startswith(m.group(1)) and o.key != c.key]
+            head = m.group(1)  # `="dialog#close"`: then more attributes or the tag's end
+            own_way = [
+                o
+                for o in out
+                if o.source == "retrieval" and o.key.startswith(head) and o.key[len(head) :][:1] in (" ", ">")
+            ]
             if own_way:
                 best = max(own_way, key=lambda o: o.score)
                 best.score = max(best.score, round(c.score + 0.001, 4))
