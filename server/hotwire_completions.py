@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
-from hotwire_assist.core.appindex import STREAM_DIRECTIVES, AppIndex, StimulusController
+from hotwire_assist.core.appindex import STREAM_DIRECTIVES, AppIndex, StimulusController, dasherize
 from hotwire_assist.core.hotwire import stimulus_default_event
 
 LOOKBEHIND = 600  # chars before the cursor that can hold the opening of the attribute being written
@@ -40,10 +40,6 @@ class IndexCompletions:
 _Q = r"[\"']"  # an opening quote
 _DATA_HASH = re.compile(r"data:\s*\{[^{}]*$")  # the cursor is inside a helper's `data: { ... }`
 _VALUE = r"(?:=|:|=>)\s*" + _Q
-
-
-def _kebab(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", name).lower()
 
 
 def _last_word(value: str, seps: str = r"\s") -> str:
@@ -200,9 +196,9 @@ def _match_stimulus_attribute(before: str, index: AppIndex, document: str) -> In
         if c.targets:
             items.append(IndexItem(p + "target", "target", " | ".join(c.targets)))
         items += [
-            IndexItem(f"{p}{_kebab(k)}-value", "value", f"{c.identifier} value: {v}") for k, v in c.values.items()
+            IndexItem(f"{p}{dasherize(k)}-value", "value", f"{c.identifier} value: {v}") for k, v in c.values.items()
         ]
-        items += [IndexItem(f"{p}{_kebab(k)}-class", "value", f"{c.identifier} class") for k in c.classes]
+        items += [IndexItem(f"{p}{dasherize(k)}-class", "value", f"{c.identifier} class") for k in c.classes]
         items += [IndexItem(f"{p}{o}-outlet", "value", f"{c.identifier} outlet") for o in c.outlets]
     return IndexCompletions(m.group(1), items)
 

@@ -36,11 +36,13 @@ from hotwire_assist.core.appindex.index import (
 )
 from hotwire_assist.core.appindex.names import (
     RAILS_APP_DIRS,
+    dasherize,
     partial_name,
     pluralize,
     rails_app_root,
     singularize,
     stimulus_identifier,
+    underscore,
     view_name,
 )
 from hotwire_assist.core.appindex.routes import parse_routes, route_name
@@ -58,6 +60,7 @@ __all__ = [
     "_root_of_dir",
     "app_ruby_version",
     "component_rendered",
+    "dasherize",
     "extract_facts",
     "find_app_root",
     "id_pattern",
@@ -74,5 +77,6 @@ __all__ = [
     "route_name",
     "singularize",
     "stimulus_identifier",
+    "underscore",
     "view_name",
 ]

@@ -50,6 +50,19 @@ def pluralize(word: str) -> str:
     return word + "s"
 
 
+_WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # between `select` and `All`
+
+
+def dasherize(name: str) -> str:
+    """A JavaScript name as Stimulus writes it in attributes: `maxLength` -> `max-length`."""
+    return _WORD_BREAK.sub("-", name).lower()
+
+
+def underscore(name: str) -> str:
+    """A Ruby constant's name as Rails files it: `FilterScoped` -> `filter_scoped`."""
+    return _WORD_BREAK.sub("_", name).lower()
+
+
 def singularize(word: str) -> str:
     if word.endswith("ies"):
         return word[:-3] + "y"

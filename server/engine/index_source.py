@@ -19,7 +19,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from hotwire_assist.core.appindex import AppIndex, route_name, singularize, stimulus_identifier, view_name
+from hotwire_assist.core.appindex import (
+    AppIndex,
+    dasherize,
+    route_name,
+    singularize,
+    stimulus_identifier,
+    view_name,
+)
 from hotwire_assist.core.hotwire import STIMULUS_DEFAULT_EVENTS, stimulus_default_event
 from hotwire_assist.server.engine.cursor import Candidate, Cursor
 from hotwire_assist.server.engine.retrieval import LineStore
@@ -447,10 +454,6 @@ def _view_candidates(cursor: Cursor, index: AppIndex | None, store: LineStore) -
     return out
 
 
-def _kebab(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).lower()
-
-
 _EMPTY_VALUE = {"Array": "[]", "Object": "{}", "Number": "0"}
 
 
@@ -467,7 +470,7 @@ def _required_attributes(index: AppIndex, store: LineStore, ident: str) -> str:
     out = []
     for name in controller.classes:
         if not re.search(rf"this\.has{re.escape(name[:1].upper() + name[1:])}Class\b", body):
-            out.append(f' data-{ident}-{_kebab(name)}-class=""')
+            out.append(f' data-{ident}-{dasherize(name)}-class=""')
     for name in controller.values:
         cap = re.escape(name[:1].upper() + name[1:])
         if re.search(rf"\b{re.escape(name)}\s*:\s*\{{[^}}]*\bdefault\s*:", body) or re.search(
@@ -476,7 +479,7 @@ def _required_attributes(index: AppIndex, store: LineStore, ident: str) -> str:
             continue
         if re.search(rf"this\.{re.escape(name)}Value\b", body):
             empty = _EMPTY_VALUE.get(controller.values[name], "")  # `""` is no Array: Stimulus's JSON.parse fails
-            out.append(f' data-{ident}-{_kebab(name)}-value="{empty}"')
+            out.append(f' data-{ident}-{dasherize(name)}-value="{empty}"')
     return "".join(out)
 
 

@@ -290,15 +290,11 @@ _IVAR = re.compile(r"@\w+")
 _INCLUDE = re.compile(r"^\s*include\s+([A-Z]\w*(?:::[A-Z]\w*)*)")
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
-
-
 def view_ivars(store: LineStore, cursor: Cursor) -> set[str] | None:
     """The instance variables a view can read: those its controller (`app/views/cards/steps/x` ->
     `cards/steps_controller.rb`) and the concerns it includes assign or read, and those the view's other
     lines use. None where that is unknown (no view, or no controller file for its folder)."""
-    from hotwire_assist.core.appindex import view_name
+    from hotwire_assist.core.appindex import underscore, view_name
 
     view = view_name(cursor.path)
     if cursor.kind != "erb" or view is None or "/" not in view:
@@ -311,8 +307,8 @@ def view_ivars(store: LineStore, cursor: Cursor) -> set[str] | None:
         if m := _INCLUDE.match(line):
             parts = m.group(1).split("::")
             for rel in (
-                f"app/controllers/concerns/{'/'.join(_snake(x) for x in parts)}.rb",
-                f"app/controllers/{'/'.join(_snake(x) for x in parts)}.rb",
+                f"app/controllers/concerns/{'/'.join(underscore(x) for x in parts)}.rb",
+                f"app/controllers/{'/'.join(underscore(x) for x in parts)}.rb",
             ):
                 if (f := store.file(rel)) is not None:
                     files.append(f)
