@@ -33,6 +33,8 @@ from hotwire_assist.server.engine.retrieval import LineStore
 
 LIFECYCLE = {"initialize", "connect", "disconnect", "constructor"}
 _IDENT = r"[a-z0-9][\w-]*"
+_TARGET_REF = re.compile(rf"data-({_IDENT}?)-target\b")  # `data-search-target=`: names `search`
+_ACTION_REF = re.compile(rf"(?:->|[\s\"'])({_IDENT})#\w+")  # `click->search#go`, `"search#go`: names `search`
 
 
 def _lower_first(name: str) -> str:
@@ -322,9 +324,9 @@ def _element_uses(suffix: str, limit_lines: int = 40) -> Counter[str]:
     """Stimulus identifiers the element being written and its children reference (targets, actions)."""
     text = "\n".join(suffix.split("\n")[:limit_lines])
     found: Counter[str] = Counter()
-    for m in re.finditer(rf"data-({_IDENT}?)-target\b", text):
+    for m in _TARGET_REF.finditer(text):
         found[m.group(1)] += 2
-    for m in re.finditer(rf"(?:->|[\s\"'])({_IDENT})#\w+", text):
+    for m in _ACTION_REF.finditer(text):
         found[m.group(1)] += 1
     for m in re.finditer(r"\b(\w+?)_target[\"']?\s*(?::|=>)", text):
         found[m.group(1).replace("_", "-")] += 2
@@ -403,7 +405,7 @@ def _element_targets(lp: str) -> list[str]:
     """Controllers a target on the element being written names (`<button data-manual-payee-target="x"
     data-action=`): the element is inside their scope, and most likely wired to them."""
     element = lp[lp.rfind("<") :] if "<" in lp else lp
-    return _ordered(m.group(1) for m in re.finditer(rf"data-({_IDENT}?)-target\b", element))
+    return _ordered(m.group(1) for m in _TARGET_REF.finditer(element))
 
 
 def _referenced_controllers(cursor: Cursor) -> list[str]:
@@ -411,9 +413,9 @@ def _referenced_controllers(cursor: Cursor) -> list[str]:
     rendered inside its controller's element shows no declaration, only these."""
     found: Counter[str] = Counter()
     for line in cursor.other_lines:
-        for m in re.finditer(rf"data-({_IDENT}?)-target\b", line):
+        for m in _TARGET_REF.finditer(line):
             found[m.group(1)] += 1
-        for m in re.finditer(rf"(?:->|[\s\"'])({_IDENT})#\w+", line):
+        for m in _ACTION_REF.finditer(line):
             found[m.group(1)] += 1
     return [i for i, _ in found.most_common()]
 
